@@ -1,0 +1,119 @@
+"""Command line: python -m ingest {parse,load,demo} ...
+
+Exit codes: 0 every file read, 1 some file rejected (the rest still processed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest import store
+from ingest.records import RejectedFile
+
+BATCH_FILES = 500
+
+
+def iter_files(paths: list[Path]) -> Iterator[Path]:
+    """Files as given, and every non-hidden file under the folders given, in sorted order."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(p.startswith(".") for p in relative):
+                    yield child
+        else:
+            yield path
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from ingest import formats
+
+    status = 0
+    for path in iter_files(args.files):
+        try:
+            fmt, records = formats.read_path(path)
+        except RejectedFile as err:
+            print(f"{path}: {err}", file=sys.stderr)
+            status = 1
+            continue
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+    return status
+
+
+def load_paths(db: Path | None, paths: list[Path], quiet: bool = False) -> tuple[int, str]:
+    """Load files and folders into the database; (exit status, summary line)."""
+    files = list(iter_files(paths))
+    totals = {"loaded": 0, "unchanged": 0, "replaced": 0, "rejected": 0}
+    warnings = 0
+    con = store.connect(db)
+    try:
+        bar = tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet or None)
+        batch: list = []
+        for i, path in enumerate(files, start=1):
+            try:
+                batch.append(store.read_file(str(path), path.read_bytes()))
+            except OSError as err:
+                batch.append(store.FileResult(str(path), message=f"cannot be read: {err.strerror}"))
+            if len(batch) >= BATCH_FILES or i == len(files):
+                for result in store.load_files(con, batch):
+                    totals[result.action] += 1
+                    warnings += len(result.warnings)
+                    if result.action == "rejected":
+                        tqdm.write(result.line, file=sys.stderr)
+                bar.update(len(batch))
+                batch = []
+        bar.close()
+    finally:
+        con.close()
+    summary = ", ".join(f"{n} {action}" for action, n in totals.items())
+    summary = f"{len(files)} files: {summary}; {warnings} warnings"
+    return (1 if totals["rejected"] else 0), summary
+
+
+def _load(args: argparse.Namespace) -> int:
+    status, summary = load_paths(args.db, args.paths, quiet=args.quiet)
+    print(summary)
+    return status
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ingest import demo
+
+    written = demo.write_demo_corpus(args.out, locations=args.locations, seed=args.seed)
+    print(f"wrote {len(written)} demo reports to {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    parse = commands.add_parser("parse", help="print each file as one JSON line")
+    parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parse.set_defaults(run=_parse)
+
+    load = commands.add_parser("load", help="load files and folders into the database")
+    load.add_argument("--db", type=Path, help=f"database file (default ${store.DB_ENV} or data/)")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    load.set_defaults(run=_load)
+
+    demo = commands.add_parser("demo", help="write the demo corpus of report text files")
+    demo.add_argument("--out", type=Path, default=Path("data/demo-reports"))
+    demo.add_argument("--locations", type=int, default=600)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(run=_demo)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The record every reader produces and the store loads: one assessment of one location.
+
+A reader turns one file into a list of records (report text gives one; an API location
+record gives one per assessment service group plus its legacy ratings; a rating file gives
+one per location). Every record is a plain JSON-serialisable dict:
+
+    source            file path (or URL) the record was read from
+    format            "report-text", "api-json" or "rating-file"
+    location_cqc_id   "1-..." when the source names it, else None
+    provider_cqc_id   "1-..." when the source names it, else None
+    location_name, provider_name, address, postcode, phone     str | None
+    service_types     list[str], broadest first
+    overall_rating    canonical rating or None
+    region            region as stated by the source (None for report text)
+    local_authority   str | None
+    assessment_date   "YYYY-MM-DD"
+    published_date    "YYYY-MM-DD" | None  (latest "Updated" date of its key questions)
+    era               from reference.era_for(assessment_date)
+    service_group     str | None  (API assessment service group, e.g. "Care Homes")
+    key_questions     [ {name, rating, score, computed_score, published_date,
+                         statements: [ {id, name, score, evidence} ] } ]
+                      score is the stated percentage (int | None); ratings-only key
+                      questions have an empty statements list and computed_score None.
+    warnings          list[str]
+
+Readers never raise for a problem they can describe: they raise `RejectedFile` with a
+one-line reason, and the CLI prints "<file>: <reason>".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ingest.reference import normalise, normalise_postcode
+
+Record = dict[str, Any]
+
+
+class RejectedFile(Exception):
+    """A file that cannot be read as any supported format; str() is the one-line reason."""
+
+
+def _digest(*parts: str | None) -> str:
+    return hashlib.sha1("|".join(p or "" for p in parts).encode()).hexdigest()[:12]
+
+
+def location_id(record: Record) -> str:
+    """CQC location id, else a stable id from the normalised name and postcode."""
+    if record.get("location_cqc_id"):
+        return record["location_cqc_id"]
+    postcode = normalise_postcode(record.get("postcode")) or ""
+    return "x-" + _digest(normalise(record.get("location_name") or ""), postcode)
+
+
+def provider_id(record: Record) -> str | None:
+    """CQC provider id, else a stable id from the normalised provider name."""
+    if record.get("provider_cqc_id"):
+        return record["provider_cqc_id"]
+    if not record.get("provider_name"):
+        return None
+    return "x-" + _digest(normalise(record["provider_name"]))
+
+
+def assessment_id(record: Record, location: str) -> str:
+    """Same location, assessment date and service group -> same assessment."""
+    return "a-" + _digest(location, record["assessment_date"], record.get("service_group"))
+
+
+def content_hash(record: Record) -> str:
+    """Hash of what the record says, ignoring where it was read from and its warnings."""
+    body = {k: v for k, v in record.items() if k not in ("source", "warnings")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

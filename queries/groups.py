@@ -1,0 +1,43 @@
+"""What a query can split its numbers by (`by=`), and the small-sample flag on every aggregate.
+
+`by` is None (no split), one name below or a tuple of names; each name groups on its columns:
+    provider / provider_id -> provider_id, provider_name     provider_name -> provider_name
+    location / location_id -> location_id, location_name     region, service_type,
+    local_authority, key_question, era -> that column        statement -> key_question,
+    statement_id, statement (scores frame only)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "provider": ("provider_id", "provider_name"),
+    "provider_id": ("provider_id", "provider_name"),
+    "provider_name": ("provider_name",),
+    "location": ("location_id", "location_name"),
+    "location_id": ("location_id", "location_name"),
+    "region": ("region",),
+    "service_type": ("service_type",),
+    "local_authority": ("local_authority",),
+    "key_question": ("key_question",),
+    "era": ("era",),
+    "statement": ("key_question", "statement_id", "statement"),
+}
+
+By = str | Sequence[str] | None
+
+
+def keys(by: By, *always: str) -> list[str]:
+    """Columns to group on for `by`, then `always`, each once; ValueError for an unknown name."""
+    names = [] if by is None else [by] if isinstance(by, str) else list(by)
+    if unknown := [name for name in names if name not in GROUPINGS]:
+        raise ValueError(f"cannot group by {unknown}; choose from {sorted(GROUPINGS)}")
+    return list(dict.fromkeys([c for name in names for c in GROUPINGS[name]] + list(always)))
+
+
+def low_n(min_n: int) -> pl.Expr:
+    """True where the aggregate's `n` is below `min_n`: too few assessments to show as-is."""
+    return (pl.col("n") < min_n).alias("low_n")

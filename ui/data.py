@@ -1,0 +1,106 @@
+"""The app's data: building the demo database on first start, and loading it once per version.
+
+The app never holds a database connection between reruns: it opens the file read-only,
+reads what it needs and closes it, so the command-line loader can write at any time. A change
+of the file's version (mtime and size) makes the next rerun load afresh; while the loader
+holds the file, the app keeps showing the last version it read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from ingest import demo, store
+from queries.data import Frames, load_frames
+
+DEMO_REPORTS = Path(__file__).resolve().parent.parent / "data" / "demo-reports"
+
+
+def build_demo_database(
+    target: Path, progress: Callable[[float, str], None] | None = None, locations: int | None = None
+) -> None:
+    """Write the demo corpus and load it through the real parser into `target`, atomically."""
+    say = progress or (lambda fraction, text: None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".build-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():  # another session built it while we waited
+            return
+        say(0.0, "Writing the demo reports")
+        size = locations or demo.DEFAULT_LOCATIONS
+        reports = demo.write_demo_corpus(DEMO_REPORTS, locations=size)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            staging = Path(tmp) / target.name
+            con = store.connect(staging)
+            try:
+                step = 200
+                for start in range(0, len(reports), step):
+                    chunk = reports[start : start + step]
+                    store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in chunk])
+                    done = min(start + step, len(reports))
+                    say(done / len(reports), f"Loaded {done:,} of {len(reports):,} demo reports")
+                store.set_meta(con, "demo", "true")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            shutil.move(staging, target)
+
+
+def ensure_database() -> Path:
+    """The database path, building the demo database with visible progress if it is missing."""
+    target = store.db_path()
+    if not target.exists():
+        with st.status("First start: building the demo database…", expanded=True) as status:
+            bar = st.progress(0.0)
+            build_demo_database(target, lambda f, text: bar.progress(f, text=text))
+            status.update(label="Demo database ready", state="complete", expanded=False)
+    return target
+
+
+@dataclass(frozen=True)
+class AppData:
+    """Everything a page reads, loaded once per data version."""
+
+    frames: Frames
+    version: str
+    demo: bool
+    as_of: str
+    locations: pl.DataFrame
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading data…")
+def _load(path: str, version: str) -> AppData:
+    for attempt in range(20):
+        try:
+            con = duckdb.connect(path, read_only=True)
+            break
+        except duckdb.IOException:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
+    try:
+        frames = load_frames(con)
+        demo_flag = store.get_meta(con, "demo") == "true"
+        as_of = con.execute(
+            "SELECT COALESCE(CAST(max(loaded_at) AS VARCHAR), 'never') FROM assessments"
+        ).fetchall()[0][0]
+        locations = con.sql("SELECT * FROM locations").pl()
+    finally:
+        con.close()
+    return AppData(frames, version, demo_flag, as_of[:19], locations)
+
+
+def app_data() -> AppData:
+    """The loaded data; builds the demo database on first start."""
+    path = ensure_database()
+    return _load(str(path), store.data_version(path))
