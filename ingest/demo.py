@@ -91,6 +91,7 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     COMMUNITY,
     COMMUNITY_MH,
 )
+_PEOPLE = {s.name: s.people for s in SERVICE_TYPES}
 
 
 class ProviderKind(NamedTuple):
@@ -108,18 +109,36 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = (
         1.15,
         70,
         ((CARE_HOME, 0.62), (CARE_HOME_NURSING, 0.38)),
-        ("{brand} Care Group Ltd", "{brand} Care Homes Limited", "{brand} Care Ltd",
-         "{brand} Healthcare Ltd", "{brand} Residential Care Limited"),
-        ("{word} House", "{word} Lodge", "{word} Court", "{word} Manor", "{word} Grange",
-         "{word} View", "{word} Hall", "The {word} Care Home", "{word} Park Care Home"),
+        (
+            "{brand} Care Group Ltd",
+            "{brand} Care Homes Limited",
+            "{brand} Care Ltd",
+            "{brand} Healthcare Ltd",
+            "{brand} Residential Care Limited",
+        ),
+        (
+            "{word} House",
+            "{word} Lodge",
+            "{word} Court",
+            "{word} Manor",
+            "{word} Grange",
+            "{word} View",
+            "{word} Hall",
+            "The {word} Care Home",
+            "{word} Park Care Home",
+        ),
     ),
     ProviderKind(
         25,
         1.35,
         40,
         ((HOMECARE, 0.85), (SUPPORTED_LIVING, 0.15)),
-        ("{brand} Homecare Ltd", "{brand} Home Care Services Limited",
-         "{brand} Care at Home Ltd", "{brand} Community Care Ltd"),
+        (
+            "{brand} Homecare Ltd",
+            "{brand} Home Care Services Limited",
+            "{brand} Care at Home Ltd",
+            "{brand} Community Care Ltd",
+        ),
         ("{brand} Homecare ({town})", "{brand} Home Care - {town}", "{brand} {town} Office"),
     ),
     ProviderKind(
@@ -135,10 +154,19 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = (
         2.6,
         6,
         ((GP, 1.0),),
-        ("{town} Medical Partnership", "{brand} Health Partnership", "{town} Family Practice",
-         "{brand} Primary Care Ltd"),
-        ("{word} Surgery", "{word} Medical Centre", "{town} Health Centre",
-         "{word} Lane Surgery", "{town} Medical Practice"),
+        (
+            "{town} Medical Partnership",
+            "{brand} Health Partnership",
+            "{town} Family Practice",
+            "{brand} Primary Care Ltd",
+        ),
+        (
+            "{word} Surgery",
+            "{word} Medical Centre",
+            "{town} Health Centre",
+            "{word} Lane Surgery",
+            "{town} Medical Practice",
+        ),
     ),
     ProviderKind(
         12,
@@ -146,16 +174,24 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = (
         60,
         ((DENTAL, 1.0),),
         ("{brand} Dental Group Ltd", "{brand} Dental Care Limited", "{brand} Dentistry Ltd"),
-        ("{word} Dental Practice", "{brand} Dental - {town}", "{word} Dental Care",
-         "{town} Dental Surgery"),
+        (
+            "{word} Dental Practice",
+            "{brand} Dental - {town}",
+            "{word} Dental Care",
+            "{town} Dental Surgery",
+        ),
     ),
     ProviderKind(
         3,
         1.5,
         30,
         ((HOSPITAL, 0.8), (COMMUNITY, 0.2)),
-        ("{brand} Healthcare Ltd", "{brand} Hospitals Limited", "{brand} Health Group plc",
-         "{brand} Clinics Ltd"),
+        (
+            "{brand} Healthcare Ltd",
+            "{brand} Hospitals Limited",
+            "{brand} Health Group plc",
+            "{brand} Clinics Ltd",
+        ),
         ("{brand} {town} Hospital", "{word} Hospital", "{word} Clinic", "{brand} Clinic {town}"),
     ),
     ProviderKind(
@@ -171,10 +207,17 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = (
         1.7,
         15,
         ((COMMUNITY, 0.55), (COMMUNITY_MH, 0.45)),
-        ("{brand} Community Health CIC", "{brand} Health Services Ltd",
-         "{brand} Community Interest Company"),
-        ("{brand} Community Services - {town}", "{town} Community Health Team",
-         "{word} Community Mental Health Service", "{town} Wellbeing Service"),
+        (
+            "{brand} Community Health CIC",
+            "{brand} Health Services Ltd",
+            "{brand} Community Interest Company",
+        ),
+        (
+            "{brand} Community Services - {town}",
+            "{town} Community Health Team",
+            "{word} Community Mental Health Service",
+            "{town} Wellbeing Service",
+        ),
     ),
 )
 
@@ -210,8 +253,13 @@ KEY_QUESTION_EFFECTS: dict[str, float] = {
 }
 # Which key questions an assessment covers: how many, and how likely each is to be picked.
 KEY_QUESTION_COUNTS = {1: 20, 2: 27, 3: 10, 4: 6, 5: 37}
-KEY_QUESTION_PICK = {"Safe": 1.0, "Effective": 0.5, "Caring": 0.35, "Responsive": 0.45,
-                     "Well-led": 0.95}
+KEY_QUESTION_PICK = {
+    "Safe": 1.0,
+    "Effective": 0.5,
+    "Caring": 0.35,
+    "Responsive": 0.45,
+    "Well-led": 0.95,
+}
 
 MEAN_QUALITY = 2.87
 PROVIDER_SD = 0.2
@@ -266,8 +314,7 @@ _LEADS: dict[int, tuple[str, ...]] = {
     ),
     3: (
         "The service had effective systems for {topic}.",
-        "Staff understood their responsibilities for {topic} and followed the provider's "
-        "policies.",
+        "Staff understood their responsibilities for {topic} and followed the provider's policies.",
         "Leaders monitored {topic} through regular audits and acted on what they found.",
         "{People} told us they were happy with how the service managed {topic}.",
     ),
@@ -292,8 +339,7 @@ _DETAILS: dict[int, tuple[str, ...]] = {
         "other services.",
         "Feedback from partners was consistently very positive.",
         "Audits showed sustained high performance over the last {months} months.",
-        "The provider worked with {people} to design improvements and reviewed them "
-        "regularly.",
+        "The provider worked with {people} to design improvements and reviewed them regularly.",
         "Staff told us they felt valued and were encouraged to try new ideas.",
         "Leaders used feedback from {people} to shape the service, and could show us the "
         "difference it had made.",
@@ -305,8 +351,7 @@ _DETAILS: dict[int, tuple[str, ...]] = {
         "needed.",
         "Partners told us the service worked well with them.",
         "There were some minor areas for improvement, which leaders were already addressing.",
-        "Policies and procedures were in place and had been reviewed in the last {months} "
-        "months.",
+        "Policies and procedures were in place and had been reviewed in the last {months} months.",
         "Staff knew how to raise concerns and were confident these would be acted on.",
         "The provider had a clear plan for further improvement.",
     ),
@@ -428,8 +473,9 @@ class _Model:
         self.location_names: set[str] = set()
         self.regions = list(REGION_WEIGHTS)
         self.region_weights = list(REGION_WEIGHTS.values())
-        self.areas = {r: sorted(a for a, x in ref.POSTCODE_AREA_REGION.items() if x == r)
-                      for r in ref.REGIONS}
+        self.areas = {
+            r: sorted(a for a, x in ref.POSTCODE_AREA_REGION.items() if x == r) for r in ref.REGIONS
+        }
         self.kind_weights = [k.weight for k in PROVIDER_KINDS]
 
     # Providers and locations -----------------------------------------------------------
@@ -492,8 +538,7 @@ class _Model:
         return _TOWN_START[code % len(_TOWN_START)] + _TOWN_END[(code >> 8) % len(_TOWN_END)]
 
     # Assessments -------------------------------------------------------------------------
-    def assessment_dates(self) -> Iterator[tuple[dt.date, dt.date]]:
-        """(first assessment, its publication); later dates come from next_date()."""
+    def first_date(self) -> dt.date:
         span = (LAST_ASSESSMENT - FIRST_ASSESSMENT).days
         # Assessments picked up through 2024 and 2025: weight later dates more.
         day = int(span * self.rng.random() ** 0.8)
@@ -541,8 +586,12 @@ class _Model:
 
     def evidence(self, statement: ref.Statement, score: int, people: str) -> str:
         rng = self.rng
-        words = {"topic": TOPICS[statement.id], "people": people, "People": people.capitalize(),
-                 "months": rng.choice((6, 12, 18))}
+        words = {
+            "topic": TOPICS[statement.id],
+            "people": people,
+            "People": people.capitalize(),
+            "months": rng.choice((6, 12, 18)),
+        }
         details = rng.sample(_DETAILS[score], rng.randint(1, 4))
         if score < 4 and rng.random() < 0.2:
             details[-1] = rng.choice(_DETAILS[score + 1])
@@ -574,12 +623,9 @@ def mismatch_warning(name: str, stated: int, points: int, count: int) -> str:
     return f"{name}: stated {stated} but statements give {points}/{4 * count} = {computed}"
 
 
-def demo_records(
-    locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED
-) -> Iterator[Record]:
+def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -> Iterator[Record]:
     """Records (see ingest.records) of the demo corpus, one per assessment, in file order."""
     model = _Model(seed)
-    rng = model.rng
     number = 0
     while number < locations:
         provider, size = model.provider(locations - number)
@@ -587,7 +633,6 @@ def demo_records(
             number += 1
             location = model.location(provider, number)
             yield from _assessments(model, provider, location)
-    del rng
 
 
 def _assessments(model: _Model, provider: _Provider, location: _Location) -> Iterator[Record]:
@@ -599,7 +644,7 @@ def _assessments(model: _Model, provider: _Provider, location: _Location) -> Ite
         + location.service.effect
         + rng.gauss(0.0, LOCATION_SD)
     )
-    assessed = model.assessment_dates()
+    assessed = model.first_date()
     for _ in range(3):
         published = model.published(assessed)
         if published is None:
@@ -642,8 +687,9 @@ def _record(
         computed = ref.rounded_percentage(points, count)
         stated = computed
         if rng.random() < MISMATCH_RATE:
-            stated = computed - 1 if computed == 100 or (computed > 25 and rng.random() < 0.5) \
-                else computed + 1
+            # One point off either way, staying within the possible 25-100.
+            step = rng.choice((-1, 1))
+            stated = computed - step if not 25 <= computed + step <= 100 else computed + step
             warnings.append(mismatch_warning(kq, stated, points, count))
         key_questions.append(
             {
@@ -705,7 +751,11 @@ def _summary(record: Record, kq: dict, people: str) -> str:
     text = [f"We reviewed {reviewed}."]
     text += [s.format(People=people.capitalize(), people=people) for s in chosen]
     for statement in rng.sample(statements, min(len(statements), rng.randint(1, 3))):
-        first = statement["evidence"].split("\n\n")[-1].split(". ")[0].rstrip(".")
+        paragraphs = statement["evidence"].split("\n\n")
+        lead = (
+            paragraphs[1] if paragraphs[0].startswith(_NOT_ENOUGH_EVIDENCE[:20]) else paragraphs[0]
+        )
+        first = lead.split(". ")[0].rstrip(".")
         text.append(f"{statement['name']}: {first}.")
     return f"{kq['name'].upper()} Key question summary: " + " ".join(text)
 
@@ -713,9 +763,7 @@ def _summary(record: Record, kq: dict, people: str) -> str:
 def render_report(record: Record) -> str:
     """A record as the text of a published report page (the layout of the seed report)."""
     category, *specific = record["service_types"]
-    people = "patients" if category in {GP.category, DENTAL.category, HOSPITAL.category} else (
-        "people"
-    )
+    people = _PEOPLE.get(record["service_types"][-1], "people")
     lines = [f"• {category}", *(f"  • {name}" for name in specific), ""]
     lines += [record["location_name"], ""]
     lines += [f"Overall: {record['overall_rating']} read more about inspection ratings", ""]

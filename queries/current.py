@@ -34,7 +34,7 @@ def selected(frame: pl.LazyFrame, filters: Filters = ALL, *, latest: bool = Fals
 
 
 def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """Current key questions: location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""  # noqa: E501
+    """Current key questions: location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""
     return (
         selected(key_questions, filters, latest=True)
         .select(
@@ -61,7 +61,7 @@ def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL)
 def rating_shares(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current ratings per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""  # noqa: E501
+    """Current ratings per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""
     group = keys(by, "key_question")
     return (
         selected(key_questions, filters, latest=True)
@@ -78,7 +78,7 @@ def rating_shares(
 def percentage_summary(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current key question percentages per group: [by], key_question, n, mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""  # noqa: E501
+    """Current key question percentages per group: [by], key_question, n, mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""
     group = keys(by, "key_question")
     score = pl.col("key_question_score")
     return (

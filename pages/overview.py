@@ -1,0 +1,90 @@
+"""Overview: how are the selected services rated and scored right now?"""
+
+import altair as alt
+import streamlit as st
+
+from ingest.reference import BAND_EDGES_PERCENT, RATINGS
+from queries.current import rating_shares
+from queries.distributions import percentage_bins
+from queries.headline import headline
+from ui import page
+from ui.theme import rating_scale
+
+data, filters = page.start(
+    "Overview", "How are the selected services rated and scored, as of their latest assessment?"
+)
+kq = data.frames.key_questions
+
+numbers = headline(kq, filters=filters).row(0, named=True)
+if not numbers["key_questions"]:
+    page.empty_note("assessments")
+    st.stop()
+cols = st.columns(4)
+cols[0].metric("Assessments", f"{numbers['assessments']:,}")
+cols[1].metric("Locations", f"{numbers['locations']:,}")
+cols[2].metric("Providers", f"{numbers['providers']:,}")
+cols[3].metric(
+    "Assessed between", f"{numbers['first_date']:%b %Y} – {numbers['last_date']:%b %Y}"
+)
+
+st.subheader("Current key question ratings")
+st.caption(
+    "Each location's latest rating of each key question. Bars show the share of rated "
+    "locations; the label gives the rating and the count."
+)
+shares = rating_shares(kq, filters=filters)
+bars = (
+    alt.Chart(shares)
+    .mark_bar()
+    .encode(
+        y=alt.Y("key_question:N", title="Key question", sort=None),
+        x=alt.X("share:Q", title="Share of rated locations", axis=alt.Axis(format="%"),
+                stack="normalize"),
+        color=alt.Color("key_question_rating:N", title="Rating", scale=rating_scale(),
+                        sort=list(RATINGS)),
+        order=alt.Order("rating_order:Q"),
+        tooltip=[
+            alt.Tooltip("key_question:N", title="Key question"),
+            alt.Tooltip("key_question_rating:N", title="Rating"),
+            alt.Tooltip("count:Q", title="Locations", format=","),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+            alt.Tooltip("n:Q", title="Rated locations", format=","),
+        ],
+    )
+    .transform_calculate(rating_order=f"indexof({list(RATINGS)!r}, datum.key_question_rating)")
+)  # fmt: skip
+st.altair_chart(bars, width="stretch")
+with st.expander("Numbers behind this chart"):
+    st.dataframe(shares, hide_index=True)
+
+st.subheader("Key question percentages")
+st.caption(
+    f"Latest percentage of each key question in 5-point bins. Dashed lines mark the band "
+    f"edges: up to {BAND_EDGES_PERCENT[0]} Inadequate, up to {BAND_EDGES_PERCENT[1]} Requires "
+    f"improvement, up to {BAND_EDGES_PERCENT[2]} Good, above Outstanding."
+)
+bins = percentage_bins(kq, filters=filters, latest=True)
+histogram = (
+    alt.Chart(bins)
+    .mark_bar()
+    .encode(
+        x=alt.X("bin_start:Q", title="Key question percentage", bin="binned",
+                scale=alt.Scale(domain=[25, 100])),
+        x2="bin_end_excl:Q",
+        y=alt.Y("sum(count):Q", title="Locations"),
+        tooltip=[
+            alt.Tooltip("bin_start:Q", title="From %"),
+            alt.Tooltip("bin_end:Q", title="To %"),
+            alt.Tooltip("sum(count):Q", title="Locations", format=","),
+        ],
+    )
+    .transform_calculate(bin_end_excl="datum.bin_end + 1")
+)  # fmt: skip
+edges = (
+    alt.Chart(alt.Data(values=[{"edge": e + 0.5} for e in BAND_EDGES_PERCENT]))
+    .mark_rule(strokeDash=[4, 4], color="#444")
+    .encode(x="edge:Q")
+)
+st.altair_chart(histogram + edges, width="stretch")
+with st.expander("Numbers behind this chart"):
+    st.dataframe(bins, hide_index=True)

@@ -1,0 +1,83 @@
+"""The sidebar filters: the same on every page, bound to the URL so a view can be shared.
+
+Each widget's key is its URL query parameter; `persist_state="session"` keeps the choice
+when the user moves between pages, and the URL carries it to whoever opens the link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from ingest.reference import ERAS, KEY_QUESTIONS, RATINGS
+from queries.filters import Filters
+from ui.data import AppData
+
+FILTER_KEYS = ("date", "region", "service_type", "provider", "key_question", "rating", "era")
+
+
+@st.cache_resource(max_entries=4)
+def _options(version: str, _data: AppData) -> dict[str, list]:
+    kq = _data.frames.key_questions
+    dates = kq.select(
+        lo=pl.col("assessment_date").min(), hi=pl.col("assessment_date").max()
+    ).collect()
+    providers = (
+        kq.select("provider_id", "provider_name").unique().drop_nulls().collect()
+        .sort(pl.col("provider_name").cast(pl.String))
+    )  # fmt: skip
+    return {
+        "dates": [dates["lo"][0] or dt.date(2023, 11, 21), dates["hi"][0] or dt.date.today()],
+        "regions": sorted(kq.select(pl.col("region").cast(pl.String).unique().drop_nulls()).collect().to_series()),
+        "service_types": sorted(kq.select(pl.col("service_type").cast(pl.String).unique().drop_nulls()).collect().to_series()),
+        "providers": dict(zip(providers["provider_id"], providers["provider_name"].cast(pl.String))),
+    }  # fmt: skip
+
+
+def _multi(label: str, options, key: str, help: str, format_func=str) -> tuple:
+    chosen = st.sidebar.multiselect(
+        label, options, key=key, help=help, format_func=format_func, placeholder="All",
+        bind="query-params", persist_state="session",
+    )  # fmt: skip
+    return tuple(chosen)
+
+
+def sidebar_filters(data: AppData) -> Filters:
+    """Draw the filters in the sidebar and return what they select (empty = everything)."""
+    options = _options(data.version, data)
+    st.sidebar.header("Filters")
+    lo, hi = options["dates"]
+    dates = st.sidebar.date_input(
+        "Assessment date", value=(lo, hi), min_value=lo, max_value=hi, key="date",
+        format="DD/MM/YYYY", bind="query-params", persist_state="session",
+        help="Assessments carried out between these dates (inclusive).",
+    )  # fmt: skip
+    date_from, date_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+    names = options["providers"]
+    return Filters(
+        date_from=date_from if date_from != lo else None,
+        date_to=date_to if date_to != hi else None,
+        regions=_multi("Region", options["regions"], "region", "CQC region of the location."),
+        service_types=_multi(
+            "Service type", options["service_types"], "service_type",
+            "The most specific service type the location is registered for.",
+        ),
+        providers=_multi(
+            "Provider", list(names), "provider", "Type to search by name.",
+            format_func=lambda pid: names.get(pid, pid),
+        ),
+        key_questions=_multi("Key question", list(KEY_QUESTIONS), "key_question", "Key question (domain)."),
+        ratings=_multi("Key question rating", list(RATINGS), "rating", "Rating of the key question."),
+        eras=_multi(
+            "Era", list(ERAS), "era",
+            "How scores were arrived at: by evidence category (before 2 December 2024) "
+            "or by statement (after). Trends across eras need care.",
+        ),
+    )  # fmt: skip
+
+
+def current_query_params() -> dict[str, list[str]]:
+    """The filter parameters of the current URL, to carry into a link to another page."""
+    return {k: st.query_params.get_all(k) for k in FILTER_KEYS if k in st.query_params}

@@ -1,0 +1,34 @@
+"""What every page starts with: its title and question, the data label, and the filters."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from queries.filters import Filters
+from ui.data import AppData, app_data
+from ui.filters import sidebar_filters
+
+
+def start(title: str, question: str) -> tuple[AppData, Filters]:
+    """Title the page, say what data it shows (demo or real), and read the sidebar filters."""
+    st.title(title)
+    st.caption(question)
+    data = app_data()
+    if data.demo:
+        st.info(
+            "**Demo data.** Every service, provider and score on this page is fictional, "
+            "generated to resemble published CQC reports. Load real reports with "
+            "`python -m ingest load`.",
+            icon="ℹ️",
+        )
+    filters = sidebar_filters(data)
+    st.sidebar.caption(f"Data as of {data.as_of}" + (" · demo" if data.demo else ""))
+    return data, filters
+
+
+def empty_note(what: str) -> None:
+    """Explain an empty result rather than showing a blank chart."""
+    st.warning(
+        f"No {what} match the filters in the sidebar. Widen the date range or clear a filter.",
+        icon="🔎",
+    )
