@@ -8,8 +8,18 @@ PAGES = Path(__file__).resolve().parent / "pages"
 
 st.set_page_config(page_title="Quality Statement Dashboard", page_icon="📊", layout="wide")
 navigation = st.navigation(
-    [
-        st.Page(PAGES / "overview.py", title="Overview", icon="🏠", default=True),
-    ]
+    {
+        "Explore": [
+            st.Page(PAGES / "overview.py", title="Overview", icon="🏠", default=True),
+            st.Page(PAGES / "compare.py", title="Compare providers", icon="⚖️"),
+            st.Page(PAGES / "trends.py", title="Trends", icon="📈"),
+            st.Page(PAGES / "statements.py", title="Quality statements", icon="🧩"),
+            st.Page(PAGES / "location.py", title="Location", icon="📍"),
+        ],
+        "Data": [
+            st.Page(PAGES / "export.py", title="Export", icon="⬇️"),
+            st.Page(PAGES / "data.py", title="Data and uploads", icon="🗄️"),
+        ],
+    }
 )
 navigation.run()

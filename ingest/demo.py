@@ -1,34 +1,15 @@
 """The demo corpus: fictional CQC assessment reports drawn from a small statistical model.
 
-The model, in brief. Providers come in very different sizes: each draws its number of
-locations from a heavy-tailed (Pareto) distribution, so most run a single location and a few
-chains run dozens; a provider keeps to one line of business (care homes, homecare, supported
-living, GP practices, dentists, independent hospitals, hospices or community services),
-which fixes its locations' service types (10 in all). Locations are spread over the 9 CQC
-regions roughly in proportion to where services are, a chain clustering around a home
-region; each gets a fictional name and street with a real-format postcode whose area lies in
-its region. A location has one to three assessments dated between 21 November 2023 and
-October 2026, each published 1-4 months later and covering one to five key questions, most
-often all five or Safe and Well-led. A key question scores most of its statements (adult
-social care rarely scores environmental sustainability). Each statement score (1-4) is a
-rounded draw around a quality level made of a national mean plus effects of the provider,
-the region, the service type, the location and the key question (Caring scores higher,
-Safe and Well-led lower); a location rated Requires improvement or Inadequate improves
-before its next assessment, which comes sooner. Percentages and ratings follow the published
-arithmetic (ingest.reference), except that about 1 key question in 100 states a percentage
-one point off, as real reports occasionally do. A location's overall rating is the most
-common of its key question ratings in that assessment, ties going to the worse. The result
-is about two thirds Good, a fifth to a quarter Requires improvement and a few per cent each
-Outstanding and Inadequate. Evidence text is assembled from sentence templates that match
-the score and name the statement's topic. Everything is drawn from random.Random(seed), so
-the same seed and size give byte-identical files.
+PLACEHOLDER
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import re
+import tomllib
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,22 +25,29 @@ DEFAULT_SEED = 7
 
 FIRST_ASSESSMENT = ref.SAF_START
 LAST_ASSESSMENT = dt.date(2026, 10, 31)
-# The corpus is a snapshot: a report appears once published, and nothing is published later.
+# The corpus is a snapshot: an assessment is in it only once its report is published.
 PUBLISHED_BY = dt.date(2026, 11, 20)
-# Share of key questions that state a percentage one point off the computed one.
-MISMATCH_RATE = 0.01
+MISMATCH_RATE = 0.01  # key questions stating a percentage one point off the computed one
 FILE_PREFIX = "demo-"
 
+_TEXT = tomllib.loads(Path(__file__).with_name("demo_text.toml").read_text(encoding="utf-8"))
+_WORDS: dict[str, list[str]] = _TEXT["words"]
+_LEADS = {int(k): v for k, v in _TEXT["evidence"]["lead"].items()}
+_DETAILS = {int(k): v for k, v in _TEXT["evidence"]["detail"].items()}
+_NOT_ENOUGH_EVIDENCE: str = _TEXT["evidence"]["not_enough"]
+_SUMMARIES: dict[str, list[str]] = _TEXT["summary"]
+_TOPICS = {int(k): v for k, v in _TEXT["topics"].items()}
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
+_POSTCODE_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
 class ServiceType(NamedTuple):
-    category: str  # the broad bullet line of a report
-    name: str  # the indented, specific line
+    category: str  # the bullet line of a report
+    name: str  # the indented line under it: the regulated service type
     adult_social_care: bool
-    people: str  # how the evidence refers to the people using the service
+    people: str  # how reports refer to the people using the service
     effect: float  # added to the quality level of its locations
 
 
@@ -79,7 +67,7 @@ COMMUNITY_MH = ServiceType(
     "people",
     -0.06,
 )
-SERVICE_TYPES: tuple[ServiceType, ...] = (
+SERVICE_TYPES = (
     CARE_HOME_NURSING,
     CARE_HOME,
     HOMECARE,
@@ -95,134 +83,28 @@ _PEOPLE = {s.name: s.people for s in SERVICE_TYPES}
 
 
 class ProviderKind(NamedTuple):
+    names: str  # section of demo_text.toml with its name patterns
     weight: float  # share of providers of this kind
-    alpha: float  # Pareto tail of the number of locations: P(size >= k) = k ** -alpha
+    single: float  # share of them that run a single location
+    alpha: float  # chain sizes: P(size >= k) falls as (k / 2) ** -alpha, from 2 to max_size
     max_size: int
     services: tuple[tuple[ServiceType, float], ...]
-    provider_names: tuple[str, ...]  # {brand} and {town} are filled in
-    location_names: tuple[str, ...]  # {word}, {brand} and {town} are filled in
 
 
-PROVIDER_KINDS: tuple[ProviderKind, ...] = (
-    ProviderKind(
-        30,
-        1.15,
-        70,
-        ((CARE_HOME, 0.62), (CARE_HOME_NURSING, 0.38)),
-        (
-            "{brand} Care Group Ltd",
-            "{brand} Care Homes Limited",
-            "{brand} Care Ltd",
-            "{brand} Healthcare Ltd",
-            "{brand} Residential Care Limited",
-        ),
-        (
-            "{word} House",
-            "{word} Lodge",
-            "{word} Court",
-            "{word} Manor",
-            "{word} Grange",
-            "{word} View",
-            "{word} Hall",
-            "The {word} Care Home",
-            "{word} Park Care Home",
-        ),
-    ),
-    ProviderKind(
-        25,
-        1.35,
-        40,
-        ((HOMECARE, 0.85), (SUPPORTED_LIVING, 0.15)),
-        (
-            "{brand} Homecare Ltd",
-            "{brand} Home Care Services Limited",
-            "{brand} Care at Home Ltd",
-            "{brand} Community Care Ltd",
-        ),
-        ("{brand} Homecare ({town})", "{brand} Home Care - {town}", "{brand} {town} Office"),
-    ),
-    ProviderKind(
-        8,
-        1.4,
-        30,
-        ((SUPPORTED_LIVING, 0.8), (HOMECARE, 0.2)),
-        ("{brand} Support Ltd", "{brand} Living Services Limited", "{brand} Supported Living CIC"),
-        ("{word} Supported Living", "{brand} Supported Living - {town}", "{word} Road Service"),
-    ),
-    ProviderKind(
-        17,
-        2.6,
-        6,
-        ((GP, 1.0),),
-        (
-            "{town} Medical Partnership",
-            "{brand} Health Partnership",
-            "{town} Family Practice",
-            "{brand} Primary Care Ltd",
-        ),
-        (
-            "{word} Surgery",
-            "{word} Medical Centre",
-            "{town} Health Centre",
-            "{word} Lane Surgery",
-            "{town} Medical Practice",
-        ),
-    ),
-    ProviderKind(
-        12,
-        1.3,
-        60,
-        ((DENTAL, 1.0),),
-        ("{brand} Dental Group Ltd", "{brand} Dental Care Limited", "{brand} Dentistry Ltd"),
-        (
-            "{word} Dental Practice",
-            "{brand} Dental - {town}",
-            "{word} Dental Care",
-            "{town} Dental Surgery",
-        ),
-    ),
-    ProviderKind(
-        3,
-        1.5,
-        30,
-        ((HOSPITAL, 0.8), (COMMUNITY, 0.2)),
-        (
-            "{brand} Healthcare Ltd",
-            "{brand} Hospitals Limited",
-            "{brand} Health Group plc",
-            "{brand} Clinics Ltd",
-        ),
-        ("{brand} {town} Hospital", "{word} Hospital", "{word} Clinic", "{brand} Clinic {town}"),
-    ),
-    ProviderKind(
-        2,
-        3.0,
-        3,
-        ((HOSPICE, 1.0),),
-        ("{brand} Hospice Trust", "{town} Hospice Care", "{brand} Hospice Foundation"),
-        ("{word} Hospice", "{town} Hospice", "{word} House Hospice"),
-    ),
-    ProviderKind(
-        4,
-        1.7,
-        15,
-        ((COMMUNITY, 0.55), (COMMUNITY_MH, 0.45)),
-        (
-            "{brand} Community Health CIC",
-            "{brand} Health Services Ltd",
-            "{brand} Community Interest Company",
-        ),
-        (
-            "{brand} Community Services - {town}",
-            "{town} Community Health Team",
-            "{word} Community Mental Health Service",
-            "{town} Wellbeing Service",
-        ),
-    ),
+PROVIDER_KINDS = (
+    ProviderKind("care_homes", 30, 0.68, 1.1, 60, ((CARE_HOME, 0.62), (CARE_HOME_NURSING, 0.38))),
+    ProviderKind("homecare", 22, 0.72, 1.15, 30, ((HOMECARE, 0.85), (SUPPORTED_LIVING, 0.15))),
+    ProviderKind("supported_living", 8, 0.7, 1.2, 25, ((SUPPORTED_LIVING, 0.8), (HOMECARE, 0.2))),
+    ProviderKind("gp", 17, 0.85, 2.5, 6, ((GP, 1.0),)),
+    ProviderKind("dental", 11, 0.7, 1.1, 40, ((DENTAL, 1.0),)),
+    ProviderKind("hospitals", 4, 0.6, 1.4, 25, ((HOSPITAL, 0.8), (COMMUNITY, 0.2))),
+    ProviderKind("hospices", 3, 0.9, 3.0, 3, ((HOSPICE, 1.0),)),
+    ProviderKind("community", 5, 0.7, 1.6, 12, ((COMMUNITY, 0.55), (COMMUNITY_MH, 0.45))),
 )
+CHAIN_HOME_REGION = 0.4  # share of a chain's locations in its home region, beyond chance
 
-# Share of locations by region, roughly as in the CQC register, and a small effect on scores.
-REGION_WEIGHTS: dict[str, float] = {
+# Share of locations by region (roughly as in the CQC register) and a small effect on scores.
+REGION_WEIGHTS = {
     "London": 14,
     "South East": 17,
     "South West": 11,
@@ -233,7 +115,7 @@ REGION_WEIGHTS: dict[str, float] = {
     "North West": 13,
     "Yorkshire & Humberside": 10,
 }
-REGION_EFFECTS: dict[str, float] = {
+REGION_EFFECTS = {
     "London": -0.06,
     "South East": 0.03,
     "South West": 0.05,
@@ -244,202 +126,34 @@ REGION_EFFECTS: dict[str, float] = {
     "North West": -0.02,
     "Yorkshire & Humberside": -0.03,
 }
-KEY_QUESTION_EFFECTS: dict[str, float] = {
+KEY_QUESTION_EFFECTS = {
     "Safe": -0.12,
     "Effective": 0.0,
     "Caring": 0.16,
     "Responsive": 0.06,
     "Well-led": -0.12,
 }
-# Which key questions an assessment covers: how many, and how likely each is to be picked.
+# How many key questions an assessment covers, and how likely each is to be among them.
 KEY_QUESTION_COUNTS = {1: 20, 2: 27, 3: 10, 4: 6, 5: 37}
-KEY_QUESTION_PICK = {
-    "Safe": 1.0,
-    "Effective": 0.5,
-    "Caring": 0.35,
-    "Responsive": 0.45,
-    "Well-led": 0.95,
-}
+KEY_QUESTION_PICK = {"Safe": 1.0, "Effective": 0.5, "Caring": 0.35, "Responsive": 0.45}
+KEY_QUESTION_PICK["Well-led"] = 0.95
 
-MEAN_QUALITY = 2.87
-PROVIDER_SD = 0.2
-LOCATION_SD = 0.22
+# The quality level: a statement scores round(level + noise), clipped to 1-4.
+MEAN_QUALITY = 2.75
+PROVIDER_SD = 0.18
+LOCATION_SD = 0.2
+STRUGGLING = (0.06, -1.2)  # share of locations that are struggling, and by how much
 ASSESSMENT_SD = 0.12
-KEY_QUESTION_SD = 0.17
-STATEMENT_SD = 0.5
+KEY_QUESTION_SD = 0.15
+STATEMENT_SD = 0.42
+IMPROVEMENT_AFTER_POOR = (0.15, 0.5)  # uniform range added after a poor overall rating
 POOR_RATINGS = ("Inadequate", "Requires improvement")
+# Chance of another assessment, and the days until it, after a poor or a good overall rating.
+REASSESSMENT = {True: (0.9, 120, 330), False: (0.7, 180, 480)}
 
-_STATEMENTS_OF: dict[str, tuple[ref.Statement, ...]] = {
-    kq: tuple(s for s in ref.STATEMENTS if s.key_question == kq) for kq in ref.KEY_QUESTIONS
-}
 ENVIRONMENTAL_SUSTAINABILITY = 34
-
-# Word lists: invented or generic words only, so no name is a real provider's.
-_BRAND_START = (
-    "Bright Silver Gold Clear North Harbour Amber Blue Green Kind True Warm Still High Fair "
-    "Oak Willow Hazel Copper Heather Meadow Lantern Tide Cloud Star Moor Vale Brook Rose "
-    "Elder Swan Lark Wren Dawn Ever Hollin Marsh Fern Holm"
-).split()
-_BRAND_END = (
-    "water birch crest field view light leaf gate stone bridge haven wood bank lea mead "
-    "hollow ford well stream wick dale moor"
-).split()
-_PLACE_WORDS = (
-    "Larkspur Bluebell Foxglove Heather Primrose Meadowsweet Campion Clover Cowslip Hawthorn "
-    "Juniper Rowan Willow Alder Hazel Linden Aspen Beech Cedar Holly Laurel Marigold Poppy "
-    "Sorrel Tansy Yarrow Thistle Wren Kestrel Skylark Lapwing Heron Kingfisher Swallow "
-    "Meadow Riverside Hillcrest Greenacre Fairholme Oakwood Elmfield Ashdene Beechwood "
-    "Birchfield Chestnut Maple Mulberry Sycamore Lavender Rosemary Bramble Fernlea Ivydene "
-    "Moorside Brookfield Westcroft Eastleigh Southgate Northolme Harebell Teasel Speedwell "
-    "Celandine Woodruff Burdock Vetchley Sedgemoor Coppice Fieldfare Redwing Linnet"
-).split()
-_STREET_ENDS = (
-    "Road Lane Street Avenue Close Way Drive Crescent Gardens Grove Terrace Walk Rise Mews"
-).split()
-_TOWN_START = (
-    "Amber Bramble Cinder Dapple Elder Fallow Gorse Heron Ivy Juniper Kestrel Linnet Marram "
-    "Nettle Otter Pebble Quill Rowan Sorrel Teasel Umber Vetch Willow Yarrow Thrush Bracken"
-).split()
-_TOWN_END = "bury combe den field ford ham hurst ley mere stead ton wick borough worth".split()
-_POSTCODE_UNIT = "ABDEFGHJLNPQRSTUWXYZ"
-
-# Evidence sentences by score: the first of each list names the statement's topic.
-_LEADS: dict[int, tuple[str, ...]] = {
-    4: (
-        "The service was outstanding in {topic}, and {people} told us it made a real "
-        "difference to their lives.",
-        "Leaders had embedded an exceptional approach to {topic}, and staff were proud of "
-        "what they had achieved.",
-        "We found exceptional practice in {topic}, which other services could learn from.",
-    ),
-    3: (
-        "The service had effective systems for {topic}.",
-        "Staff understood their responsibilities for {topic} and followed the provider's policies.",
-        "Leaders monitored {topic} through regular audits and acted on what they found.",
-        "{People} told us they were happy with how the service managed {topic}.",
-    ),
-    2: (
-        "The service did not always have effective arrangements for {topic}.",
-        "We found inconsistencies in how staff approached {topic}.",
-        "Records relating to {topic} were not always complete or up to date.",
-        "The provider had not made sure that {topic} was consistently well managed.",
-    ),
-    1: (
-        "We found significant shortfalls in {topic}, which placed {people} at risk of harm.",
-        "The provider had failed to make sure that {topic} was managed safely.",
-        "There were no effective systems for {topic}, and concerns we raised at previous "
-        "assessments had not been addressed.",
-    ),
-}
-_DETAILS: dict[int, tuple[str, ...]] = {
-    4: (
-        "{People} and their families spoke highly of the service and described staff as "
-        "going above and beyond.",
-        "Staff gave us many examples of innovative practice and shared their learning with "
-        "other services.",
-        "Feedback from partners was consistently very positive.",
-        "Audits showed sustained high performance over the last {months} months.",
-        "The provider worked with {people} to design improvements and reviewed them regularly.",
-        "Staff told us they felt valued and were encouraged to try new ideas.",
-        "Leaders used feedback from {people} to shape the service, and could show us the "
-        "difference it had made.",
-    ),
-    3: (
-        "{People} told us they were happy with the care they received.",
-        "Records we reviewed were mostly complete and up to date.",
-        "Staff told us they felt supported by their managers and received the training they "
-        "needed.",
-        "Partners told us the service worked well with them.",
-        "There were some minor areas for improvement, which leaders were already addressing.",
-        "Policies and procedures were in place and had been reviewed in the last {months} months.",
-        "Staff knew how to raise concerns and were confident these would be acted on.",
-        "The provider had a clear plan for further improvement.",
-    ),
-    2: (
-        "Some {people} told us they did not always feel listened to.",
-        "Staff did not always receive the training they needed, and some were unsure of the "
-        "provider's procedures.",
-        "Audits had not identified all of the shortfalls we found.",
-        "Leaders were aware of some of the issues and had started to make improvements, but "
-        "these were not yet embedded.",
-        "Feedback from partners was mixed.",
-        "Staff told us they were often too busy to spend time with {people}.",
-        "Some actions from the last {months} months of audits were still outstanding.",
-    ),
-    1: (
-        "{People} and their relatives raised serious concerns with us.",
-        "Staff had not received appropriate training and did not understand their "
-        "responsibilities.",
-        "Records were incomplete, inaccurate or missing.",
-        "Governance systems had not identified or addressed the risks we found.",
-        "Leaders had not acted on concerns raised by staff and partners.",
-        "This was a breach of legal regulation, and we have asked the provider to take action.",
-        "Incidents had not been investigated, so opportunities to learn were missed.",
-    ),
-}
-_NOT_ENOUGH_EVIDENCE = (
-    "We did not collect enough evidence from {people} about this quality statement to express "
-    "their views in this report."
-)
-_SUMMARIES: dict[str, tuple[str, ...]] = {
-    "Outstanding": (
-        "The service was exceptional in this area.",
-        "{People} were at the heart of everything the service did.",
-        "Leaders and staff shared a strong commitment to continuous improvement.",
-    ),
-    "Good": (
-        "The service was well run in this area.",
-        "{People} received care that met their needs.",
-        "Leaders had good oversight of the quality of the service.",
-        "Staff worked well together and with other services.",
-    ),
-    "Requires improvement": (
-        "The service needed to make improvements in this area.",
-        "We found shortfalls that the provider had not identified.",
-        "Leaders had started to address the issues, but further work was needed.",
-    ),
-    "Inadequate": (
-        "We found significant shortfalls in this area.",
-        "{People} were at risk of harm.",
-        "The provider had not acted on known risks, and we have asked for an action plan.",
-    ),
-}
-# What each statement's evidence talks about.
-TOPICS: dict[int, str] = {
-    1: "learning from incidents and safety events",
-    2: "safe systems, pathways and transitions between services",
-    3: "safeguarding people from abuse and neglect",
-    4: "involving people in managing risks to their care",
-    5: "the safety of the premises and equipment",
-    6: "staffing levels and staff training",
-    7: "infection prevention and control",
-    8: "the management of medicines",
-    9: "assessing people's needs",
-    10: "delivering care in line with current evidence-based guidance",
-    11: "joint working between staff, teams and services",
-    12: "supporting people to live healthier lives",
-    13: "monitoring and improving outcomes for people",
-    14: "consent to care and treatment",
-    15: "treating people with kindness, compassion and dignity",
-    16: "treating people as individuals",
-    17: "supporting people's independence, choice and control",
-    18: "responding to people's immediate needs",
-    19: "the wellbeing of staff",
-    20: "person-centred care",
-    21: "continuity of care and joined-up working with other services",
-    22: "providing accessible information",
-    23: "listening to and involving people",
-    24: "equity in access to the service",
-    25: "equity in people's experiences and outcomes",
-    26: "planning for people's future care, including at the end of life",
-    27: "a shared direction and culture",
-    28: "capable, compassionate and inclusive leadership",
-    29: "freedom to speak up",
-    30: "workforce equality, diversity and inclusion",
-    31: "governance, management and sustainability",
-    32: "partnerships with the wider community",
-    33: "learning, improvement and innovation",
-    34: "environmental sustainability",
+_STATEMENTS_OF = {
+    kq: tuple(s for s in ref.STATEMENTS if s.key_question == kq) for kq in ref.KEY_QUESTIONS
 }
 
 
@@ -469,197 +183,190 @@ class _Model:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.provider_names: set[str] = set()
-        self.location_keys: set[tuple[str, str]] = set()
         self.location_names: set[str] = set()
+        self.location_keys: set[tuple[str, str]] = set()
         self.regions = list(REGION_WEIGHTS)
         self.region_weights = list(REGION_WEIGHTS.values())
-        self.areas = {
-            r: sorted(a for a, x in ref.POSTCODE_AREA_REGION.items() if x == r) for r in ref.REGIONS
-        }
         self.kind_weights = [k.weight for k in PROVIDER_KINDS]
+        self.areas = {
+            region: sorted(a for a, r in ref.POSTCODE_AREA_REGION.items() if r == region)
+            for region in ref.REGIONS
+        }
 
-    # Providers and locations -----------------------------------------------------------
     def provider(self, remaining: int) -> tuple[_Provider, int]:
+        """A new provider and how many locations it runs (at most `remaining`)."""
         rng = self.rng
         kind = rng.choices(PROVIDER_KINDS, self.kind_weights)[0]
-        size = min(int((1.0 - rng.random()) ** (-1 / kind.alpha)), kind.max_size, remaining)
+        size = 1
+        if rng.random() >= kind.single:  # a chain: Pareto from 2, truncated at max_size
+            beyond = (kind.max_size / 2) ** -kind.alpha
+            size = int(2 * (1.0 - rng.random() * (1.0 - beyond)) ** (-1 / kind.alpha))
         home = rng.choices(self.regions, self.region_weights)[0]
-        town = self.town(rng.choice(self.areas[home]))
-        for attempt in range(50):
-            brand = rng.choice(_BRAND_START) + rng.choice(_BRAND_END)
-            name = rng.choice(kind.provider_names).format(brand=brand, town=town)
-            if attempt > 10:
-                name = f"{name} ({rng.choice(_TOWN_START)}{rng.choice(_TOWN_END)})"
+        town = _town(rng.choice(self.areas[home]))
+        patterns = _TEXT["names"][kind.names]["providers"]
+        for attempt in range(40):
+            brand = rng.choice(_WORDS["brand_start"]) + rng.choice(_WORDS["brand_end"])
+            name = rng.choice(patterns).format(brand=brand, town=town)
+            if attempt >= 20:  # a crowded name space (a national-scale corpus): add a place
+                name = f"{name} ({_town(rng.choice(self.areas[home]))})"
             if name not in self.provider_names:
                 break
         self.provider_names.add(name)
-        effect = rng.gauss(0.0, PROVIDER_SD)
-        return _Provider(name, brand, kind, effect, home), size
+        provider = _Provider(name, brand, kind, rng.gauss(0.0, PROVIDER_SD), home)
+        return provider, min(size, remaining)
 
     def location(self, provider: _Provider, number: int) -> _Location:
         rng = self.rng
         services, weights = zip(*provider.kind.services, strict=True)
         service = rng.choices(services, weights)[0]
-        if rng.random() < 0.5:
-            region = provider.home_region
-        else:
+        region = provider.home_region
+        if rng.random() >= CHAIN_HOME_REGION:
             region = rng.choices(self.regions, self.region_weights)[0]
         area = rng.choice(self.areas[region])
-        town = self.town(area)
-        for _ in range(20):
-            name = rng.choice(provider.kind.location_names).format(
-                word=rng.choice(_PLACE_WORDS), brand=provider.brand, town=town
-            )
+        town = _town(area)
+        patterns = _TEXT["names"][provider.kind.names]["locations"]
+        for _ in range(10):
+            word = rng.choice(_WORDS["place"])
+            name = rng.choice(patterns).format(word=word, brand=provider.brand, town=town)
             if name not in self.location_names:
                 break
         self.location_names.add(name)
-        while True:
+        postcode = self.postcode(area)
+        while (name, postcode) in self.location_keys:  # the same name and postcode: one location
             postcode = self.postcode(area)
-            if (name, postcode) not in self.location_keys:
-                break
         self.location_keys.add((name, postcode))
-        street = f"{rng.choice(_PLACE_WORDS)} {rng.choice(_STREET_ENDS)}"
+        street = f"{rng.choice(_WORDS['place'])} {rng.choice(_WORDS['street_end'])}"
         address = f"{rng.randint(1, 240)} {street}, {town}"
         if rng.random() < 0.15:
-            address = f"{rng.choice(_PLACE_WORDS)} House, {address}"
-        phone = f"(01632) 960{rng.randrange(1000):03d}"
+            address = f"{rng.choice(_WORDS['place'])} House, {address}"
+        phone = f"(01632) 960{rng.randrange(1000):03d}"  # Ofcom's range for drama
         return _Location(number, name, service, address, postcode, phone, region)
 
     def postcode(self, area: str) -> str:
         rng = self.rng
         district = rng.randint(1, 9) if rng.random() < 0.4 else rng.randint(10, 29)
-        unit = rng.choice(_POSTCODE_UNIT) + rng.choice(_POSTCODE_UNIT)
+        unit = rng.choice(_POSTCODE_UNIT_LETTERS) + rng.choice(_POSTCODE_UNIT_LETTERS)
         return f"{area}{district} {rng.randint(0, 9)}{unit}"
 
-    @staticmethod
-    def town(area: str) -> str:
-        """A fictional post town for a postcode area; the same for every seed."""
-        code = zlib.crc32(area.encode())
-        return _TOWN_START[code % len(_TOWN_START)] + _TOWN_END[(code >> 8) % len(_TOWN_END)]
-
-    # Assessments -------------------------------------------------------------------------
-    def first_date(self) -> dt.date:
-        span = (LAST_ASSESSMENT - FIRST_ASSESSMENT).days
-        # Assessments picked up through 2024 and 2025: weight later dates more.
-        day = int(span * self.rng.random() ** 0.8)
-        return FIRST_ASSESSMENT + dt.timedelta(days=day)
-
-    def published(self, assessed: dt.date) -> dt.date | None:
-        published = assessed + dt.timedelta(days=self.rng.randint(30, 122))
-        return published if published <= PUBLISHED_BY else None
-
-    def next_date(self, assessed: dt.date, overall: str) -> dt.date | None:
+    def first_assessment(self) -> tuple[dt.date, dt.date]:
+        """(assessment date, publication date) of a location's first assessment."""
         rng = self.rng
-        if overall in POOR_RATINGS:
-            if rng.random() > 0.85:
-                return None
-            gap = rng.randint(120, 330)
-        else:
-            if rng.random() > 0.5:
-                return None
-            gap = rng.randint(200, 560)
-        return assessed + dt.timedelta(days=gap)
+        delay = dt.timedelta(days=rng.randint(30, 122))
+        latest = min(LAST_ASSESSMENT, PUBLISHED_BY - delay)
+        day = int((latest - FIRST_ASSESSMENT).days * rng.random() ** 1.1)
+        assessed = FIRST_ASSESSMENT + dt.timedelta(days=day)
+        return assessed, assessed + delay
+
+    def next_assessment(self, assessed: dt.date, poor: bool) -> tuple[dt.date, dt.date] | None:
+        """The next assessment, sooner after a poor rating; None when there is none (yet)."""
+        rng = self.rng
+        chance, shortest, longest = REASSESSMENT[poor]
+        if rng.random() >= chance:
+            return None
+        following = assessed + dt.timedelta(days=rng.randint(shortest, longest))
+        published = following + dt.timedelta(days=rng.randint(30, 122))
+        if following > LAST_ASSESSMENT or published > PUBLISHED_BY:
+            return None
+        return following, published
 
     def key_questions(self) -> list[str]:
         rng = self.rng
         count = rng.choices(list(KEY_QUESTION_COUNTS), list(KEY_QUESTION_COUNTS.values()))[0]
-        chosen: list[str] = []
         pool = dict(KEY_QUESTION_PICK)
-        while len(chosen) < count:
+        chosen = []
+        for _ in range(count):
             kq = rng.choices(list(pool), list(pool.values()))[0]
             chosen.append(kq)
             del pool[kq]
         return [kq for kq in ref.KEY_QUESTIONS if kq in chosen]
 
     def statements(self, kq: str, service: ServiceType) -> list[ref.Statement]:
+        """Most of a key question's statements: now and then one or two are not scored."""
         rng = self.rng
         statements = list(_STATEMENTS_OF[kq])
         if kq == "Well-led":
-            dropped = 0.85 if service.adult_social_care else 0.4
-            if rng.random() < dropped:
-                statements = [s for s in statements if s.id != ENVIRONMENTAL_SUSTAINABILITY]
+            not_scored = 0.85 if service.adult_social_care else 0.4
+            if rng.random() < not_scored:
+                statements.pop()  # environmental sustainability, the last of Well-led
         drop = rng.choices((0, 1, 2), (72, 20, 8))[0]
-        drop = min(drop, len(statements) - (len(statements) * 3 + 4) // 5)
-        for _ in range(drop):
+        for _ in range(min(drop, len(statements) - math.ceil(0.6 * len(statements)))):
             statements.pop(rng.randrange(len(statements)))
         return statements
 
     def evidence(self, statement: ref.Statement, score: int, people: str) -> str:
         rng = self.rng
         words = {
-            "topic": TOPICS[statement.id],
+            "topic": _TOPICS[statement.id],
             "people": people,
             "People": people.capitalize(),
             "months": rng.choice((6, 12, 18)),
         }
         details = rng.sample(_DETAILS[score], rng.randint(1, 4))
-        if score < 4 and rng.random() < 0.2:
+        if score < 4 and rng.random() < 0.2:  # a brighter note now and then
             details[-1] = rng.choice(_DETAILS[score + 1])
-        sentences = [rng.choice(_LEADS[score]), *details]
-        text = [s.format(**words) for s in sentences]
+        text = [s.format(**words) for s in (rng.choice(_LEADS[score]), *details)]
+        paragraphs = [" ".join(text)]
         if len(text) >= 3 and rng.random() < 0.5:
             cut = rng.randint(1, len(text) - 1)
             paragraphs = [" ".join(text[:cut]), " ".join(text[cut:])]
-        else:
-            paragraphs = [" ".join(text)]
         if rng.random() < 0.06:
             paragraphs.insert(0, _NOT_ENOUGH_EVIDENCE.format(people=people))
         return "\n\n".join(paragraphs)
 
 
-def _score(rng: random.Random, level: float) -> int:
-    return min(4, max(1, int(level + rng.gauss(0.0, STATEMENT_SD) + 0.5)))
+def _town(area: str) -> str:
+    """A fictional post town for a postcode area, the same for every seed."""
+    code = zlib.crc32(area.encode())
+    start, end = _WORDS["town_start"], _WORDS["town_end"]
+    return start[code % len(start)] + end[(code >> 8) % len(end)]
 
 
 def overall_rating(ratings: list[str]) -> str:
-    """Most common key question rating; a tie goes to the worse rating."""
+    """The most common key question rating; a tie goes to the worse rating."""
     counts = Counter(ratings)
     return max(ref.RATINGS, key=lambda r: (counts[r], -ref.RATINGS.index(r)))
 
 
-def mismatch_warning(name: str, stated: int, points: int, count: int) -> str:
-    """The warning the report text parser records for a stated percentage that is off."""
-    computed = ref.rounded_percentage(points, count)
-    return f"{name}: stated {stated} but statements give {points}/{4 * count} = {computed}"
+def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:
+    """The warning ingest.report_text records when a stated percentage is not the computed one."""
+    computed = ref.rounded_percentage(points, statements)
+    given = f"{points}/{4 * statements} = {computed}"
+    return f"{key_question}: stated {stated} but statements give {given}"
 
 
 def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -> Iterator[Record]:
-    """Records (see ingest.records) of the demo corpus, one per assessment, in file order."""
+    """Records of the demo corpus (see ingest.records), one per assessment, in file order."""
     model = _Model(seed)
     number = 0
     while number < locations:
         provider, size = model.provider(locations - number)
         for _ in range(size):
             number += 1
-            location = model.location(provider, number)
-            yield from _assessments(model, provider, location)
+            yield from _assessments(model, provider, model.location(provider, number))
 
 
 def _assessments(model: _Model, provider: _Provider, location: _Location) -> Iterator[Record]:
     rng = model.rng
-    effect = (
+    quality = (
         MEAN_QUALITY
         + provider.effect
         + REGION_EFFECTS[location.region]
         + location.service.effect
         + rng.gauss(0.0, LOCATION_SD)
     )
-    assessed = model.first_date()
+    share, effect = STRUGGLING
+    if rng.random() < share:
+        quality += effect
+    dates: tuple[dt.date, dt.date] | None = model.first_assessment()
     for _ in range(3):
-        published = model.published(assessed)
-        if published is None:
+        if dates is None:
             return
-        level = effect + rng.gauss(0.0, ASSESSMENT_SD)
-        record = _record(model, provider, location, assessed, published, level)
+        level = quality + rng.gauss(0.0, ASSESSMENT_SD)
+        record = _record(model, provider, location, *dates, level)
         yield record
-        if record["overall_rating"] in POOR_RATINGS:
-            effect += rng.uniform(0.25, 0.6)
-        else:
-            effect += rng.gauss(0.0, 0.08)
-        next_date = model.next_date(assessed, record["overall_rating"])
-        if next_date is None or next_date > LAST_ASSESSMENT:
-            return
-        assessed = next_date
+        poor = record["overall_rating"] in POOR_RATINGS
+        quality += rng.uniform(*IMPROVEMENT_AFTER_POOR) if poor else rng.gauss(0.0, 0.08)
+        dates = model.next_assessment(dates[0], poor)
 
 
 def _record(
@@ -678,18 +385,21 @@ def _record(
         kq_level = level + KEY_QUESTION_EFFECTS[kq] + rng.gauss(0.0, KEY_QUESTION_SD)
         statements = []
         for statement in model.statements(kq, service):
-            score = _score(rng, kq_level)
-            evidence = model.evidence(statement, score, service.people)
+            noisy = kq_level + rng.gauss(0.0, STATEMENT_SD)
+            score = min(4, max(1, math.floor(noisy + 0.5)))
             statements.append(
-                {"id": statement.id, "name": statement.name, "score": score, "evidence": evidence}
+                {
+                    "id": statement.id,
+                    "name": statement.name,
+                    "score": score,
+                    "evidence": model.evidence(statement, score, service.people),
+                }
             )
         points, count = sum(s["score"] for s in statements), len(statements)
-        computed = ref.rounded_percentage(points, count)
-        stated = computed
+        computed = stated = ref.rounded_percentage(points, count)
         if rng.random() < MISMATCH_RATE:
-            # One point off either way, staying within the possible 25-100.
             step = rng.choice((-1, 1))
-            stated = computed - step if not 25 <= computed + step <= 100 else computed + step
+            stated = computed + step if 25 <= computed + step <= 100 else computed - step
             warnings.append(mismatch_warning(kq, stated, points, count))
         key_questions.append(
             {
@@ -741,27 +451,23 @@ def _listed(names: list[str]) -> str:
 
 
 def _summary(record: Record, kq: dict, people: str) -> str:
-    """Key question summary; varied by a seed taken from the record, so rendering is pure."""
+    """A key question summary, varied by a seed taken from the record so rendering is pure."""
     key = f"{record['location_name']}|{record['assessment_date']}|{kq['name']}"
     rng = random.Random(zlib.crc32(key.encode()))
     statements = kq["statements"]
-    reviewed = _listed([s["name"].lower() for s in statements])
-    lines = _SUMMARIES[kq["rating"]]
-    chosen = [lines[0], *rng.sample(lines[1:], rng.randint(0, len(lines) - 1))]
-    text = [f"We reviewed {reviewed}."]
-    text += [s.format(People=people.capitalize(), people=people) for s in chosen]
+    options = _SUMMARIES[kq["rating"]]
+    chosen = [options[0], *rng.sample(options[1:], rng.randint(0, len(options) - 1))]
+    text = [f"We reviewed {_listed([s['name'].lower() for s in statements])}."]
+    text += [s.format(people=people, People=people.capitalize()) for s in chosen]
+    not_enough = _NOT_ENOUGH_EVIDENCE.format(people=people)
     for statement in rng.sample(statements, min(len(statements), rng.randint(1, 3))):
-        paragraphs = statement["evidence"].split("\n\n")
-        lead = (
-            paragraphs[1] if paragraphs[0].startswith(_NOT_ENOUGH_EVIDENCE[:20]) else paragraphs[0]
-        )
-        first = lead.split(". ")[0].rstrip(".")
-        text.append(f"{statement['name']}: {first}.")
+        lead = next(p for p in statement["evidence"].split("\n\n") if p != not_enough)
+        text.append(f"{statement['name']}: {lead.split('. ')[0].rstrip('.')}.")
     return f"{kq['name'].upper()} Key question summary: " + " ".join(text)
 
 
 def render_report(record: Record) -> str:
-    """A record as the text of a published report page (the layout of the seed report)."""
+    """A record as the text of a published report page, laid out like the seed report."""
     category, *specific = record["service_types"]
     people = _PEOPLE.get(record["service_types"][-1], "people")
     lines = [f"• {category}", *(f"  • {name}" for name in specific), ""]
@@ -770,11 +476,8 @@ def render_report(record: Record) -> str:
     lines += [f"{record['address']}, {record['postcode']} {record['phone']}", ""]
     lines += ["Provided and run by:", record["provider_name"], ""]
     if zlib.crc32(f"{record['location_name']}|{record['postcode']}".encode()) % 50 == 0:
-        lines += [
-            "Important: This service was previously registered at a different address - see "
-            "old profile",
-            "",
-        ]
+        notice = "previously registered at a different address - see old profile"
+        lines += [f"Important: This service was {notice}", ""]
     lines += [f"Report from {_long_date(record['assessment_date'])} assessment", ""]
     lines += ["On this page"]
     for kq in record["key_questions"]:
@@ -787,7 +490,7 @@ def render_report(record: Record) -> str:
         ]
         for statement in kq["statements"]:
             lines += ["", statement["name"], "", f"Score: {statement['score']}", ""]
-            lines.append(statement["evidence"])
+            lines += [statement["evidence"]]
     return "\n".join(lines) + "\n"
 
 
@@ -797,24 +500,22 @@ def write_demo_corpus(
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Write one report file per assessment into out_dir; the paths written, in order.
+    """Write one UTF-8 report file per assessment into out_dir; the paths, in order.
 
-    Older demo files (named demo-*.txt) in out_dir that this run does not write are removed,
-    so the folder always holds exactly one corpus. `progress(done, total)` is called about a
-    hundred times at most.
+    Demo files (demo-*.txt) already in out_dir that this run does not write are removed, so
+    the folder holds one corpus. `progress(done, total)` is called at most about 100 times.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = list(demo_records(locations, seed))
-    total = len(records)
-    step = max(1, total // 100)
+    step = max(1, len(records) // 100)
     paths = []
     for done, record in enumerate(records, start=1):
         path = out_dir / record["source"]
         path.write_bytes(render_report(record).encode("utf-8"))
         paths.append(path)
-        if progress is not None and (done % step == 0 or done == total):
-            progress(done, total)
+        if progress is not None and (done % step == 0 or done == len(records)):
+            progress(done, len(records))
     written = set(paths)
     for stale in out_dir.glob(f"{FILE_PREFIX}*.txt"):
         if stale not in written:

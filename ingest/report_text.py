@@ -111,6 +111,8 @@ def _header(rows: list[tuple[int, str]], source: str, warnings: list[str]) -> Re
                 phone = stripped[pos[1] :].strip() or None
     if assessment_date is None:
         raise RejectedFile("not a CQC assessment report: no 'Report from <date> assessment' line")
+    if assessment_date > dt.date.today():
+        warnings.append(f"assessment date {assessment_date} is in the future")
     if name is None:
         raise RejectedFile("not a CQC assessment report: no location name before 'Overall:'")
     if postcode is None:
@@ -162,6 +164,9 @@ def _key_questions(rows: list[tuple[int, str]], warnings: list[str]) -> list[dic
         stripped = line.strip()
         next_line = rows[idx + 1][1].strip() if idx + 1 < len(rows) else ""
         kq = ref.canonical_key_question(stripped)
+        after_next = rows[idx + 2][1].strip() if idx + 2 < len(rows) else ""
+        if not kq and ref.canonical_rating(next_line) and _UPDATED.match(after_next):
+            raise RejectedFile(f"line {lineno}: unknown key question '{stripped[:80]}'")
         if kq and ref.canonical_rating(next_line) and not _is_score(rows, idx + 1):
             if any(s["name"] == kq for s in sections):
                 raise RejectedFile(f"line {lineno}: key question {kq} appears twice")
@@ -281,5 +286,9 @@ def _check(record: Record) -> None:
             warnings.append(
                 f"{name}: {count} statements scored; the framework has {ref.STATEMENTS_PER_KEY_QUESTION[name]}"
             )
+    if record["era"] == "pre-SAF" and any(s["statements"] for s in sections):
+        warnings.append(
+            f"statement scores dated {record['assessment_date']}, before the framework scored them"
+        )
     dates = [s["published_date"] for s in sections if s["published_date"]]
     record["published_date"] = max(dates) if dates else None

@@ -72,9 +72,7 @@ def _statement_pairs(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
         .filter(pl.col("from_assessment_id").is_not_null())
         .join(side, on=["assessment_id", "key_question"])
         .join(
-            side.select(
-                "statement_id", from_assessment_id="assessment_id", from_score="score"
-            ),
+            side.select("statement_id", from_assessment_id="assessment_id", from_score="score"),
             on=["from_assessment_id", "statement_id"],
         )
         .select(
@@ -111,7 +109,7 @@ def _direction_counts(pairs: pl.LazyFrame, group: list[str], min_n: int) -> pl.D
 
 
 def key_question_changes(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row per consecutive pair: location_id, location_name, provider_id, provider_name, key_question, from_assessment_id, from_date, from_rating, from_score, to_assessment_id, to_date, to_rating, to_score, change (percentage points, null unless both scored), direction."""
+    """One row per consecutive pair: location_id, location_name, provider_id, provider_name, key_question, from_assessment_id, from_date, from_rating, from_score, to_assessment_id, to_date, to_rating, to_score, change (percentage points, null unless both scored), direction."""  # noqa: E501
     pairs = _key_question_pairs(key_questions, filters)
     return pairs.sort("location_id", "key_question", "to_date", "to_assessment_id").collect()
 
@@ -119,7 +117,7 @@ def key_question_changes(key_questions: pl.LazyFrame, *, filters: Filters = ALL)
 def change_counts(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Scored pairs per group: [by], key_question, improved, unchanged, declined, n (pairs), mean_change, low_n."""
+    """Scored pairs per group: [by], key_question, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
     pairs = _key_question_pairs(key_questions, filters)
     return _direction_counts(pairs, keys(by, "key_question"), min_n)
 
@@ -127,7 +125,7 @@ def change_counts(
 def rating_transitions(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Rating transition matrix per group: [by], key_question, from_rating, to_rating, count, n (rated pairs), share (of n), low_n."""
+    """Rating transition matrix per group: [by], key_question, from_rating, to_rating, count, n (rated pairs), share (of n), low_n."""  # noqa: E501
     group = keys(by, "key_question")
     return (
         _key_question_pairs(key_questions, filters)
@@ -142,7 +140,7 @@ def rating_transitions(
 
 
 def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_assessment_id, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""
+    """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_assessment_id, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""  # noqa: E501
     pairs = _statement_pairs(scores, filters)
     return pairs.sort("location_id", "key_question", "to_date", "statement_id").collect()
 
@@ -150,6 +148,6 @@ def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.Dat
 def statement_change_counts(
     scores: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Statement changes per group: [by], key_question, statement_id, statement, improved, unchanged, declined, n (pairs), mean_change, low_n."""
+    """Statement changes per group: [by], key_question, statement_id, statement, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
     group = keys(by, "key_question", "statement_id", "statement")
     return _direction_counts(_statement_pairs(scores, filters), group, min_n)

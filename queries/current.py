@@ -8,6 +8,8 @@ assessment_id. A date filter makes it the picture as at `date_to` (only assessme
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from queries.filters import ALL, MIN_N, Filters
@@ -25,16 +27,23 @@ def current(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.filter(pl.col("assessment_id") == latest.over("location_id", "key_question"))
 
 
-def selected(frame: pl.LazyFrame, filters: Filters = ALL, *, latest: bool = False) -> pl.LazyFrame:
-    """Rows a query works on: `filters` applied and, when `latest`, the current picture only."""
+def selected(
+    frame: pl.LazyFrame,
+    filters: Filters = ALL,
+    *,
+    latest: bool = False,
+    skip: Collection[str] = (),
+) -> pl.LazyFrame:
+    """Rows a query works on: `filters` (but `skip`) applied; when `latest`, the current picture."""
     if not latest:
-        return filters.apply(frame)
+        return filters.apply(frame, skip=skip)
     # "Currently rated Good" must not become "latest assessment that was rated Good".
-    return filters.apply(current(filters.apply(frame, skip=_AFTER_LATEST)))
+    before = filters.apply(frame, skip=_AFTER_LATEST | set(skip))
+    return filters.apply(current(before), skip=skip)
 
 
 def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """Current key questions: location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""
+    """Current key questions: location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""  # noqa: E501
     return (
         selected(key_questions, filters, latest=True)
         .select(
@@ -61,7 +70,7 @@ def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL)
 def rating_shares(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current ratings per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""
+    """Current ratings per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""  # noqa: E501
     group = keys(by, "key_question")
     return (
         selected(key_questions, filters, latest=True)
@@ -78,7 +87,7 @@ def rating_shares(
 def percentage_summary(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current key question percentages per group: [by], key_question, n, mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""
+    """Current key question percentages per group: [by], key_question, n, mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""  # noqa: E501
     group = keys(by, "key_question")
     score = pl.col("key_question_score")
     return (

@@ -31,7 +31,7 @@ def score_distribution(
     latest: bool = False,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Scores 1-4 per group and item: [by], key_question, [statement_id, statement], score, count, share (of rows), rows (statement scores), n (assessments), low_n."""
+    """Scores 1-4 per group and item: [by], key_question, [statement_id, statement], score, count, share (of rows), rows (statement scores), n (assessments), low_n."""  # noqa: E501
     group = keys(by, *_ITEMS[per])
     rows = selected(scores, filters, latest=latest)
     totals = rows.group_by(group).agg(rows=pl.len(), n=pl.col("assessment_id").n_unique())
@@ -55,17 +55,17 @@ def percentage_bins(
     latest: bool = False,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Key question percentages in bins of `width`: [by], key_question, bin_start, bin_end (inclusive), edge (band edge 38/62/87 inside the bin, else null), band (rating of a bin inside one band, else null), count, share, n, low_n."""
+    """Key question percentages in bins of `width`: [by], key_question, bin_start, bin_end (inclusive), edge (band edge 38/62/87 inside the bin, else null), band (rating of a bin inside one band, else null), count, share, n, low_n."""  # noqa: E501
     group = keys(by, "key_question")
     start, end = pl.col("bin_start"), pl.col("bin_end")
     edge = pl.coalesce(pl.when((start <= e) & (e < end)).then(e) for e in BAND_EDGES_PERCENT)
     return (
         selected(key_questions, filters, latest=latest)
         .filter(pl.col("key_question_score").is_not_null())
-        .group_by(*group, bin_start=pl.col("key_question_score") // width * width)
+        .group_by(*group, bin_start=(pl.col("key_question_score") // width * width).cast(pl.Int32))
         .agg(count=pl.len())
         .with_columns(
-            bin_end=pl.min_horizontal(start + width - 1, 100).cast(start.dtype),
+            bin_end=pl.min_horizontal(start + width - 1, 100).cast(pl.Int32),
             n=pl.col("count").sum().over(group),
         )
         .with_columns(edge=edge)

@@ -30,7 +30,7 @@ def percentage_trend(
     by: By = None,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Mean key question percentage per group and period: [by], period_start, n (assessments), rows (key questions), mean_percentage, low_n."""
+    """Mean key question percentage per group and period: [by], period_start, n (assessments), rows (key questions), mean_percentage, low_n."""  # noqa: E501
     group = keys(by)
     return (
         selected(key_questions, filters)
@@ -55,7 +55,7 @@ def statement_score_trend(
     by: By = None,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Mean statement score per group and period: [by], period_start, n (assessments), rows (statement scores), mean_score, low_n."""
+    """Mean statement score per group and period: [by], period_start, n (assessments), rows (statement scores), mean_score, low_n."""  # noqa: E501
     group = keys(by)
     return (
         selected(scores, filters)

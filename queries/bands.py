@@ -1,0 +1,72 @@
+"""Distance to the next band: how far each current key question is from moving up or down.
+
+Bands are decided on the exact fraction (reference.rating_for), never on the rounded
+percentage. With n statements scored and p points (n <= p <= 4n):
+    points_to_next_band = smallest k >= 1 with rating_for(p + k, n) better and p + k <= 4n
+                          (null when Outstanding or out of reach)
+    points_to_spare     = largest k >= 0 with rating_for(p - k, n) unchanged and p - k >= n
+A point is one step of one statement's score (a 3 becoming a 4).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from ingest.reference import RATINGS, rating_for
+from queries.current import selected
+from queries.data import RATING
+from queries.filters import ALL, Filters
+
+# Well above the 8 statements of the largest key question, for unrecognised extras.
+MAX_STATEMENTS = 40
+
+
+@cache
+def band_table(max_statements: int = MAX_STATEMENTS) -> pl.DataFrame:
+    """Every (statements_scored, points): band, next_band, points_to_next_band, points_to_spare."""
+    rows = []
+    for n in range(1, max_statements + 1):
+        points = range(n, 4 * n + 1)
+        bands = [RATINGS.index(rating_for(p, n)) for p in points]
+        for i, (p, band) in enumerate(zip(points, bands, strict=True)):
+            up = next((j for j in range(i + 1, len(bands)) if bands[j] > band), None)
+            down = next(j for j in range(i, -1, -1) if j == 0 or bands[j - 1] < band)
+            next_band = RATINGS[bands[up]] if up is not None else None
+            rows.append((n, p, RATINGS[band], next_band, up and up - i, i - down))
+    schema = {
+        "statements_scored": pl.Int32,
+        "points": pl.Int32,
+        "band": RATING,
+        "next_band": RATING,
+        "points_to_next_band": pl.Int32,
+        "points_to_spare": pl.Int32,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def distance_to_next_band(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
+    """Current scored key questions: location_id, location_name, provider_id, provider_name, key_question, assessment_id, assessment_date, key_question_rating, key_question_score, points, statements_scored, exact_percentage, band, next_band, points_to_next_band, points_to_spare."""  # noqa: E501
+    points, statements = pl.col("points"), pl.col("statements_scored")
+    return (
+        selected(key_questions, filters, latest=True)
+        .filter(points.is_not_null(), statements > 0)
+        .select(
+            "location_id",
+            "location_name",
+            "provider_id",
+            "provider_name",
+            "key_question",
+            "assessment_id",
+            "assessment_date",
+            "key_question_rating",
+            "key_question_score",
+            points.cast(pl.Int32),
+            statements.cast(pl.Int32),
+            exact_percentage=100 * points / (4 * statements),
+        )
+        .join(band_table().lazy(), on=["statements_scored", "points"], how="left")
+        .sort("location_id", "key_question")
+        .collect()
+    )

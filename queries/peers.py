@@ -1,0 +1,120 @@
+"""Chosen providers or locations beside their peers.
+
+The unit is a location's current key question percentage (or statement score). A chosen
+location's peers are the current rows of every location run by another provider (so the
+chosen provider is excluded) that shares its `peers_by` values (service type and/or region;
+empty = all of England). Filters narrow the pool (a date range gives the picture as at
+`date_to`); their providers and locations are ignored: the chosen ones are arguments.
+Quartiles interpolate linearly. percentile_rank = 100 * (peers strictly below + half the
+peers equal) / n, null without peers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from queries.current import selected
+from queries.filters import ALL, MIN_N, Filters
+from queries.groups import low_n
+
+PEER_KEYS = ("service_type", "region")
+_WHO = ("location_id", "location_name", "provider_id", "provider_name")
+_CHOICE = frozenset({"providers", "locations"})
+
+
+def _beside_peers(
+    pool: pl.LazyFrame,
+    item: list[str],
+    value: str,
+    chosen: pl.Expr,
+    peers_by: Sequence[str],
+    min_n: int,
+) -> pl.DataFrame:
+    if unknown := set(peers_by) - set(PEER_KEYS):
+        raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
+    group, on = [*peers_by, *item], ["provider_id", *peers_by, *item]
+    peer_on = dict(left_on=on, right_on=["target_provider", *peers_by, *item])
+    pool = pool.filter(pl.col(value).is_not_null())
+    targets = pool.filter(chosen)
+    peers = (
+        targets.select(*group, target_provider="provider_id")
+        .unique()
+        .join(pool.select("provider_id", *group, peer_value=value), on=group)
+        .filter(pl.col("provider_id").ne_missing(pl.col("target_provider")))
+    )
+    peer_value = pl.col("peer_value")
+    stats = peers.group_by("target_provider", *group).agg(
+        n=pl.len(),
+        peer_p25=peer_value.quantile(0.25, "linear"),
+        peer_median=peer_value.median(),
+        peer_p75=peer_value.quantile(0.75, "linear"),
+    )
+    at_value = peers.group_by("target_provider", *group, "peer_value").agg(count=pl.len())
+    count = pl.col("count")
+    ranks = (
+        targets.select(*on, "location_id", value)
+        .join(at_value, **peer_on)
+        .group_by("location_id", *item)
+        .agg(
+            below=count.filter(peer_value < pl.col(value)).sum(),
+            ties=count.filter(peer_value == pl.col(value)).sum(),
+        )
+    )
+    return (
+        targets.join(stats, **peer_on, how="left")
+        .join(ranks, on=["location_id", *item], how="left")
+        .with_columns(pl.col("n", "below", "ties").fill_null(0))
+        .with_columns(
+            percentile_rank=pl.when(pl.col("n") > 0).then(
+                100 * (pl.col("below") + pl.col("ties") / 2) / pl.col("n")
+            ),
+            low_n=low_n(min_n),
+        )
+        .drop("below", "ties")
+        .sort("location_id", *item)
+        .collect()
+    )
+
+
+def peer_percentages(
+    key_questions: pl.LazyFrame,
+    *,
+    providers: Sequence[str] = (),
+    locations: Sequence[str] = (),
+    peers_by: Sequence[str] = ("service_type",),
+    filters: Filters = ALL,
+    min_n: int = MIN_N,
+) -> pl.DataFrame:
+    """Each chosen location's current percentages beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, key_question_score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
+    pool = selected(key_questions, filters, latest=True, skip=_CHOICE).select(
+        *_WHO, *peers_by, "key_question", "key_question_score"
+    )
+    chosen = pl.col("provider_id").is_in(list(providers)) | pl.col("location_id").is_in(
+        list(locations)
+    )
+    return _beside_peers(pool, ["key_question"], "key_question_score", chosen, peers_by, min_n)
+
+
+def peer_statement_scores(
+    scores: pl.LazyFrame,
+    *,
+    providers: Sequence[str] = (),
+    locations: Sequence[str] = (),
+    peers_by: Sequence[str] = ("service_type",),
+    filters: Filters = ALL,
+    min_n: int = MIN_N,
+) -> pl.DataFrame:
+    """Each chosen location's current statement scores beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, statement_id, statement, score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
+    pool = (
+        selected(scores, filters, latest=True, skip=_CHOICE)
+        .filter(pl.col("statement_id").is_not_null())
+        .select(*_WHO, *peers_by, "key_question", "statement_id", "statement", "score")
+    )
+    chosen = pl.col("provider_id").is_in(list(providers)) | pl.col("location_id").is_in(
+        list(locations)
+    )
+    return _beside_peers(
+        pool, ["key_question", "statement_id", "statement"], "score", chosen, peers_by, min_n
+    )

@@ -1,0 +1,124 @@
+"""Tiny hand-written frames: one `kq(...)` call per assessed key question, `build` makes both views.
+
+    build(kq("L1", "2025-01-15", "Safe", [3, 3, 4]), kq("L2", "2025-02-01", "Caring", rating="Good"))
+
+gives the `scores` and `key_questions` frames exactly as `load_frames` shapes them: the same
+columns, order and dtypes. Unless given, a key question's statements are the first ones of its
+key question in the framework, its rating is the band of its exact score, its percentage is
+computed half-up, its assessment id is "<location>@<date>" and its era follows the date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from ingest.reference import (
+    STATEMENTS,
+    STATEMENTS_BY_ID,
+    era_for,
+    rating_for,
+    rounded_percentage,
+)
+from queries.data import Frames, with_dtypes
+
+IDENTITY = {
+    "location_id": pl.String,
+    "location_name": pl.String,
+    "provider_id": pl.String,
+    "provider_name": pl.String,
+    "service_type": pl.String,
+    "region": pl.String,
+    "local_authority": pl.String,
+    "postcode": pl.String,
+    "assessment_id": pl.String,
+    "assessment_date": pl.Date,
+    "published_date": pl.Date,
+    "era": pl.String,
+    "key_question": pl.String,
+    "key_question_rating": pl.String,
+    "key_question_score": pl.Int32,
+}
+KEY_QUESTIONS_SCHEMA = IDENTITY | {
+    "stated_score": pl.Int32,
+    "computed_score": pl.Int32,
+    "points": pl.Int32,
+    "statements_scored": pl.Int32,
+    "source": pl.String,
+}
+SCORES_SCHEMA = IDENTITY | {
+    "statement_id": pl.Int32,
+    "statement": pl.String,
+    "score": pl.Int32,
+    "source": pl.String,
+}
+
+
+def kq(
+    location: str,
+    date: str,
+    key_question: str = "Safe",
+    scores: list[int] = (),
+    *,
+    rating: str | None = None,
+    stated: int | None = None,
+    provider: str | None = "P1",
+    region: str | None = "London",
+    service_type: str | None = "Care home",
+    assessment: str | None = None,
+    statement_ids: list[int | None] | None = None,
+    published: str | None = None,
+) -> dict[str, Any]:
+    """One assessed key question with its statement scores (none: ratings only)."""
+    day = dt.date.fromisoformat(date)
+    n, points = len(scores), sum(scores)
+    computed = rounded_percentage(points, n) if n else None
+    ids = statement_ids or [s.id for s in STATEMENTS if s.key_question == key_question][:n]
+    return {
+        "location_id": location,
+        "location_name": f"Home {location}",
+        "provider_id": provider,
+        "provider_name": f"Provider {provider}" if provider else None,
+        "service_type": service_type,
+        "region": region,
+        "local_authority": None,
+        "postcode": None,
+        "assessment_id": assessment or f"{location}@{date}",
+        "assessment_date": day,
+        "published_date": dt.date.fromisoformat(published) if published else day,
+        "era": era_for(day),
+        "key_question": key_question,
+        "key_question_rating": rating or (rating_for(points, n) if n else None),
+        "key_question_score": stated if stated is not None else computed,
+        "stated_score": stated,
+        "computed_score": computed,
+        "points": points if n else None,
+        "statements_scored": n or None,
+        "source": "report-text",
+        "statements": [
+            {
+                "statement_id": sid,
+                "statement": STATEMENTS_BY_ID[sid].name if sid else f"Unknown {i}",
+                "score": score,
+            }
+            for i, (sid, score) in enumerate(zip(ids, scores, strict=True))
+        ],
+    }
+
+
+def build(*rows: dict[str, Any]) -> Frames:
+    """Both views from `kq` rows, with the dtypes load_frames gives."""
+    key_questions = pl.DataFrame(
+        [{c: r[c] for c in KEY_QUESTIONS_SCHEMA} for r in rows], schema=KEY_QUESTIONS_SCHEMA
+    )
+    scores = pl.DataFrame(
+        [{c: r[c] for c in IDENTITY} | s | {"source": r["source"]} for r in rows for s in r["statements"]],
+        schema=SCORES_SCHEMA,
+    )  # fmt: skip
+    return Frames(scores=with_dtypes(scores.lazy()), key_questions=with_dtypes(key_questions.lazy()))
+
+
+def schema_of(frame: pl.DataFrame) -> dict[str, pl.DataType]:
+    return dict(frame.schema)
