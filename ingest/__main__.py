@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ingest import demo as demo_defaults
 from ingest import store
 from ingest.records import RejectedFile
 
@@ -48,37 +49,47 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def load_paths(db: Path | None, paths: list[Path], quiet: bool = False) -> tuple[int, str]:
-    """Load files and folders into the database; (exit status, summary line)."""
+    """Load files and folders into the database; (exit status, summary line).
+
+    The database is opened per batch, so between batches the app can read the new data.
+    """
     files = list(iter_files(paths))
     totals = {"loaded": 0, "unchanged": 0, "replaced": 0, "rejected": 0}
     warnings = 0
-    con = store.connect(db)
-    try:
-        bar = tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet or None)
-        batch: list = []
-        for i, path in enumerate(files, start=1):
-            try:
-                batch.append(store.read_file(str(path), path.read_bytes()))
-            except OSError as err:
-                batch.append(store.FileResult(str(path), message=f"cannot be read: {err.strerror}"))
-            if len(batch) >= BATCH_FILES or i == len(files):
-                for result in store.load_files(con, batch):
-                    totals[result.action] += 1
-                    warnings += len(result.warnings)
-                    if result.action == "rejected":
-                        tqdm.write(result.line, file=sys.stderr)
-                bar.update(len(batch))
-                batch = []
-        bar.close()
-    finally:
-        con.close()
+    bar = tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet or None)
+    for start in range(0, len(files), BATCH_FILES):
+        batch = [_read(path) for path in files[start : start + BATCH_FILES]]
+        con = store.connect_for_writing(db)
+        try:
+            results = store.load_files(con, batch)
+        finally:
+            con.close()
+        for result in results:
+            totals[result.action] += 1
+            warnings += len(result.warnings)
+            if result.action == "rejected":
+                tqdm.write(result.line, file=sys.stderr)
+        bar.update(len(batch))
+    bar.close()
     summary = ", ".join(f"{n} {action}" for action, n in totals.items())
     summary = f"{len(files)} files: {summary}; {warnings} warnings"
     return (1 if totals["rejected"] else 0), summary
 
 
+def _read(path: Path) -> store.ReadFile | store.FileResult:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return store.FileResult(str(path), message=f"cannot be read: {err.strerror or err}")
+    return store.read_file(str(path), data)
+
+
 def _load(args: argparse.Namespace) -> int:
-    status, summary = load_paths(args.db, args.paths, quiet=args.quiet)
+    try:
+        status, summary = load_paths(args.db, args.paths, quiet=args.quiet)
+    except store.DatabaseBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(summary)
     return status
 
@@ -107,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="write the demo corpus of report text files")
     demo.add_argument("--out", type=Path, default=Path("data/demo-reports"))
-    demo.add_argument("--locations", type=int, default=600)
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--locations", type=int, default=demo_defaults.DEFAULT_LOCATIONS)
+    demo.add_argument("--seed", type=int, default=demo_defaults.DEFAULT_SEED)
     demo.set_defaults(run=_demo)
 
     args = parser.parse_args(argv)

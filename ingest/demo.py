@@ -1,6 +1,31 @@
 """The demo corpus: fictional CQC assessment reports drawn from a small statistical model.
 
-PLACEHOLDER
+The demo data is invented, not real. Providers differ widely in size: about 70% run a single
+location and the rest are chains whose sizes follow a heavy-tailed (Pareto) distribution up
+to a few dozen locations. Each provider keeps to one line of business (care homes, homecare,
+supported living, GP practices, dentists, independent hospitals, hospices or community
+services), which sets its locations' service types, 10 in all. Locations are spread over the
+9 CQC regions roughly as the register is, chains clustering around a home region, and have
+fictional names and streets with a real-format postcode from their region's postcode areas.
+Each location has one to three assessments between 21 November 2023 and October 2026, each
+published one to four months later and covering one to five key questions (most often all
+five, or Safe and Well-led); a key question scores most of its statements (adult social care
+usually leaves out environmental sustainability). A statement's score (1-4) is a rounded draw
+around a quality level made of a national mean plus effects of the provider, the region, the
+service type, the location (6% of locations are struggling) and the key question (Caring
+higher, Safe and Well-led lower). After an overall rating of Requires improvement or
+Inadequate a location improves, and it is assessed again sooner. Percentages and ratings
+follow CQC's published arithmetic, except that about 1 key question in 100 states a
+percentage one point off, as real reports now and then do. The overall rating of an
+assessment is the most common of its key question ratings, a tie going to the worse rating.
+About two thirds of key question ratings come out Good, a quarter Requires improvement and
+2-5% each Outstanding and Inadequate. Evidence text is put together from sentence templates
+that fit the score and name the statement's topic. Every draw comes from one
+random.Random(seed), so the same seed and size give byte-identical files.
+
+`demo_records` yields the records (ingest.records) straight from the model; `render_report`
+turns one into report text laid out like a published report page; `write_demo_corpus` writes
+the files. Words and sentence templates live in demo_text.toml beside this module.
 """
 
 from __future__ import annotations
@@ -19,6 +44,7 @@ from typing import NamedTuple
 
 from ingest import reference as ref
 from ingest.records import Record
+from ingest.report_text import mismatch_warning
 
 DEFAULT_LOCATIONS = 600
 DEFAULT_SEED = 7
@@ -135,8 +161,13 @@ KEY_QUESTION_EFFECTS = {
 }
 # How many key questions an assessment covers, and how likely each is to be among them.
 KEY_QUESTION_COUNTS = {1: 20, 2: 27, 3: 10, 4: 6, 5: 37}
-KEY_QUESTION_PICK = {"Safe": 1.0, "Effective": 0.5, "Caring": 0.35, "Responsive": 0.45}
-KEY_QUESTION_PICK["Well-led"] = 0.95
+KEY_QUESTION_PICK = {
+    "Safe": 1.0,
+    "Effective": 0.5,
+    "Caring": 0.35,
+    "Responsive": 0.45,
+    "Well-led": 0.95,
+}
 
 # The quality level: a statement scores round(level + noise), clipped to 1-4.
 MEAN_QUALITY = 2.75
@@ -253,6 +284,7 @@ class _Model:
         rng = self.rng
         delay = dt.timedelta(days=rng.randint(30, 122))
         latest = min(LAST_ASSESSMENT, PUBLISHED_BY - delay)
+        # Slightly earlier than uniform, leaving room for the assessments that follow.
         day = int((latest - FIRST_ASSESSMENT).days * rng.random() ** 1.1)
         assessed = FIRST_ASSESSMENT + dt.timedelta(days=day)
         return assessed, assessed + delay
@@ -287,7 +319,7 @@ class _Model:
         if kq == "Well-led":
             not_scored = 0.85 if service.adult_social_care else 0.4
             if rng.random() < not_scored:
-                statements.pop()  # environmental sustainability, the last of Well-led
+                statements = [s for s in statements if s.id != ENVIRONMENTAL_SUSTAINABILITY]
         drop = rng.choices((0, 1, 2), (72, 20, 8))[0]
         for _ in range(min(drop, len(statements) - math.ceil(0.6 * len(statements)))):
             statements.pop(rng.randrange(len(statements)))
@@ -325,13 +357,6 @@ def overall_rating(ratings: list[str]) -> str:
     """The most common key question rating; a tie goes to the worse rating."""
     counts = Counter(ratings)
     return max(ref.RATINGS, key=lambda r: (counts[r], -ref.RATINGS.index(r)))
-
-
-def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:
-    """The warning ingest.report_text records when a stated percentage is not the computed one."""
-    computed = ref.rounded_percentage(points, statements)
-    given = f"{points}/{4 * statements} = {computed}"
-    return f"{key_question}: stated {stated} but statements give {given}"
 
 
 def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -> Iterator[Record]:

@@ -257,6 +257,12 @@ def _statement(rows, idx, current, sections, warnings) -> dict:
     return entry
 
 
+def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:
+    """The warning for a stated percentage that is not the one the statement scores give."""
+    computed = ref.rounded_percentage(points, statements)
+    return f"{key_question}: stated {stated} but statements give {points}/{4 * statements} = {computed}"
+
+
 def _check(record: Record) -> None:
     """Fill computed scores and record what does not add up; reject what is not a report."""
     sections = record["key_questions"]
@@ -274,10 +280,7 @@ def _check(record: Record) -> None:
         band = ref.rating_for(points, count)
         name = section["name"]
         if section["score"] is not None and section["score"] != section["computed_score"]:
-            warnings.append(
-                f"{name}: stated {section['score']} but statements give {points}/{4 * count}"
-                f" = {section['computed_score']}"
-            )
+            warnings.append(mismatch_warning(name, section["score"], points, count))
         if section["rating"] != band:
             warnings.append(
                 f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band"

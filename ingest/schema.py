@@ -116,7 +116,11 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("evidence", "VARCHAR", "Narrative evidence text for the score"),
     ],
     "ingest_log": [
-        ("log_id", "BIGINT PRIMARY KEY", "Order of the entry"),
+        (
+            "log_id",
+            "BIGINT DEFAULT nextval('ingest_log_seq') PRIMARY KEY",
+            "Order of the entry",
+        ),
         ("logged_at", "TIMESTAMP NOT NULL", "When the file was processed"),
         ("file", "VARCHAR NOT NULL", "Path of the file as given"),
         (
@@ -199,5 +203,6 @@ def ddl() -> list[str]:
         + ")"
         for name, cols in COLUMNS.items()
     ]
+    sequences = ["CREATE SEQUENCE IF NOT EXISTS ingest_log_seq"]
     views = [f"CREATE OR REPLACE VIEW {name} AS {sql}" for name, sql in VIEWS.items()]
-    return tables + views
+    return sequences + tables + views

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +79,29 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     return con
 
 
+class DatabaseBusy(Exception):
+    """The database file is held by another writer for longer than we are willing to wait."""
+
+
+def connect_for_writing(
+    path: str | Path | None = None, wait_seconds: float = 30.0
+) -> duckdb.DuckDBPyConnection:
+    """Open for writing, waiting up to `wait_seconds` while another process holds the file."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return connect(path)
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower() or time.monotonic() >= deadline:
+                if "lock" in str(err).lower():
+                    raise DatabaseBusy(
+                        f"{db_path(path)} is being written by another process; nothing was"
+                        " loaded, try again when it has finished"
+                    ) from None
+                raise
+            time.sleep(0.2)
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in schema.ddl():
         con.execute(statement)
@@ -116,10 +141,22 @@ def read_file(name: str, data: bytes) -> ReadFile | FileResult:
     return ReadFile(name, fmt, hashlib.sha256(data).hexdigest(), records)
 
 
+# Writers in one process (e.g. two uploads from two app sessions) take turns, so their
+# transactions never conflict; DuckDB's file lock keeps other processes out.
+_WRITE_LOCK = threading.RLock()
+
+
 def load_files(
     con: duckdb.DuckDBPyConnection, files: list[ReadFile | FileResult]
 ) -> list[FileResult]:
     """Load read files in one transaction (rejections are only logged); see module doc."""
+    with _WRITE_LOCK:
+        return _load_files(con, files)
+
+
+def _load_files(
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile | FileResult]
+) -> list[FileResult]:
     read = [f for f in files if isinstance(f, ReadFile)]
     results: dict[int, FileResult] = {}
     try:
@@ -341,13 +378,12 @@ def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list)
     if not results:
         return
     hashes = {f.file: f.file_hash for f in files if isinstance(f, ReadFile)}
-    start = con.execute("SELECT COALESCE(max(log_id), 0) FROM ingest_log").fetchall()[0][0]
     now = dt.datetime.now()
     con.executemany(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_log (logged_at, file, format, content_hash, action, assessment_id,"
+        " message, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                start + i,
                 now,
                 r.file,
                 r.format,
@@ -357,7 +393,7 @@ def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list)
                 r.message,
                 r.warnings,
             )
-            for i, r in enumerate(results, start=1)
+            for r in results
         ],  # fmt: skip
     )
 

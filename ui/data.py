@@ -11,17 +11,16 @@ from __future__ import annotations
 import fcntl
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
 from ingest import demo, store
 from queries.data import Frames, load_frames
+from ui import db
 
 DEMO_REPORTS = Path(__file__).resolve().parent.parent / "data" / "demo-reports"
 
@@ -80,14 +79,7 @@ class AppData:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading data…")
 def _load(path: str, version: str) -> AppData:
-    for attempt in range(20):
-        try:
-            con = duckdb.connect(path, read_only=True)
-            break
-        except duckdb.IOException:
-            if attempt == 19:
-                raise
-            time.sleep(0.25)
+    con = db.connect(path, read_only=True)  # retries while a loader holds the file
     try:
         frames = load_frames(con)
         demo_flag = store.get_meta(con, "demo") == "true"
@@ -104,3 +96,8 @@ def app_data() -> AppData:
     """The loaded data; builds the demo database on first start."""
     path = ensure_database()
     return _load(str(path), store.data_version(path))
+
+
+def reload() -> None:
+    """Forget the loaded data, so the next rerun reads the database afresh (after an upload)."""
+    _load.clear()

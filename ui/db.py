@@ -1,0 +1,115 @@
+"""Short-lived DuckDB connections for what the loaded frames do not hold (evidence, the log).
+
+The app never keeps a connection between reruns: it opens the file, runs one named query
+with bound parameters and closes it, so a loader can write in between. DuckDB refuses a
+connection while another process holds the write lock (IOException) or while this process
+has the file open in the other mode (ConnectionException); both clear within moments, so
+opening retries for a few seconds before giving up with `DatabaseBusy`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingest import store
+
+BUSY_ERRORS = (duckdb.IOException, duckdb.ConnectionException)
+ATTEMPTS = 20
+WAIT_SECONDS = 0.25
+
+
+class DatabaseBusy(RuntimeError):
+    """Another writer kept the database locked for longer than we wait."""
+
+
+def connect(
+    path: str | Path | None = None,
+    *,
+    read_only: bool = True,
+    attempts: int = ATTEMPTS,
+    wait: float = WAIT_SECONDS,
+) -> duckdb.DuckDBPyConnection:
+    """Open the database (read-only unless asked), retrying while another writer holds it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return store.connect(path, read_only=read_only)
+        except BUSY_ERRORS as err:
+            if attempt == attempts:
+                raise DatabaseBusy(str(err).splitlines()[0]) from err
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def reading(path: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection, closed on leaving the block."""
+    con = connect(path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def location_evidence(location_id: str, path: str | Path | None = None) -> pl.DataFrame:
+    """Statements of every assessment of one location: assessment_id, key_question, position, statement, evidence."""  # noqa: E501
+    with reading(path) as con:
+        return con.execute(
+            """
+            SELECT s.assessment_id, s.key_question, s.position, s.statement, s.evidence
+            FROM statement_scores s JOIN assessments a USING (assessment_id)
+            WHERE a.location_id = ?
+            ORDER BY s.assessment_id, s.key_question, s.position
+            """,
+            [location_id],
+        ).pl()
+
+
+def evidence_for(assessment_ids: pl.Series, path: str | Path | None = None) -> pl.DataFrame:
+    """Evidence of the given assessments: assessment_id, key_question, statement, evidence."""
+    wanted = pl.DataFrame({"assessment_id": assessment_ids.unique()})
+    with reading(path) as con:
+        con.register("wanted", wanted)
+        return con.execute(
+            "SELECT assessment_id, key_question, statement, evidence FROM statement_scores"
+            " WHERE assessment_id IN (SELECT assessment_id FROM wanted)"
+        ).pl()
+
+
+def meta(path: str | Path | None = None) -> dict[str, str]:
+    """Every setting of the `meta` table (schema_version, demo, last_sync, ...)."""
+    with reading(path) as con:
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def ingest_log_counts(path: str | Path | None = None) -> pl.DataFrame:
+    """One row per action: action, files, warnings (lines of the log, warnings they carry)."""
+    with reading(path) as con:
+        return con.execute(
+            "SELECT action, count(*) AS files, sum(len(warnings))::BIGINT AS warnings"
+            " FROM ingest_log GROUP BY action ORDER BY files DESC"
+        ).pl()
+
+
+def ingest_log_page(
+    limit: int, offset: int, *, problems_only: bool = False, path: str | Path | None = None
+) -> tuple[pl.DataFrame, int]:
+    """(log lines latest first: logged_at, file, format, action, message, warnings; total lines)."""
+    where = " WHERE NOT $problems OR action = 'rejected' OR len(warnings) > 0"
+    with reading(path) as con:
+        total = con.execute(
+            "SELECT count(*) FROM ingest_log" + where, {"problems": problems_only}
+        ).fetchall()[0][0]
+        page = con.execute(
+            "SELECT logged_at, file, format, action, message,"
+            " array_to_string(warnings, ' | ') AS warnings FROM ingest_log"
+            + where
+            + " ORDER BY log_id DESC LIMIT $limit OFFSET $offset",
+            {"problems": problems_only, "limit": limit, "offset": offset},
+        ).pl()
+    return page, total
