@@ -1,13 +1,18 @@
 """Overview: how are the selected services rated and scored right now?"""
 
+import datetime as dt
+
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from ingest.reference import BAND_EDGES_PERCENT, RATINGS
 from queries.current import rating_shares
 from queries.distributions import percentage_bins
+from queries.filters import MIN_N
 from queries.headline import headline
-from ui import page
+from ui import links, page
+from ui.pending_queries import quarter_on_quarter
 from ui.theme import rating_scale
 
 data, filters = page.start(
@@ -23,9 +28,7 @@ cols = st.columns(4)
 cols[0].metric("Assessments", f"{numbers['assessments']:,}")
 cols[1].metric("Locations", f"{numbers['locations']:,}")
 cols[2].metric("Providers", f"{numbers['providers']:,}")
-cols[3].metric(
-    "Assessed between", f"{numbers['first_date']:%b %Y} – {numbers['last_date']:%b %Y}"
-)
+cols[3].metric("Assessed between", f"{numbers['first_date']:%b %Y} – {numbers['last_date']:%b %Y}")
 
 st.subheader("Current key question ratings")
 st.caption(
@@ -88,3 +91,37 @@ edges = (
 st.altair_chart(histogram + edges, width="stretch")
 with st.expander("Numbers behind this chart"):
     st.dataframe(bins, hide_index=True)
+
+st.subheader("What changed recently")
+latest, recent = quarter_on_quarter(kq, filters=filters)
+if latest is None or recent.is_empty():
+    page.empty_note("scored assessments")
+    st.stop()
+recent_quarter = f"Q{(latest.month - 1) // 3 + 1} {latest.year}"
+before = latest - dt.timedelta(days=1)
+previous = f"Q{(before.month - 1) // 3 + 1} {before.year}"
+st.caption(
+    f"Mean key question percentage of assessments in {recent_quarter}, the latest quarter "
+    f"with any (to {numbers['last_date']:%d %b %Y}; it may still be filling), against "
+    f"{previous}. Marked “few” where either quarter has under {MIN_N} assessments."
+)
+cols = st.columns(len(recent))
+for col, row in zip(cols, recent.iter_rows(named=True), strict=True):
+    few = " (few)" if row["low_n"] else ""
+    col.metric(
+        f"{row['key_question']}{few}",
+        "–" if row["latest_mean"] is None else f"{row['latest_mean']:.1f}%",
+        delta=None if row["change"] is None else f"{row['change']:+.1f} points",
+        help=f"{row['latest_n']} assessments in {recent_quarter}, {row['previous_n']} in "
+        f"{previous}. Of {row['reassessed']} re-assessed in {recent_quarter}, "
+        f"{row['rating_up']} moved up a rating and {row['rating_down']} down.",
+    )
+moves = recent.select(pl.col("reassessed", "rating_up", "rating_down").sum()).row(0, named=True)
+st.caption(
+    f"Ratings of re-assessed key questions in {recent_quarter}: {moves['rating_up']} up, "
+    f"{moves['rating_down']} down of {moves['reassessed']}."
+)
+with st.expander("Numbers behind these figures"):
+    st.dataframe(recent, hide_index=True)
+links.link(links.TRENDS, "Trends over time", "📈")
+links.link(links.COMPARE, "Providers ranked, and compared with their peers", "⚖️")

@@ -1,26 +1,20 @@
 """Change between consecutive assessments of the same key question at the same location.
 
-"Consecutive" follows current.LATEST_ORDER. Filters narrow the assessments before they are
-paired (a date range pairs consecutive assessments inside it), except two: ratings are not
-applied (a change has two ratings) and statements pick among the statement changes.
-A statement change needs the statement scored in both assessments of the pair.
+Consecutive means neighbours in the location's sequence of that key question (see data.py).
+A change belongs to its later assessment: filters select changes by it, so a date range
+keeps the changes that happened inside it, and a rating filter keeps changes into that
+rating. A statement change needs the statement scored in both assessments.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from queries.current import LATEST_ORDER
 from queries.filters import ALL, MIN_N, Filters
 from queries.groups import By, keys, low_n
 
 DIRECTION = pl.Enum(["declined", "unchanged", "improved"])
-_IDENTITY = ("location_id", "location_name", "provider_id", "provider_name", "key_question")
-_BEFORE_PAIRING_SKIP = frozenset({"ratings", "statements"})
-
-
-def _previous(column: str) -> pl.Expr:
-    return pl.col(column).shift(1).over("location_id", "key_question", order_by=LATEST_ORDER)
+_WHO = ("location_id", "location_name", "provider_id", "provider_name", "key_question")
 
 
 def _with_direction(pairs: pl.LazyFrame) -> pl.LazyFrame:
@@ -38,20 +32,14 @@ def _with_direction(pairs: pl.LazyFrame) -> pl.LazyFrame:
 
 def _key_question_pairs(key_questions: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
     return _with_direction(
-        filters.apply(key_questions, skip=_BEFORE_PAIRING_SKIP)
-        .with_columns(
-            from_assessment_id=_previous("assessment_id"),
-            from_date=_previous("assessment_date"),
-            from_rating=_previous("key_question_rating"),
-            from_score=_previous("key_question_score"),
-        )
-        .filter(pl.col("from_assessment_id").is_not_null())
+        filters.apply(key_questions)
+        .filter(pl.col("previous_assessment_id").is_not_null())
         .select(
-            *_IDENTITY,
-            "from_assessment_id",
-            "from_date",
-            "from_rating",
-            "from_score",
+            *_WHO,
+            from_assessment_id="previous_assessment_id",
+            from_date="previous_date",
+            from_rating="previous_rating",
+            from_score="previous_score",
             to_assessment_id="assessment_id",
             to_date="assessment_date",
             to_rating="key_question_rating",
@@ -61,33 +49,20 @@ def _key_question_pairs(key_questions: pl.LazyFrame, filters: Filters) -> pl.Laz
 
 
 def _statement_pairs(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
-    rows = filters.apply(scores, skip=_BEFORE_PAIRING_SKIP)
-    side = rows.select("assessment_id", "key_question", "statement_id", "statement", "score")
-    pairs = (
-        rows.select(*_IDENTITY, *LATEST_ORDER)
-        .unique()
-        .with_columns(
-            from_assessment_id=_previous("assessment_id"), from_date=_previous("assessment_date")
-        )
-        .filter(pl.col("from_assessment_id").is_not_null())
-        .join(side, on=["assessment_id", "key_question"])
-        .join(
-            side.select("statement_id", from_assessment_id="assessment_id", from_score="score"),
-            on=["from_assessment_id", "statement_id"],
-        )
+    return _with_direction(
+        filters.apply(scores)
+        .filter(pl.col("previous_score").is_not_null())
         .select(
-            *_IDENTITY,
+            *_WHO,
             "statement_id",
             "statement",
-            "from_assessment_id",
-            "from_date",
-            "from_score",
+            from_date="previous_date",
+            from_score="previous_score",
             to_assessment_id="assessment_id",
             to_date="assessment_date",
             to_score="score",
         )
     )
-    return _with_direction(Filters(statements=filters.statements).apply(pairs))
 
 
 def _direction_counts(pairs: pl.LazyFrame, group: list[str], min_n: int) -> pl.DataFrame:
@@ -109,7 +84,7 @@ def _direction_counts(pairs: pl.LazyFrame, group: list[str], min_n: int) -> pl.D
 
 
 def key_question_changes(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row per consecutive pair: location_id, location_name, provider_id, provider_name, key_question, from_assessment_id, from_date, from_rating, from_score, to_assessment_id, to_date, to_rating, to_score, change (percentage points, null unless both scored), direction."""  # noqa: E501
+    """One row per consecutive pair: location_id, location_name, provider_id, provider_name, key_question, from_assessment_id, from_date, from_rating, from_score, to_assessment_id, to_date, to_rating, to_score, change (percentage points; null unless both scored), direction."""  # noqa: E501
     pairs = _key_question_pairs(key_questions, filters)
     return pairs.sort("location_id", "key_question", "to_date", "to_assessment_id").collect()
 
@@ -140,7 +115,7 @@ def rating_transitions(
 
 
 def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_assessment_id, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""  # noqa: E501
+    """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""  # noqa: E501
     pairs = _statement_pairs(scores, filters)
     return pairs.sort("location_id", "key_question", "to_date", "statement_id").collect()
 

@@ -1,13 +1,16 @@
 """The current picture: each location's latest assessment of each key question, and its shares.
 
 Assessments cover different key questions, so "current" is decided per key question: a
-location's current Safe may come from 2024 and its current Well-led from 2025. Latest means
-the latest assessment_date; ties go to the later published_date, then the larger
-assessment_id. A date filter makes it the picture as at `date_to` (only assessments in range).
+location's current Safe may come from 2024 and its current Well-led from 2025 (order and
+ties: data.LATEST_ORDER). The picture is the one at the filter's `date_to` (all data when
+unset); every other filter then picks among current rows: "rated Good" means currently
+rated Good, an era means current scores arrived at that way, and `date_from` drops
+locations whose current assessment is older.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 
 import polars as pl
@@ -15,16 +18,18 @@ import polars as pl
 from queries.filters import ALL, MIN_N, Filters
 from queries.groups import By, keys, low_n
 
-LATEST_ORDER = ("assessment_date", "published_date", "assessment_id")
 
-# Filters that pick among current rows rather than choose which assessment is current.
-_AFTER_LATEST = frozenset({"ratings", "statements"})
+def is_current(as_of: dt.date | None = None) -> pl.Expr:
+    """True on rows of the latest assessment of their key question at `as_of` (None: latest)."""
+    latest = pl.col("next_date").is_null()
+    if as_of is None:
+        return latest
+    return (pl.col("assessment_date") <= as_of) & (latest | (pl.col("next_date") > as_of))
 
 
-def current(frame: pl.LazyFrame) -> pl.LazyFrame:
+def current(frame: pl.LazyFrame, *, as_of: dt.date | None = None) -> pl.LazyFrame:
     """Rows of each location's latest assessment of each key question (the input's columns)."""
-    latest = pl.col("assessment_id").sort_by(*LATEST_ORDER).last()
-    return frame.filter(pl.col("assessment_id") == latest.over("location_id", "key_question"))
+    return frame.filter(is_current(as_of))
 
 
 def selected(
@@ -35,11 +40,8 @@ def selected(
     skip: Collection[str] = (),
 ) -> pl.LazyFrame:
     """Rows a query works on: `filters` (but `skip`) applied; when `latest`, the current picture."""
-    if not latest:
-        return filters.apply(frame, skip=skip)
-    # "Currently rated Good" must not become "latest assessment that was rated Good".
-    before = filters.apply(frame, skip=_AFTER_LATEST | set(skip))
-    return filters.apply(current(before), skip=skip)
+    rows = filters.apply(frame, skip=skip)
+    return rows.filter(is_current(filters.date_to)) if latest else rows
 
 
 def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:

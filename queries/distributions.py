@@ -13,7 +13,7 @@ from ingest.reference import BAND_EDGES_PERCENT, rating_for_percentage
 from queries.current import selected
 from queries.data import RATING
 from queries.filters import ALL, MIN_N, Filters
-from queries.groups import By, keys, low_n
+from queries.groups import By, assessments, keys, low_n
 
 _ITEMS = {
     "statement": ("key_question", "statement_id", "statement"),
@@ -34,7 +34,7 @@ def score_distribution(
     """Scores 1-4 per group and item: [by], key_question, [statement_id, statement], score, count, share (of rows), rows (statement scores), n (assessments), low_n."""  # noqa: E501
     group = keys(by, *_ITEMS[per])
     rows = selected(scores, filters, latest=latest)
-    totals = rows.group_by(group).agg(rows=pl.len(), n=pl.col("assessment_id").n_unique())
+    totals = rows.group_by(group).agg(rows=pl.len(), n=assessments(group, "statement_id"))
     return (
         rows.group_by(*group, "score")
         .agg(count=pl.len())

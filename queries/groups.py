@@ -41,3 +41,13 @@ def keys(by: By, *always: str) -> list[str]:
 def low_n(min_n: int) -> pl.Expr:
     """True where the aggregate's `n` is below `min_n`: too few assessments to show as-is."""
     return (pl.col("n") < min_n).alias("low_n")
+
+
+def assessments(group: list[str], grain: str) -> pl.Expr:
+    """Number of assessments behind each group of rows whose grain column is `grain`.
+
+    A row is one assessment's statement (grain statement_id) or key question (grain
+    key_question), so a group fixing the grain counts its rows; any other group counts
+    distinct assessments, which costs more.
+    """
+    return pl.len() if grain in group else pl.col("assessment_key").n_unique()

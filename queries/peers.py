@@ -24,57 +24,59 @@ _WHO = ("location_id", "location_name", "provider_id", "provider_name")
 _CHOICE = frozenset({"providers", "locations"})
 
 
-def _beside_peers(
-    pool: pl.LazyFrame,
-    item: list[str],
-    value: str,
-    chosen: pl.Expr,
-    peers_by: Sequence[str],
-    min_n: int,
-) -> pl.DataFrame:
-    if unknown := set(peers_by) - set(PEER_KEYS):
-        raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
-    group, on = [*peers_by, *item], ["provider_id", *peers_by, *item]
-    peer_on = dict(left_on=on, right_on=["target_provider", *peers_by, *item])
-    pool = pool.filter(pl.col(value).is_not_null())
-    targets = pool.filter(chosen)
-    peers = (
+def _chosen(providers: Sequence[str], locations: Sequence[str]) -> pl.Expr:
+    return pl.col("provider_id").is_in(list(providers)) | pl.col("location_id").is_in(
+        list(locations)
+    )
+
+
+def _peer_counts(pool: pl.LazyFrame, targets: pl.LazyFrame, group: list[str], value: str):
+    """How many peers of each chosen provider have each value: target_provider, [group], peer_value, count."""  # noqa: E501
+    return (
         targets.select(*group, target_provider="provider_id")
         .unique()
         .join(pool.select("provider_id", *group, peer_value=value), on=group)
         .filter(pl.col("provider_id").ne_missing(pl.col("target_provider")))
+        .group_by("target_provider", *group, "peer_value")
+        .agg(count=pl.len())
     )
-    peer_value = pl.col("peer_value")
-    stats = peers.group_by("target_provider", *group).agg(
-        n=pl.len(),
-        peer_p25=peer_value.quantile(0.25, "linear"),
-        peer_median=peer_value.median(),
-        peer_p75=peer_value.quantile(0.75, "linear"),
+
+
+def _beside_peers(
+    pool: pl.LazyFrame, item: list[str], value: str, chosen: pl.Expr, peers_by: Sequence[str]
+) -> pl.LazyFrame:
+    if unknown := set(peers_by) - set(PEER_KEYS):
+        raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
+    group = [*peers_by, *item]
+    by_provider = {"left_on": ["provider_id", *group], "right_on": ["target_provider", *group]}
+    pool = pool.filter(pl.col(value).is_not_null())
+    targets = pool.filter(chosen)
+    counts = _peer_counts(pool, targets, group, value)
+    peer_value, count, target_value = pl.col("peer_value"), pl.col("count"), pl.col(value)
+    # Quartiles of the peer values, each repeated `count` times.
+    repeated = peer_value.repeat_by(count).explode()
+    stats = counts.group_by("target_provider", *group).agg(
+        n=count.sum(),
+        peer_p25=repeated.quantile(0.25, "linear"),
+        peer_median=repeated.median(),
+        peer_p75=repeated.quantile(0.75, "linear"),
     )
-    at_value = peers.group_by("target_provider", *group, "peer_value").agg(count=pl.len())
-    count = pl.col("count")
     ranks = (
-        targets.select(*on, "location_id", value)
-        .join(at_value, **peer_on)
+        targets.join(counts, **by_provider)
         .group_by("location_id", *item)
         .agg(
-            below=count.filter(peer_value < pl.col(value)).sum(),
-            ties=count.filter(peer_value == pl.col(value)).sum(),
+            below=count.filter(peer_value < target_value).sum(),
+            ties=count.filter(peer_value == target_value).sum(),
         )
     )
+    rank = 100 * (pl.col("below") + pl.col("ties") / 2) / pl.col("n")
     return (
-        targets.join(stats, **peer_on, how="left")
+        targets.join(stats, **by_provider, how="left")
         .join(ranks, on=["location_id", *item], how="left")
         .with_columns(pl.col("n", "below", "ties").fill_null(0))
-        .with_columns(
-            percentile_rank=pl.when(pl.col("n") > 0).then(
-                100 * (pl.col("below") + pl.col("ties") / 2) / pl.col("n")
-            ),
-            low_n=low_n(min_n),
-        )
+        .with_columns(percentile_rank=pl.when(pl.col("n") > 0).then(rank))
         .drop("below", "ties")
         .sort("location_id", *item)
-        .collect()
     )
 
 
@@ -88,13 +90,13 @@ def peer_percentages(
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
     """Each chosen location's current percentages beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, key_question_score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
+    item, value = ["key_question"], "key_question_score"
     pool = selected(key_questions, filters, latest=True, skip=_CHOICE).select(
-        *_WHO, *peers_by, "key_question", "key_question_score"
+        *_WHO, *peers_by, *item, value
     )
-    chosen = pl.col("provider_id").is_in(list(providers)) | pl.col("location_id").is_in(
-        list(locations)
-    )
-    return _beside_peers(pool, ["key_question"], "key_question_score", chosen, peers_by, min_n)
+    chosen = _chosen(providers, locations)
+    result = _beside_peers(pool, item, value, chosen, peers_by)
+    return result.with_columns(low_n(min_n)).collect()
 
 
 def peer_statement_scores(
@@ -107,14 +109,11 @@ def peer_statement_scores(
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
     """Each chosen location's current statement scores beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, statement_id, statement, score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
+    item, value = ["key_question", "statement_id", "statement"], "score"
     pool = (
         selected(scores, filters, latest=True, skip=_CHOICE)
         .filter(pl.col("statement_id").is_not_null())
-        .select(*_WHO, *peers_by, "key_question", "statement_id", "statement", "score")
+        .select(*_WHO, *peers_by, *item, value)
     )
-    chosen = pl.col("provider_id").is_in(list(providers)) | pl.col("location_id").is_in(
-        list(locations)
-    )
-    return _beside_peers(
-        pool, ["key_question", "statement_id", "statement"], "score", chosen, peers_by, min_n
-    )
+    result = _beside_peers(pool, item, value, _chosen(providers, locations), peers_by)
+    return result.with_columns(low_n(min_n)).collect()

@@ -7,7 +7,7 @@ import polars as pl
 from ingest.reference import STATEMENTS_PER_KEY_QUESTION
 from queries.current import selected
 from queries.filters import ALL, MIN_N, Filters
-from queries.groups import By, keys, low_n
+from queries.groups import By, assessments, keys, low_n
 
 _FRAMEWORK = pl.col("key_question").replace_strict(
     STATEMENTS_PER_KEY_QUESTION, return_dtype=pl.Int32
@@ -44,7 +44,7 @@ def unrecognised_statements(scores: pl.LazyFrame, *, filters: Filters = ALL) -> 
         .group_by("key_question", "statement")
         .agg(
             rows=pl.len(),
-            n=pl.col("assessment_id").n_unique(),
+            n=assessments(["key_question", "statement"], "statement_id"),
             first_date=date.min(),
             last_date=date.max(),
         )
@@ -107,13 +107,13 @@ def era_mix(
     frame: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
     """Eras behind each trend line (scored rows of either frame): [by], era, n (assessments), first_date, last_date, eras (in the line), mixed (more than one: show a caveat), low_n."""  # noqa: E501
-    group = keys(by)
-    date = pl.col("assessment_date")
+    group, date = keys(by), pl.col("assessment_date")
+    grain = "statement_id" if "statement_id" in frame.collect_schema() else "key_question"
     return (
         selected(frame, filters)
         .filter(pl.col("key_question_score").is_not_null())
         .group_by(*group, "era")
-        .agg(n=pl.col("assessment_id").n_unique(), first_date=date.min(), last_date=date.max())
+        .agg(n=assessments([*group, "era"], grain), first_date=date.min(), last_date=date.max())
         .with_columns(eras=pl.len().over(group) if group else pl.len())
         .with_columns(mixed=pl.col("eras") > 1, low_n=low_n(min_n))
         .sort(*group, "era")

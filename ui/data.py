@@ -92,10 +92,27 @@ def _load(path: str, version: str) -> AppData:
     return AppData(frames, version, demo_flag, as_of[:19], locations)
 
 
+# The last data each database file gave, shown while a loader keeps the file busy.
+_LAST_GOOD: dict[str, AppData] = {}
+
+
 def app_data() -> AppData:
-    """The loaded data; builds the demo database on first start."""
-    path = ensure_database()
-    return _load(str(path), store.data_version(path))
+    """The loaded data; builds the demo database on first start.
+
+    When the file has changed but a loader still holds it, the page keeps showing the last
+    version it read (and says so) instead of waiting or failing.
+    """
+    path = str(ensure_database())
+    try:
+        data = _load(path, store.data_version(path))
+    except db.DatabaseBusy:
+        if path not in _LAST_GOOD:
+            st.error("The database is being written by a loader right now. Reload in a moment.")
+            st.stop()
+        st.caption("⏳ New data is being loaded; showing the previous version until it is done.")
+        return _LAST_GOOD[path]
+    _LAST_GOOD[path] = data
+    return data
 
 
 def reload() -> None:

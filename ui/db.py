@@ -32,17 +32,15 @@ def connect(
     path: str | Path | None = None,
     *,
     read_only: bool = True,
-    attempts: int = ATTEMPTS,
-    wait: float = WAIT_SECONDS,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database (read-only unless asked), retrying while another writer holds it."""
-    for attempt in range(1, attempts + 1):
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             return store.connect(path, read_only=read_only)
         except BUSY_ERRORS as err:
-            if attempt == attempts:
+            if attempt == ATTEMPTS:
                 raise DatabaseBusy(str(err).splitlines()[0]) from err
-            time.sleep(wait)
+            time.sleep(WAIT_SECONDS)
     raise AssertionError("unreachable")
 
 
@@ -59,14 +57,14 @@ def reading(path: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnectio
 def location_evidence(location_id: str, path: str | Path | None = None) -> pl.DataFrame:
     """Statements of every assessment of one location: assessment_id, key_question, position, statement, evidence."""  # noqa: E501
     with reading(path) as con:
-        return con.execute(
+        return con.sql(
             """
             SELECT s.assessment_id, s.key_question, s.position, s.statement, s.evidence
             FROM statement_scores s JOIN assessments a USING (assessment_id)
             WHERE a.location_id = ?
             ORDER BY s.assessment_id, s.key_question, s.position
             """,
-            [location_id],
+            params=[location_id],
         ).pl()
 
 
@@ -75,7 +73,7 @@ def evidence_for(assessment_ids: pl.Series, path: str | Path | None = None) -> p
     wanted = pl.DataFrame({"assessment_id": assessment_ids.unique()})
     with reading(path) as con:
         con.register("wanted", wanted)
-        return con.execute(
+        return con.sql(
             "SELECT assessment_id, key_question, statement, evidence FROM statement_scores"
             " WHERE assessment_id IN (SELECT assessment_id FROM wanted)"
         ).pl()
@@ -90,26 +88,31 @@ def meta(path: str | Path | None = None) -> dict[str, str]:
 def ingest_log_counts(path: str | Path | None = None) -> pl.DataFrame:
     """One row per action: action, files, warnings (lines of the log, warnings they carry)."""
     with reading(path) as con:
-        return con.execute(
+        return con.sql(
             "SELECT action, count(*) AS files, sum(len(warnings))::BIGINT AS warnings"
             " FROM ingest_log GROUP BY action ORDER BY files DESC"
         ).pl()
 
 
+_PROBLEMS = " WHERE NOT $problems OR action = 'rejected' OR len(warnings) > 0"
+
+
+def ingest_log_lines(*, problems_only: bool = False, path: str | Path | None = None) -> int:
+    """How many lines the ingest log holds (only rejections and warnings when asked)."""
+    with reading(path) as con:
+        query = "SELECT count(*) FROM ingest_log" + _PROBLEMS
+        return con.sql(query, params={"problems": problems_only}).fetchall()[0][0]
+
+
 def ingest_log_page(
     limit: int, offset: int, *, problems_only: bool = False, path: str | Path | None = None
-) -> tuple[pl.DataFrame, int]:
-    """(log lines latest first: logged_at, file, format, action, message, warnings; total lines)."""
-    where = " WHERE NOT $problems OR action = 'rejected' OR len(warnings) > 0"
+) -> pl.DataFrame:
+    """Log lines, latest first: logged_at, file, format, action, message, warnings (joined)."""
     with reading(path) as con:
-        total = con.execute(
-            "SELECT count(*) FROM ingest_log" + where, {"problems": problems_only}
-        ).fetchall()[0][0]
-        page = con.execute(
+        return con.sql(
             "SELECT logged_at, file, format, action, message,"
             " array_to_string(warnings, ' | ') AS warnings FROM ingest_log"
-            + where
+            + _PROBLEMS
             + " ORDER BY log_id DESC LIMIT $limit OFFSET $offset",
-            {"problems": problems_only, "limit": limit, "offset": offset},
+            params={"problems": problems_only, "limit": limit, "offset": offset},
         ).pl()
-    return page, total

@@ -7,9 +7,9 @@ so a link that pre-selects a provider passes the provider's label, not its id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -26,6 +26,7 @@ LOCATION = PAGES / "location.py"
 
 COMPARE_PROVIDERS = "compare_providers"  # the Compare page's provider picker
 LOCATION_ID = "location_id"  # the Location page's location picker: it shows the id
+_NEXT_PAGE = "_qsd_next_page"
 
 
 @st.cache_resource(max_entries=4)
@@ -52,20 +53,49 @@ def provider_labels(data: AppData) -> dict[str, str]:
 def link(page: Path, label: str, icon: str | None = None, **params: Any) -> None:
     """A link to another page that keeps the sidebar filters (plus `params`)."""
     try:
-        st.page_link(page, label=label, icon=icon, query_params={**current_query_params(), **params})
+        st.page_link(
+            page, label=label, icon=icon, query_params={**current_query_params(), **params}
+        )
     except StreamlitPageNotFoundError:
         pass  # a page run on its own (as in AppTest) has no navigation to link into
 
 
-def open_compare(provider_ids: Iterable[str], labels: Mapping[str, str]) -> NoReturn:
-    """Open the Compare page with these providers chosen and the same filters."""
+def compare_params(provider_ids: Iterable[str], labels: Mapping[str, str]) -> dict[str, Any]:
+    """URL parameters that open the Compare page with these providers chosen, same filters."""
     chosen = [labels.get(pid, pid) for pid in provider_ids]
-    st.switch_page(COMPARE, query_params={**current_query_params(), COMPARE_PROVIDERS: chosen})
+    return {**current_query_params(), COMPARE_PROVIDERS: chosen}
 
 
-def open_location(location_id: str) -> NoReturn:
-    """Open the Location page on this location, with the same filters."""
-    st.switch_page(LOCATION, query_params={**current_query_params(), LOCATION_ID: location_id})
+def go_later(page: Path, params: Mapping[str, Any]) -> None:
+    """From a callback (where switching pages is not allowed): open `page` on the next run."""
+    st.session_state[_NEXT_PAGE] = (str(page), dict(params))
+
+
+def follow() -> None:
+    """Open the page a click asked for, if any (call near the top of every page)."""
+    if target := st.session_state.pop(_NEXT_PAGE, None):
+        st.switch_page(Path(target[0]), query_params=target[1])
+
+
+def compare_on_click(key: str, param: str, labels: Mapping[str, str]) -> Callable[[], None]:
+    """A chart callback: open the Compare page with the clicked providers (field provider_id)."""
+
+    def callback() -> None:
+        if clicked := picked(key, param, "provider_id"):
+            go_later(COMPARE, compare_params(clicked, labels))
+
+    return callback
+
+
+def location_on_select(key: str, location_ids: Sequence[str]) -> Callable[[], None]:
+    """A dataframe callback: open the Location page on the selected row's location."""
+
+    def callback() -> None:
+        if rows := picked_rows(key):
+            params = {**current_query_params(), LOCATION_ID: location_ids[rows[0]]}
+            go_later(LOCATION, params)
+
+    return callback
 
 
 def picked(key: str, param: str, field: str) -> list[Any]:

@@ -1,11 +1,12 @@
 """Tiny hand-written frames: one `kq(...)` call per assessed key question, `build` makes both views.
 
-    build(kq("L1", "2025-01-15", "Safe", [3, 3, 4]), kq("L2", "2025-02-01", "Caring", rating="Good"))
+    build(kq("L1", "2025-01-15", "Safe", [3, 3, 4]), kq("L2", "2025-02-01", rating="Good"))
 
-gives the `scores` and `key_questions` frames exactly as `load_frames` shapes them: the same
-columns, order and dtypes. Unless given, a key question's statements are the first ones of its
-key question in the framework, its rating is the band of its exact score, its percentage is
-computed half-up, its assessment id is "<location>@<date>" and its era follows the date.
+gives the `scores` and `key_questions` frames as `load_frames` shapes them: the same columns,
+dtypes and sequence columns (test_data checks this against a real DuckDB file). Unless given,
+a key question's statements are the first ones of its key question in the framework, its
+rating is the band of its exact score, its percentage is computed half-up, its assessment id
+is "<location>@<date>", its provider P1 in London, a "Care home", and its era follows the date.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ingest.reference import (
     rating_for,
     rounded_percentage,
 )
-from queries.data import Frames, with_dtypes
+from queries.data import Frames, prepare
 
 IDENTITY = {
     "location_id": pl.String,
@@ -109,16 +110,21 @@ def kq(
 
 
 def build(*rows: dict[str, Any]) -> Frames:
-    """Both views from `kq` rows, with the dtypes load_frames gives."""
+    """Both views from `kq` rows, prepared as load_frames prepares them."""
     key_questions = pl.DataFrame(
         [{c: r[c] for c in KEY_QUESTIONS_SCHEMA} for r in rows], schema=KEY_QUESTIONS_SCHEMA
     )
     scores = pl.DataFrame(
-        [{c: r[c] for c in IDENTITY} | s | {"source": r["source"]} for r in rows for s in r["statements"]],
+        [
+            {c: r[c] for c in IDENTITY} | s | {"source": r["source"]}
+            for r in rows
+            for s in r["statements"]
+        ],
         schema=SCORES_SCHEMA,
-    )  # fmt: skip
-    return Frames(scores=with_dtypes(scores.lazy()), key_questions=with_dtypes(key_questions.lazy()))
+    )
+    return prepare(scores.lazy(), key_questions.lazy())
 
 
-def schema_of(frame: pl.DataFrame) -> dict[str, pl.DataType]:
-    return dict(frame.schema)
+def rows(frame: pl.DataFrame, *columns: str) -> list[tuple]:
+    """The frame's rows as tuples of `columns` (all when none), Enum/Categorical as strings."""
+    return frame.select(pl.col(columns or frame.columns)).rows()

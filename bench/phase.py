@@ -1,0 +1,47 @@
+"""One phase of the benchmark in a process of its own: python -m bench.phase NAME ...
+
+Each phase runs in a fresh process so its peak memory is its own and caches start cold.
+It writes its rows, plus one row with the process's peak resident memory, as JSON to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from bench.context import Context
+from bench.timing import Row, peak_rss_mb
+
+# Phase name -> module with run(ctx) -> list[Row].
+PHASES = {
+    "ingest": "bench.ingest_rate",
+    "load": "bench.app_load",
+    "queries": "bench.query_times",
+    "pages": "bench.page_times",
+    "export": "bench.export_times",
+    "compare": "bench.comparison",
+    "first-start": "bench.first_start",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.phase")
+    parser.add_argument("phase", choices=PHASES)
+    parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--runs", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    ctx = Context(scale=args.scale, db=args.db, seed=args.seed, runs=args.runs)
+    rows = importlib.import_module(PHASES[args.phase]).run(ctx)
+    rows.append(Row(args.phase, "peak memory of the phase process", value=peak_rss_mb(), unit="MB"))
+    args.out.write_text(json.dumps([r.as_dict() for r in rows], default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Compare providers: who scores lowest, and how chosen providers stand beside their peers."""
+
+from dataclasses import replace
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from ingest.reference import KEY_QUESTIONS
+from queries.current import latest_key_questions
+from queries.filters import MIN_N
+from queries.peers import PEER_KEYS, peer_percentages, peer_statement_scores
+from queries.rollup import provider_rollup
+from queries.trends import percentage_trend
+from ui import charts, links, page
+from ui.charts import PEER_TIPS, tips
+from ui.pending_queries import band_of, peer_trend, provider_summary
+from ui.tables import MAX_ROWS, numbers
+
+data, filters = page.start(
+    "Compare providers",
+    "Which providers score lowest on a key question, and how do chosen providers compare with "
+    "their peers, now and over time?",
+)
+links.follow()
+kq, labels = data.frames.key_questions, links.provider_labels(data)
+BIND = dict(bind="query-params", persist_state="session")
+label_of = pl.col("provider_id").replace_strict(labels, default=None).alias("provider_label")
+
+
+def add_clicked_provider() -> None:
+    clicked = links.picked("compare_ranking", "provider", "provider_id")
+    chosen = st.session_state.get(links.COMPARE_PROVIDERS) or []
+    st.session_state[links.COMPARE_PROVIDERS] = list(dict.fromkeys([*chosen, *clicked]))
+
+
+left, mid, right = st.columns([2, 1, 2], vertical_alignment="bottom")
+key_question = left.selectbox(
+    "Key question", filters.key_questions or KEY_QUESTIONS, key="compare_key_question", **BIND
+)
+top = mid.number_input("Providers in the chart", 5, 100, 15, step=5, key="compare_top", **BIND)
+hide_low_n = right.toggle(
+    f"Hide providers under {MIN_N} locations", key="compare_hide_low_n", **BIND
+)
+scope = replace(filters, key_questions=(key_question,))
+
+st.subheader(f"Providers ranked by {key_question}, lowest first")
+ranked = provider_rollup(kq, filters=scope).filter(pl.lit(not hide_low_n) | ~pl.col("low_n"))
+if ranked.is_empty():
+    page.empty_note(f"providers with a current {key_question} percentage")
+else:
+    ranked = ranked.sort("median", "provider_name").with_columns(
+        label_of, text=pl.format("{}% · {} loc.", pl.col("median").round(1), pl.col("n"))
+    )
+    st.caption(
+        f"Median of each provider's locations' current {key_question} percentage, with the "
+        f"number of locations (one current assessment each). Grey: fewer than {MIN_N} "
+        "locations. Click a bar to add the provider to the comparison below."
+    )
+    bars = charts.ranked_bars(
+        ranked.head(top), label="provider_label", value="median", text="text",
+        title=f"Median current {key_question} percentage",
+        select=alt.selection_point(name="provider", fields=["provider_id"]),
+        tooltip=tips(("provider_label", "Provider"), ("median", "Median %", ".1f"),
+                     ("min", "Lowest location %"), ("max", "Highest location %"),
+                     ("n", "Scored locations (n)"), ("worst_location_name", "Lowest location")),
+    )  # fmt: skip
+    st.altair_chart(bars, width="stretch", key="compare_ranking",
+                    on_select=add_clicked_provider, selection_mode="provider")  # fmt: skip
+    numbers(ranked.drop("text"), f"Providers ranked by current {key_question} percentage",
+            scope, data, key="compare_ranking_table")  # fmt: skip
+
+st.subheader("Chosen providers beside their peers")
+left, right = st.columns([2, 1])
+chosen = left.multiselect(
+    "Providers to compare", list(labels), format_func=labels.get, key=links.COMPARE_PROVIDERS,
+    placeholder="Type a provider's name", help="Search by name; choose two or more.", **BIND,
+)  # fmt: skip
+peers_by = right.segmented_control(
+    "Peers: other providers' locations with the same", PEER_KEYS, selection_mode="multi",
+    default=["service_type"], format_func=lambda k: k.replace("_", " "), key="compare_peers_by",
+    help="Choose neither to compare with all of England.", **BIND,
+)  # fmt: skip
+if not chosen:
+    st.info("Choose providers above, or click a provider's bar in the ranking.", icon="👆")
+    st.stop()
+beside = peer_percentages(kq, providers=chosen, peers_by=peers_by, filters=filters)
+if beside.is_empty():
+    page.empty_note("scored key questions of the chosen providers")
+    st.stop()
+
+current = latest_key_questions(kq, filters=replace(filters, providers=tuple(chosen)))
+cols = st.columns(3)
+cols[0].metric("Providers", len(chosen))
+cols[1].metric("Locations with a current score", f"{beside['location_id'].n_unique():,}")
+cols[2].metric("Assessments behind them", f"{current['assessment_id'].n_unique():,}")
+summary = provider_summary(beside, "key_question_score", ["key_question"])
+summary = summary.with_columns(label_of, band_of("key_question_score"))
+st.caption(
+    "Dot: the provider's median location, in its rating band's colour (the band is named in the "
+    "tooltip and table). Bar: the peers' 25th-75th percentile; tick: their median. Grey dots "
+    f"have fewer than {MIN_N} peers."
+)
+st.altair_chart(charts.beside_peers(
+    summary, item="key_question", value="key_question_score", domain=(25, 100),
+    title="Current key question percentage", colour=charts.RATING_COLOUR,
+    tooltip=tips(("provider_label", "Provider"), ("key_question", "Key question"),
+                 ("key_question_score", "Percentage", ".1f"), ("band", "Rating band"), *PEER_TIPS),
+))  # fmt: skip
+numbers(summary, "Chosen providers' key question percentages beside peers", filters, data,
+        key="compare_percentages", expanded=True)  # fmt: skip
+
+statements = peer_statement_scores(
+    data.frames.scores, providers=chosen, peers_by=peers_by, filters=scope
+)
+if not statements.is_empty():
+    st.subheader(f"{key_question} statement scores beside peers")
+    by_statement = provider_summary(statements, "score", ["statement_id", "statement"])
+    st.altair_chart(charts.beside_peers(
+        by_statement.with_columns(label_of), item="statement", value="score", domain=(1, 4),
+        title="Current statement score (1-4)",
+        tooltip=tips(("provider_label", "Provider"), ("statement", "Statement"),
+                     ("score", "Score", ".1f"), *PEER_TIPS),
+    ))  # fmt: skip
+    numbers(by_statement, f"Chosen providers' {key_question} statement scores beside peers",
+            scope, data, key="compare_statements")  # fmt: skip
+
+st.subheader(f"{key_question} over time beside peers")
+trend = percentage_trend(kq, filters=replace(scope, providers=tuple(chosen)), by="provider")
+peers = peer_trend(kq, providers=chosen, peers_by=peers_by, filters=scope)
+st.caption(
+    "Mean percentage of each provider's assessments per quarter; dashed line and band: the "
+    f"peers' median and 25th-75th percentile. Grey points: fewer than {MIN_N} assessments. "
+    "Choose the years with the sidebar's date range."
+)
+st.altair_chart(charts.trend_lines(
+    trend.with_columns(label_of), value="mean_percentage", series="provider_label",
+    series_title="Provider", title=f"Mean {key_question} percentage", domain=(25, 100),
+    peers=peers, tooltip=tips(("provider_label", "Provider"), ("period_start", "Quarter from"),
+                              ("mean_percentage", "Mean %", ".1f"), ("n", "Assessments (n)")),
+), width="stretch")  # fmt: skip
+numbers(trend, f"Chosen providers' {key_question} percentage per quarter", scope, data,
+        key="compare_trend")  # fmt: skip
+numbers(peers, f"Peers' {key_question} percentage per quarter", scope, data,
+        key="compare_peer_trend", label="Peer numbers behind this chart")  # fmt: skip
+
+st.subheader("Each location beside its peers")
+st.caption("Select a row to open that location's page.")
+open_location = links.location_on_select(
+    "compare_rows", beside["location_id"].head(MAX_ROWS).to_list()
+)
+numbers(beside, "Chosen providers' locations beside peers", filters, data, key="compare_locations",
+        label="Locations", expanded=True, dataframe_key="compare_rows", on_select=open_location,
+        selection_mode="single-row")  # fmt: skip

@@ -1,0 +1,106 @@
+"""Quality statements: which statements score lowest, how often they score 1-2, and where."""
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from queries.distributions import score_distribution
+from queries.filters import MIN_N
+from queries.heatmap import statement_heatmap
+from ui import charts, links, page
+from ui.tables import numbers
+from ui.theme import SCORE_LABELS
+
+data, filters = page.start(
+    "Quality statements",
+    "Which quality statements score lowest, how often do they score 1 or 2, and where?",
+)
+links.follow()
+labels, scores = links.provider_labels(data), data.frames.scores
+BIND = dict(bind="query-params", persist_state="session")
+SORTS = {"low_share": "Share scoring 1-2, highest first", "mean_score": "Mean score, lowest first",
+         "framework": "Framework order"}  # fmt: skip
+GROUPINGS = {"service_type": "Service type", "region": "Region", "provider": "Provider",
+             "era": "Era"}  # fmt: skip
+METRICS = {"low_share": "Share scoring 1-2", "mean_score": "Mean score"}
+MAX_COLUMNS = 20
+label = pl.format("{} · {}", "key_question", "statement").alias("label")
+
+cols = st.columns(4, vertical_alignment="bottom")
+sort = cols[0].selectbox("Sort statements by", list(SORTS), format_func=SORTS.get,
+                         key="statements_sort", **BIND)  # fmt: skip
+by = cols[1].selectbox("Heatmap columns", list(GROUPINGS), format_func=GROUPINGS.get,
+                       key="statements_by", **BIND)  # fmt: skip
+metric = cols[2].segmented_control("Heatmap shows", list(METRICS), format_func=METRICS.get,
+                                   default="low_share", required=True, key="statements_metric",
+                                   **BIND)  # fmt: skip
+latest = cols[3].toggle(
+    "Current picture only", key="statements_latest", **BIND,
+    help="On: each location's latest assessment of each key question. Off: every assessment "
+    "in the date range.",
+)  # fmt: skip
+
+overall = statement_heatmap(scores, filters=filters, latest=latest).with_columns(label)
+if overall.is_empty():
+    page.empty_note("statement scores")
+    st.stop()
+rank = {"low_share": [pl.col("low_share"), -pl.col("mean_score")],
+        "mean_score": [pl.col("mean_score"), -pl.col("low_share")]}  # fmt: skip
+ordered = overall.sort(*rank[sort], descending=sort == "low_share") if sort in rank else overall
+order = ordered["label"].to_list()
+solid = overall.filter(~pl.col("low_n"))
+
+cols = st.columns(3)
+cols[0].metric("Statement scores", f"{overall['n'].sum():,}")
+low_total = (overall["low_share"] * overall["n"]).sum() / overall["n"].sum()
+cols[1].metric("Scoring 1 or 2", f"{low_total:.1%}")
+cols[2].metric("Statements scored", f"{overall.height}")
+
+st.subheader("Weakest and strongest statements")
+st.caption(f"Statements scored at least {MIN_N} times; share scoring 1-2, then mean score.")
+weakest = solid.sort(["low_share", "mean_score"], descending=[True, False]).head(5)
+strongest = solid.sort(["mean_score", "low_share"], descending=[True, False]).head(5)
+shown = ["label", "low_share", "mean_score", "n"]
+config = {
+    "label": st.column_config.TextColumn("Statement", width="large"),
+    "low_share": st.column_config.NumberColumn("Scoring 1-2", format="percent"),
+    "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
+    "n": st.column_config.NumberColumn("Scores (n)"),
+}
+for col, title, frame in zip(st.columns(2), ("Weakest", "Strongest"), (weakest, strongest),
+                             strict=True):  # fmt: skip
+    col.markdown(f"**{title}**")
+    col.dataframe(frame.select(shown), hide_index=True, column_config=config)
+
+st.subheader("Scores 1-4 of each statement")
+st.caption(
+    "Share of each statement's scores at 1 (significant shortfalls) to 4 (exceptional); the "
+    f"figure at the end is the share scoring 1 or 2. Grey: fewer than {MIN_N} scores."
+)
+spread = score_distribution(scores, filters=filters, latest=latest).with_columns(
+    label, score_label=pl.col("score").replace_strict(SCORE_LABELS, return_dtype=pl.String)
+)
+st.altair_chart(charts.score_stack(spread, order), width="stretch")
+numbers(spread, "Statement scores 1-4 by statement", filters, data, key="statements_spread")
+
+st.subheader(f"{METRICS[metric]} by {GROUPINGS[by].lower()}")
+grid = statement_heatmap(scores, filters=filters, by=by, latest=latest).with_columns(label)
+name = {"provider": pl.col("provider_id").replace_strict(labels, default=None)}
+grid = grid.with_columns(group=name.get(by, pl.col(by).cast(pl.String)))
+sizes = grid.group_by("group").agg(pl.col("n").sum()).sort("n", "group", descending=True)
+notes = [f"Grey cells: fewer than {MIN_N} scores. Rows follow the sort chosen above."]
+if sizes.height > MAX_COLUMNS:
+    notes.append(f"The {MAX_COLUMNS} of {sizes.height} columns with the most scores are shown.")
+if by == "provider":
+    notes.append("Click a cell to compare that provider with its peers.")
+st.caption(" ".join(notes))
+pick = alt.selection_point(name="cell", fields=["provider_id"]) if by == "provider" else None
+st.altair_chart(charts.heatmap(
+    grid.filter(pl.col("group").is_in(sizes["group"].head(MAX_COLUMNS).implode())),
+    column="group", column_title=GROUPINGS[by], metric=metric, order=order, select=pick,
+), key="statements_heatmap", selection_mode="cell" if pick else None,
+   on_select=links.compare_on_click("statements_heatmap", "cell", labels) if pick else "ignore",
+)  # fmt: skip
+numbers(grid.drop("label"), f"Statement scores by {GROUPINGS[by].lower()}", filters, data,
+        key="statements_grid")  # fmt: skip
+links.link(links.PAGES / "export.py", "Download the statement scores behind this page", "⬇️")

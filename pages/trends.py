@@ -1,0 +1,130 @@
+"""Trends: how scores moved over time, and how ratings change from one assessment to the next."""
+
+from dataclasses import replace
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from ingest.reference import KEY_QUESTIONS, STATEMENTS, STATEMENTS_BY_ID
+from queries.changes import key_question_changes, rating_transitions, statement_changes
+from queries.filters import MIN_N
+from queries.quality import era_mix
+from queries.trends import percentage_trend, statement_score_trend
+from ui import charts, links, page
+from ui.charts import tips
+from ui.tables import numbers
+
+data, filters = page.start(
+    "Trends",
+    "How have key question percentages or statement scores moved over time, and how do "
+    "ratings change from one assessment to the next?",
+)
+links.follow()
+labels = links.provider_labels(data)
+BIND = dict(bind="query-params", persist_state="session")
+GROUPINGS = {"none": "Nothing", "provider": "Provider", "region": "Region",
+             "service_type": "Service type"}  # fmt: skip
+MAX_LINES = 8
+
+cols = st.columns([1.2, 1, 2, 1, 1.2])
+measure = cols[0].radio("Track", ["Key question percentage", "Statement score"],
+                        key="trends_measure", **BIND)  # fmt: skip
+key_question = cols[1].selectbox(
+    "Key question", filters.key_questions or KEY_QUESTIONS, key="trends_key_question", **BIND
+)
+statement = None
+if measure == "Statement score":
+    statement = cols[2].selectbox(
+        "Statement", [s.id for s in STATEMENTS if s.key_question == key_question],
+        format_func=lambda i: STATEMENTS_BY_ID[i].name, key="trends_statement", **BIND,
+    )  # fmt: skip
+by = cols[3].selectbox("Lines by", list(GROUPINGS), format_func=GROUPINGS.get, key="trends_by",
+                       **BIND)  # fmt: skip
+period = cols[4].segmented_control("Period", ["month", "quarter", "year"], default="quarter",
+                                   required=True, key="trends_period", **BIND)  # fmt: skip
+group = None if by == "none" else by
+scope = replace(
+    filters, key_questions=(key_question,), statements=(statement,) if statement else ()
+)
+if statement is None:
+    what, value, domain = f"{key_question} percentage", "mean_percentage", (25, 100)
+    trend = percentage_trend(data.frames.key_questions, filters=scope, period=period, by=group)
+else:
+    what, value, domain = f"score of '{STATEMENTS_BY_ID[statement].name}'", "mean_score", (1, 4)
+    trend = statement_score_trend(data.frames.scores, filters=scope, period=period, by=group)
+if trend.is_empty():
+    page.empty_note("scored assessments")
+    st.stop()
+
+series = {"provider": pl.col("provider_id").replace_strict(labels, default=None)}.get(
+    by, pl.col(by).cast(pl.String) if group else pl.lit("All selected")
+)
+trend = trend.with_columns(series=series)
+sizes = trend.group_by("series").agg(pl.col("n").sum()).sort("n", "series", descending=True)
+shown = trend.filter(pl.col("series").is_in(sizes["series"].head(MAX_LINES).implode()))
+overall = trend.group_by("period_start").agg(
+    (pl.col(value) * pl.col("n")).sum() / pl.col("n").sum(), pl.col("n").sum()
+).sort("period_start")  # fmt: skip
+cols = st.columns(3)
+cols[0].metric("Assessments", f"{trend['n'].sum():,}")
+cols[1].metric(f"Mean, first {period}", f"{overall[value][0]:.3g}")
+cols[2].metric(f"Mean, latest {period}", f"{overall[value][-1]:.3g}",
+               delta=f"{overall[value][-1] - overall[value][0]:+.2g} since the first")  # fmt: skip
+
+st.subheader(f"Mean {what} per {period}")
+notes = [f"Hover a point for its mean and `n` (assessments); grey points: fewer than {MIN_N}."]
+if sizes.height > MAX_LINES:
+    notes.append(
+        f"The {MAX_LINES} of {sizes.height} lines with the most assessments are drawn (all are "
+        "in the table); narrow the sidebar filters to see others."
+    )
+if by == "provider":
+    notes.append("Click a point to compare that provider with its peers.")
+st.caption(" ".join(notes))
+if era_mix(data.frames.key_questions, filters=scope, by=group)["mixed"].any():
+    st.warning("These lines cross 2 December 2024, when CQC began scoring statements "
+               "directly rather than through evidence categories: compare across it with care.",
+               icon="⚠️")  # fmt: skip
+pick = alt.selection_point(name="line", fields=["provider_id"]) if by == "provider" else None
+st.altair_chart(charts.trend_lines(
+    shown, value=value, series="series", series_title=GROUPINGS[by], title=f"Mean {what}",
+    domain=domain, select=pick,
+    tooltip=tips(("series", GROUPINGS[by]), ("period_start", f"{period.title()} from"),
+                 (value, "Mean", ".2f"), ("n", "Assessments (n)"), ("rows", "Scores")),
+), width="stretch", key="trends_chart", selection_mode="line" if pick else None,
+   on_select=links.compare_on_click("trends_chart", "line", labels) if pick else "ignore",
+)  # fmt: skip
+numbers(trend, f"Mean {what} per {period}", scope, data, key="trends_table")
+
+st.subheader("Change from one assessment to the next")
+if statement is None:
+    pairs, step = key_question_changes(data.frames.key_questions, filters=scope), 5
+else:
+    pairs, step = statement_changes(data.frames.scores, filters=scope), 1
+pairs = pairs.filter(pl.col("change").is_not_null())
+if pairs.is_empty():
+    page.empty_note("locations assessed twice")
+    st.stop()
+cols = st.columns(4)
+for col, direction in zip(cols, ("improved", "unchanged", "declined"), strict=False):
+    col.metric(direction.title(), f"{(pairs['direction'] == direction).sum():,}")
+cols[3].metric("Mean change", f"{pairs['change'].mean():+.2f}")
+changes = (
+    pairs.group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")
+    .agg(count=pl.len())
+    .with_columns(change_to=pl.col("change_from") + step, direction=pl.col("direction").cast(str))
+    .sort("change_from")
+)
+st.caption(f"Locations re-assessed on {what}: change from the earlier to the later assessment.")
+st.altair_chart(charts.change_histogram(changes, step=step), width="stretch")
+numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
+        key="trends_changes")  # fmt: skip
+
+st.subheader(f"{key_question} rating transitions")
+rated = replace(scope, statements=())
+transitions = rating_transitions(data.frames.key_questions, filters=rated)
+st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
+           "Each cell gives the locations and their share of all rated pairs.")  # fmt: skip
+st.altair_chart(charts.transition_matrix(transitions), width="stretch")
+numbers(transitions, f"{key_question} rating transitions", rated, data, key="trends_transitions")

@@ -1,0 +1,60 @@
+"""The analytics layer: pure Polars functions over the loaded frames (see ARCHITECTURE.md)."""
+
+from queries.bands import band_table, distance_to_next_band
+from queries.changes import (
+    change_counts,
+    key_question_changes,
+    rating_transitions,
+    statement_change_counts,
+    statement_changes,
+)
+from queries.current import current, latest_key_questions, percentage_summary, rating_shares
+from queries.data import Frames, load_frames, prepare
+from queries.distributions import percentage_bins, score_distribution
+from queries.filters import ALL, MIN_N, Filters
+from queries.headline import headline
+from queries.heatmap import statement_heatmap
+from queries.peers import peer_percentages, peer_statement_scores
+from queries.quality import (
+    era_mix,
+    incomplete_key_questions,
+    score_mismatches,
+    statement_coverage,
+    unrecognised_statements,
+)
+from queries.rollup import provider_rollup
+from queries.trends import percentage_trend, statement_score_trend
+
+__all__ = [
+    "ALL",
+    "MIN_N",
+    "Filters",
+    "Frames",
+    "band_table",
+    "change_counts",
+    "current",
+    "distance_to_next_band",
+    "era_mix",
+    "headline",
+    "incomplete_key_questions",
+    "key_question_changes",
+    "latest_key_questions",
+    "load_frames",
+    "peer_percentages",
+    "peer_statement_scores",
+    "percentage_bins",
+    "percentage_summary",
+    "percentage_trend",
+    "prepare",
+    "provider_rollup",
+    "rating_shares",
+    "rating_transitions",
+    "score_distribution",
+    "score_mismatches",
+    "statement_change_counts",
+    "statement_changes",
+    "statement_coverage",
+    "statement_heatmap",
+    "statement_score_trend",
+    "unrecognised_statements",
+]

@@ -1,0 +1,146 @@
+"""The whole app in headless Chromium against a real `streamlit run` server (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+import duckdb
+import polars as pl
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.app_server import ERRORS, PAGES, ROOT, settle
+
+pytestmark = pytest.mark.browser
+
+
+def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def metric(page: Page, label: str):
+    return page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    ).get_by_test_id("stMetricValue")  # fmt: skip
+
+
+def choose(page: Page, key: str, option: str) -> None:
+    """Pick `option` in the sidebar multiselect whose widget key is `key`."""
+    page.locator(f".st-key-{key} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def busiest_region(db: Path) -> tuple[str, int]:
+    """The region with the most statement scores, and that number."""
+    return sql(db, "SELECT region, count(*) AS n FROM scores GROUP BY 1 ORDER BY n DESC LIMIT 1")[0]
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_without_an_error(page: Page, app_url: str, name: str):
+    if not (ROOT / "pages" / f"{name}.py").exists():
+        pytest.skip(f"pages/{name}.py is not written yet")
+    path, title = PAGES[name]
+    page.goto(app_url + path)
+    settle(page)
+    expect(page.locator("h1").first).to_contain_text(title)
+    expect(page.get_by_text("Demo data.", exact=True).first).to_be_visible()
+    assert page.locator(ERRORS).count() == 0
+
+
+def test_a_filter_change_updates_the_rows_and_the_url_reopens_the_view(
+    page: Page, app_url: str, browser, browser_db: Path
+):
+    (total,) = sql(browser_db, "SELECT count(*) FROM scores")[0]
+    region, rows = busiest_region(browser_db)
+    page.goto(app_url + "export")
+    settle(page)
+    expect(metric(page, "Rows")).to_have_text(f"{total:,}")
+
+    choose(page, "region", region)
+    expect(metric(page, "Rows")).to_have_text(f"{rows:,}")
+    expect(page).to_have_url(re.compile(r"[?&]region="))
+
+    # Another page keeps the filter: the Data page counts the assessments it selects.
+    (assessments,) = sql(
+        browser_db, "SELECT count(DISTINCT assessment_id) FROM key_questions WHERE region = ?",
+        [region],
+    )[0]  # fmt: skip
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile("^data", re.I)).click()
+    expect(metric(page, "Selected by the filters")).to_have_text(f"{assessments:,}")
+    expect(page).to_have_url(re.compile(r"/data\?(.*&)?region="))
+    page.go_back()
+    print("BACK URL", page.url)
+    page.wait_for_timeout(3000)
+    print("BACK URL", page.url, metric(page, "Rows").inner_text())
+    print(page.locator(".st-key-region").inner_text())
+    expect(metric(page, "Rows")).to_have_text(f"{rows:,}")
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        shared = fresh.new_page()
+        shared.goto(page.url)  # a new session opening the shared link
+        settle(shared)
+        expect(metric(shared, "Rows")).to_have_text(f"{rows:,}")
+        expect(shared.locator(".st-key-region")).to_contain_text(region)
+    finally:
+        fresh.close()
+
+
+def test_a_shared_url_with_filters_shows_the_same_numbers(page: Page, app_url: str, browser_db):
+    region, _ = busiest_region(browser_db)
+    rows, assessments = sql(
+        browser_db,
+        "SELECT count(*), count(DISTINCT assessment_id) FROM scores"
+        " WHERE region = ? AND key_question = 'Safe'",
+        [region],
+    )[0]
+    page.goto(app_url + "export?" + urlencode({"region": region, "key_question": "Safe"}))
+    settle(page)
+    expect(metric(page, "Rows")).to_have_text(f"{rows:,}")
+    expect(metric(page, "Assessments")).to_have_text(f"{assessments:,}")
+
+
+def test_the_export_csv_has_exactly_the_rows_the_filters_select(
+    page: Page, app_url: str, browser_db: Path
+):
+    region, _ = busiest_region(browser_db)
+    expected = sql(
+        browser_db,
+        "SELECT assessment_id, key_question, statement, score::VARCHAR FROM scores"
+        " WHERE region = ? AND key_question = 'Safe'",
+        [region],
+    )
+    page.goto(app_url + "export?" + urlencode({"region": region, "key_question": "Safe"}))
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV").click()
+    data = Path(download.value.path()).read_bytes()
+
+    assert data.startswith(b"\xef\xbb\xbf#")  # UTF-8 with BOM, then the provenance block
+    text = data.decode("utf-8-sig")
+    assert f"# Rows,{len(expected)}\r\n" in text
+    assert f"# Filters,regions: {region}; key_questions: Safe\r\n" in text
+    table = pl.read_csv(data, comment_prefix="#", infer_schema=False)
+    got = table.select("assessment_id", "key_question", "statement", "score").rows()
+    assert sorted(got) == sorted(expected)
+    assert page.locator(ERRORS).count() == 0
+
+
+def test_a_location_link_opens_its_page(page: Page, app_url: str, browser_db: Path):
+    location_id, name, assessments = sql(
+        browser_db,
+        "SELECT location_id, location_name, count(*) FROM locations JOIN assessments"
+        " USING (location_id) GROUP BY ALL ORDER BY count(*) DESC, location_id LIMIT 1",
+    )[0]
+    page.goto(app_url + "location?" + urlencode({"location_id": location_id}))
+    settle(page)
+    expect(page.get_by_test_id("stMainBlockContainer").locator("h2").first).to_contain_text(name)
+    expect(metric(page, "Assessments")).to_have_text(str(assessments))
+    assert page.locator(ERRORS).count() == 0

@@ -1,0 +1,131 @@
+"""Data page: what is loaded, the ingest log, and uploads through the CLI's loading code."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPORTS
+from ui import db
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
+REPORT = REPORTS / "rowan-court-three-key-questions.txt"
+
+
+def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.fixture
+def own_copy(demo_db, tmp_path, monkeypatch) -> Path:
+    """A copy of the demo database for a test that writes, set as $QSD_DB."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, path)
+    monkeypatch.setenv("QSD_DB", str(path))
+    return path
+
+
+def test_counts_follow_the_era_filter(use_demo_db):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    (loaded,) = sql(use_demo_db, "SELECT count(DISTINCT assessment_id) FROM key_questions")[0]
+    assert (
+        metric(at, "Assessments loaded") == metric(at, "Selected by the filters") == f"{loaded:,}"
+    )
+    assert "**Demo data**" in at.markdown[0].value
+
+    era, selected = sql(
+        use_demo_db,
+        "SELECT era, count(DISTINCT assessment_id) FROM key_questions GROUP BY era"
+        " ORDER BY era DESC LIMIT 1",
+    )[0]
+    at.multiselect(key="era").select(era).run()
+    assert not at.exception
+    assert metric(at, "Assessments loaded") == f"{loaded:,}"
+    assert metric(at, "Selected by the filters") == f"{selected:,}"
+    eras = at.dataframe[1].value.set_index("era")
+    assert eras.loc[era, "selected"] == selected
+    assert eras["selected"].sum() == selected
+
+
+def test_sources_and_the_ingest_log_latest_first(use_demo_db):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    sources = at.dataframe[0].value
+    expected = sql(
+        use_demo_db,
+        "SELECT source, count(*), count(DISTINCT location_id) FROM assessments"
+        " GROUP BY source ORDER BY source",
+    )
+    assert sources[["source", "assessments", "locations"]].values.tolist() == [
+        list(row) for row in expected
+    ]
+    latest = sql(use_demo_db, "SELECT file, action FROM ingest_log ORDER BY log_id DESC LIMIT 50")
+    log = at.dataframe[3].value
+    assert log[["file", "action"]].values.tolist() == [list(row) for row in latest]
+
+    at.toggle(key="data_log_problems").set_value(True).run()
+    (problems,) = sql(
+        use_demo_db,
+        "SELECT count(*) FROM ingest_log WHERE action = 'rejected' OR len(warnings) > 0",
+    )[0]
+    assert len(at.dataframe[3].value) == min(problems, 50)
+    assert all(at.dataframe[3].value["warnings"].str.len() > 0)
+
+
+def test_upload_loads_through_the_store_and_shows_the_new_data(own_copy):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
+    at.file_uploader[0].set_value(
+        [("rowan.txt", REPORT.read_bytes(), "text/plain"), ("empty.txt", b"  ", "text/plain")]
+    ).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("2 files: 1 loaded, 0 unchanged, 0 replaced, 1 rejected;")
+    results = at.dataframe[-1].value
+    assert results[["file", "action"]].values.tolist() == [
+        ["rowan.txt", "loaded"],
+        ["empty.txt", "rejected"],
+    ]
+    (after,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
+    assert after == before + 1
+    assert metric(at, "Assessments loaded") == f"{after:,}"  # the cache was cleared
+    logged = sql(own_copy, "SELECT file, action FROM ingest_log ORDER BY log_id DESC LIMIT 2")
+    assert sorted(logged) == [("upload/empty.txt", "rejected"), ("upload/rowan.txt", "loaded")]
+    assert at.file_uploader[0].value in (None, [])  # emptied for the next upload
+
+
+def test_upload_while_another_writer_holds_the_database_loses_nothing(own_copy, monkeypatch):
+    monkeypatch.setattr(db, "ATTEMPTS", 2)
+    monkeypatch.setattr(db, "WAIT_SECONDS", 0.05)
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
+         " print('ready', flush=True); sys.stdin.read()", str(own_copy)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        at.file_uploader[0].set_value(("rowan.txt", REPORT.read_bytes(), "text/plain")).run()
+        at.button[0].click().run()
+        assert not at.exception
+        assert any("busy" in e.value and "Nothing was loaded" in e.value for e in at.error)
+        assert [f.name for f in at.file_uploader[0].value] == ["rowan.txt"]  # still there
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    assert sql(own_copy, "SELECT count(*) FROM assessments")[0][0] == before

@@ -1,0 +1,171 @@
+"""Export page and its files: the rows the filters select, with what the file holds written in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest import store
+from queries.data import load_frames
+from queries.filters import Filters
+from tests.conftest import REPORTS
+from ui import db, export
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "export.py")
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+KEYS = ["assessment_id", "key_question", "statement", "score"]
+
+
+def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def frames(path: Path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return load_frames(con)
+    finally:
+        con.close()
+
+
+def read_back(data: bytes) -> tuple[dict[str, str], pl.DataFrame]:
+    """(the '#' provenance lines as name -> value, the table), read the way a user would."""
+    text = data.decode("utf-8-sig")
+    block = [row for row in csv.reader(io.StringIO(text)) if row and row[0].startswith("# ")]
+    table = pl.read_csv(data, comment_prefix="#", infer_schema=False)
+    return {name[2:]: value for name, value in block}, table
+
+
+def test_row_count_and_preview_follow_the_region_filter(use_demo_db):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    (total,) = sql(use_demo_db, "SELECT count(*) FROM scores")[0]
+    assert metric(at, "Rows") == f"{total:,}"
+
+    region, rows, assessments = sql(
+        use_demo_db,
+        "SELECT region, count(*), count(DISTINCT assessment_id) FROM scores"
+        " GROUP BY region ORDER BY count(*) DESC, region LIMIT 1",
+    )[0]
+    at.multiselect(key="region").select(region).run()
+    assert not at.exception
+    assert metric(at, "Rows") == f"{rows:,}"
+    assert metric(at, "Assessments") == f"{assessments:,}"
+    preview = at.dataframe[0].value
+    assert len(preview) == min(100, rows) and set(preview["region"]) == {region}
+
+    at.multiselect(key="export_columns").unselect("postcode").run()
+    at.toggle(key="export_evidence").set_value(True).run()
+    assert not at.exception
+    preview = at.dataframe[0].value
+    assert "postcode" not in preview.columns and preview.columns[-1] == "evidence"
+    assert at.download_button(key="export_csv").proto.ignore_rerun  # no rerun on download
+
+
+def test_the_csv_has_exactly_the_rows_the_filters_select(demo_db):
+    region, key_question = sql(
+        demo_db, "SELECT region, key_question FROM scores GROUP BY ALL ORDER BY count(*) DESC"
+    )[0]
+    expected = sql(
+        demo_db,
+        f"SELECT {', '.join(KEYS)}, evidence FROM scores WHERE region = ? AND key_question = ?",
+        [region, key_question],
+    )
+    filters = Filters(regions=(region,), key_questions=(key_question,))
+    build = export.builder(
+        "csv", frames(demo_db).scores, filters, export.COLUMNS,
+        evidence=lambda ids: db.evidence_for(ids, demo_db), data_as_of="2026-01-02 03:04:05",
+        demo=True,
+    )  # fmt: skip
+    data = build()
+
+    assert data.startswith(b"\xef\xbb\xbf# Quality Statement Dashboard export,")
+    about, table = read_back(data)
+    assert about["Filters"] == f"regions: {region}; key_questions: {key_question}"
+    assert about["Rows"] == str(len(expected)) == str(table.height)
+    assert about["Data as of"] == "2026-01-02 03:04:05"
+    assert about["App version"] == VERSION
+    assert about["Demo data"].startswith("yes")
+    assert table.columns == [*export.COLUMNS, "evidence"]
+    got = table.select(*KEYS, "evidence").with_columns(pl.col("score").cast(pl.Int32))
+    assert sorted(got.rows(), key=str) == sorted(expected, key=str)
+
+
+def test_the_parquet_file_carries_the_provenance_in_its_metadata(demo_db):
+    (rows,) = sql(demo_db, "SELECT count(*) FROM scores WHERE era = 'SAF by statement'")[0]
+    filters = Filters(eras=("SAF by statement",))
+    data = export.builder(
+        "parquet", frames(demo_db).scores, filters, ["location_id", "score"],
+        evidence=None, data_as_of="2026-01-02 03:04:05", demo=False,
+    )()  # fmt: skip
+    table = pl.read_parquet(data)
+    meta = pl.read_parquet_metadata(data)
+    assert table.columns == ["location_id", "score"] and table.height == rows
+    assert meta["qsd.rows"] == str(rows)
+    assert meta["qsd.filters"] == "eras: SAF by statement"
+    assert meta["qsd.what"] == export.WHAT
+    assert meta["qsd.app_version"] == VERSION and meta["qsd.demo_data"] == "no"
+
+
+def test_no_filter_is_described_as_everything(demo_db):
+    data = export.builder(
+        "csv", frames(demo_db).scores, Filters(), ["score"], evidence=None, data_as_of="x",
+        demo=False,
+    )()  # fmt: skip
+    about, table = read_back(data)
+    assert about["Filters"] == "everything"
+    (rows,) = sql(demo_db, "SELECT count(*) FROM scores")[0]
+    assert about["Rows"] == str(rows) and table.columns == ["score"] and table.height == rows
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20 7946 0000", "'+44 20 7946 0000"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("Well-led", "Well-led"),
+        ("", ""),
+        (None, None),
+    ],
+)
+def test_text_that_starts_like_a_formula_gets_a_quote(cell, written):
+    frame = pl.DataFrame({"text": [cell], "n": [-5]}, schema={"text": pl.String, "n": pl.Int32})
+    safe = export.neutralise_formulas(frame)
+    assert safe["text"][0] == written
+    assert safe["n"][0] == -5 and safe.schema["n"] == pl.Int32  # numbers stay numbers
+
+
+def test_a_provider_named_like_a_formula_is_neutralised_in_the_csv(db_path):
+    report = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
+    report = report.replace("Meadowfield Care Partnership Ltd", '=HYPERLINK("http://x") Ltd')
+    con = store.connect(db_path)
+    store.load_files(con, [store.read_file("formula.txt", report.encode())])
+    con.close()
+    data = export.builder(
+        "csv", frames(db_path).scores, Filters(), ["provider_name", "score"], evidence=None,
+        data_as_of="x", demo=False,
+    )()  # fmt: skip
+    _, table = read_back(data)
+    assert set(table["provider_name"]) == {'\'=HYPERLINK("http://x") Ltd'}
+    assert table["score"].cast(pl.Int32).min() >= 1

@@ -1,0 +1,181 @@
+"""Location page: search, rating arithmetic and evidence, checked against SQL on the file."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest import store
+from ingest.reference import KEY_QUESTIONS
+from queries.bands import band_table
+from tests.conftest import REPORTS
+from ui import location
+from ui.text import plain
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "location.py")
+HOSTILE_NAME = "Rowan Court *Nursing* Home <img src=x onerror=alert(1)>"
+HOSTILE_EVIDENCE = "<script>alert(1)</script> **bold** [link](http://example.com) $x$"
+
+
+def sql(path: Path, query: str, params: list | dict | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def band(points: int, statements: int) -> str:
+    """CQC's bands on the exact fraction of the maximum: 7/8, 5/8 and (above) 3/8."""
+    share = Fraction(points, 4 * statements)
+    if share >= Fraction(7, 8):
+        return "Outstanding"
+    if share >= Fraction(5, 8):
+        return "Good"
+    return "Requires improvement" if share > Fraction(3, 8) else "Inadequate"
+
+
+def test_search_count_follows_the_region_filter(use_demo_db):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.text_input(key="location_search").input("care").run()
+    assert not at.exception
+    like = "(lower(location_name) LIKE '%care%' OR lower(replace(postcode, ' ', '')) LIKE '%care%')"
+    everywhere = sql(use_demo_db, f"SELECT count(*) FROM locations WHERE {like}")[0][0]
+    assert metric(at, "Matching locations") == f"{everywhere:,}"
+
+    region, count = sql(
+        use_demo_db,
+        f"SELECT region, count(DISTINCT location_id) AS n FROM key_questions WHERE {like}"
+        " GROUP BY region ORDER BY n DESC, region LIMIT 1",
+    )[0]
+    assert 0 < count < everywhere
+    at.multiselect(key="region").select(region).run()
+    assert not at.exception
+    assert metric(at, "Matching locations") == f"{count:,}"
+    assert len(at.selectbox[0].options) == min(count, location.SEARCH_LIMIT)
+
+
+def test_a_linked_location_shows_its_arithmetic_and_evidence(use_demo_db):
+    lid, aid, kq, points, n, stated = sql(
+        use_demo_db,
+        "SELECT location_id, assessment_id, key_question, points, statements_scored, stated_score"
+        " FROM key_questions k WHERE points IS NOT NULL AND assessment_date = (SELECT"
+        " max(assessment_date) FROM key_questions WHERE location_id = k.location_id)"
+        " ORDER BY location_id, list_position($order, key_question) LIMIT 1",
+        {"order": list(KEY_QUESTIONS)},
+    )[0]
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["location_id"] = lid
+    at.run()
+    assert not at.exception
+    assert at.selectbox[0].value == lid
+    assessments = sql(use_demo_db, "SELECT count(*) FROM assessments WHERE location_id = ?", [lid])
+    assert metric(at, "Assessments") == str(assessments[0][0])
+
+    # The latest assessment is shown first; its key question states its arithmetic.
+    exact = 100 * points / (4 * n)
+    working = next(m.value for m in at.markdown if m.value.startswith(f"Score: {points} points"))
+    assert f"of {4 * n} ({n} statements × 4) = {exact:.1f}% → band **{band(points, n)}**" in working
+    assert f"Published {stated}%" in working
+    better = next((k for k in range(1, 4 * n - points + 1)
+                   if band(points + k, n) != band(points, n)), None)  # fmt: skip
+    if better:
+        assert f"with {better} more point" in working
+    evidence = sql(
+        use_demo_db,
+        "SELECT evidence FROM statement_scores WHERE assessment_id = ? AND key_question = ?"
+        " ORDER BY position",
+        [aid, kq],
+    )
+    # Page order: the key questions in framework order, statements as published.
+    assert [t.value for t in at.text][: len(evidence)] == [e for (e,) in evidence]
+
+
+def test_text_from_reports_is_shown_as_written_never_run(db_path):
+    report = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
+    report = report.replace("Rowan Court Nursing Home", HOSTILE_NAME).replace(
+        "The home was clean and staff used protective equipment correctly.", HOSTILE_EVIDENCE
+    )
+    con = store.connect(db_path)
+    store.load_files(con, [store.read_file("hostile.txt", report.encode())])
+    (lid,) = con.execute("SELECT location_id FROM locations").fetchone()
+    con.close()
+
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["location_id"] = lid
+    at.run()
+    assert not at.exception
+    assert at.header[0].value == plain(HOSTILE_NAME)
+    assert "\\<img" in at.header[0].value and "\\*Nursing\\*" in at.header[0].value
+    assert HOSTILE_EVIDENCE in [t.value for t in at.text]  # st.text: no Markdown, no HTML
+    assert not any("<script>" in m.value for m in at.markdown)
+
+
+@pytest.fixture
+def places() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "location_id": ["1-101", "x-abc", "1-202"],
+            "cqc_location_id": ["1-101", None, "1-202"],
+            "location_name": ["Oak House", "Care at Oakwood", "Birch Care Home"],
+            "postcode": ["LS6 2QT", "PL1 1AA", "LS6 9ZZ"],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("oak", ["x-abc", "1-101"]),  # 'Oak House' starts with it, but both are name matches
+        ("  OAK   house ", ["1-101"]),  # case and spacing ignored
+        ("ls62qt", ["1-101"]),  # postcode without its space
+        ("ls6", ["1-202", "1-101"]),  # by name among equal ranks
+        ("1-202", ["1-202"]),  # an id
+        ("", []),
+    ],
+)
+def test_search_matches_name_postcode_or_id(places, text, expected):
+    found = location.search(places, text)["location_id"].to_list()
+    assert sorted(found) == sorted(expected)
+    if text.strip() == "1-202":
+        assert found[0] == "1-202"
+
+
+def test_search_ranks_an_exact_id_then_names_starting_with_the_text(places):
+    places = places.with_columns(location_name=pl.Series(["Oak House", "An Oak", "1-101 Club"]))
+    assert location.search(places, "1-101")["location_id"].to_list() == ["1-101", "1-202"]
+    assert location.search(places, "oak")["location_id"].to_list() == ["1-101", "x-abc"]
+    within = pl.Series(["x-abc"])
+    assert location.search(places, "oak", within=within)["location_id"].to_list() == ["x-abc"]
+
+
+@pytest.mark.parametrize(
+    ("points", "n", "lines"),
+    [
+        # 23 of 28 = 82.1%: Good; Outstanding needs 87.5% = 24.5 points, so 25 (2 more);
+        # Requires improvement is below 62.5% = 17.5 points, so 17 (6 fewer).
+        (23, 7, ["Next band: Outstanding with 2 more points.",
+                 "Drops to Requires improvement after losing 6 points."]),
+        # 21 of 24 = 87.5% exactly: Outstanding; 20 of 24 = 83.3% is Good (1 fewer).
+        (21, 6, ["Top band: Outstanding.", "Drops to Good after losing 1 point."]),
+        # 4 of 16 = 25%: Inadequate, the lowest score; 7 of 16 = 43.75% is Requires improvement.
+        (4, 4, ["Next band: Requires improvement with 3 more points."]),
+    ],
+)  # fmt: skip
+def test_working_states_the_band_and_the_distance_to_the_next(points, n, lines):
+    table = band_table().filter(statements_scored=n, points=points)
+    row = table.with_columns(pl.col("band", "next_band").cast(pl.String)).row(0, named=True)
+    row |= {"key_question_rating": band(points, n), "stated_score": None,
+            "computed_score": round(100 * points / (4 * n))}  # fmt: skip
+    text = location.working(row)
+    assert text[0].endswith(f"band **{band(points, n)}**.")
+    assert text[2:] == lines

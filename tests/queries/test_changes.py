@@ -1,0 +1,190 @@
+"""Change between consecutive assessments of a key question at a location.
+
+L1 Safe      2024-03-01  8 x 3         = 24/32 = 75%  Good
+             2025-03-01  4 x 4 + 4 x 3 = 28/32 = 88%  Outstanding      +13 improved
+             2025-09-01  4 x 4 + 4 x 3 = 28/32 = 88%  Outstanding        0 unchanged
+L2 Safe      2025-01-01  8 x 2: a single assessment, no change
+L3 Caring    2022-06-01  rated Requires improvement, no scores
+             2025-01-01  5 x 3 = 15/20 = 75%  Good      rating change only
+L4 Well-led  2024-06-01  7 x 3 = 21/28 = 75%  Good
+             2025-06-01  7 x 2 = 14/28 = 50%  Requires improvement  -25 declined
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from queries.changes import (
+    DIRECTION,
+    change_counts,
+    key_question_changes,
+    rating_transitions,
+    statement_change_counts,
+    statement_changes,
+)
+from queries.data import KEY_QUESTION, RATING
+from queries.filters import Filters
+from tests.queries.builders import build, kq, rows
+
+D = dt.date
+FRAMES = build(
+    kq("L1", "2024-03-01", "Safe", [3] * 8),
+    kq("L1", "2025-03-01", "Safe", [4] * 4 + [3] * 4),
+    kq("L1", "2025-09-01", "Safe", [4] * 4 + [3] * 4),
+    kq("L2", "2025-01-01", "Safe", [2] * 8),
+    kq("L3", "2022-06-01", "Caring", rating="Requires improvement"),
+    kq("L3", "2025-01-01", "Caring", [3] * 5),
+    kq("L4", "2024-06-01", "Well-led", [3] * 7, provider="P2"),
+    kq("L4", "2025-06-01", "Well-led", [2] * 7, provider="P2"),
+)
+KQ, SCORES = FRAMES.key_questions, FRAMES.scores
+RI, OUT = "Requires improvement", "Outstanding"
+
+
+def test_key_question_changes():
+    changes = key_question_changes(KQ)
+    columns = ("location_id", "key_question", "from_date", "to_date", "from_rating", "to_rating")
+    assert rows(changes, *columns, "from_score", "to_score", "change", "direction") == [
+        ("L1", "Safe", D(2024, 3, 1), D(2025, 3, 1), "Good", OUT, 75, 88, 13, "improved"),
+        ("L1", "Safe", D(2025, 3, 1), D(2025, 9, 1), OUT, OUT, 88, 88, 0, "unchanged"),
+        ("L3", "Caring", D(2022, 6, 1), D(2025, 1, 1), RI, "Good", None, 75, None, None),
+        ("L4", "Well-led", D(2024, 6, 1), D(2025, 6, 1), "Good", RI, 75, 50, -25, "declined"),
+    ]
+    assert changes["from_assessment_id"][0] == "L1@2024-03-01"
+    assert changes["to_assessment_id"][0] == "L1@2025-03-01"
+
+
+def test_key_question_changes_schema():
+    assert key_question_changes(KQ).schema == pl.Schema(
+        {
+            "location_id": pl.String,
+            "location_name": pl.Categorical(),
+            "provider_id": pl.String,
+            "provider_name": pl.Categorical(),
+            "key_question": KEY_QUESTION,
+            "from_assessment_id": pl.String,
+            "from_date": pl.Date,
+            "from_rating": RATING,
+            "from_score": pl.Int32,
+            "to_assessment_id": pl.String,
+            "to_date": pl.Date,
+            "to_rating": RATING,
+            "to_score": pl.Int32,
+            "change": pl.Int32,
+            "direction": DIRECTION,
+        }
+    )
+
+
+def test_filters_select_changes_by_their_later_assessment():
+    # from 2025-06-01: L1's second change (to 2025-09-01) and L4's (to 2025-06-01), even though
+    # their earlier assessments fall before the range
+    recent = key_question_changes(KQ, filters=Filters(date_from=D(2025, 6, 1)))
+    assert rows(recent, "location_id", "from_date", "to_date") == [
+        ("L1", D(2025, 3, 1), D(2025, 9, 1)),
+        ("L4", D(2024, 6, 1), D(2025, 6, 1)),
+    ]
+    # a rating filter keeps changes into that rating
+    into_outstanding = key_question_changes(KQ, filters=Filters(ratings=("Outstanding",)))
+    assert rows(into_outstanding, "to_date") == [(D(2025, 3, 1),), (D(2025, 9, 1),)]
+
+
+def test_change_counts():
+    # Safe: +13 and 0 -> 1 improved, 1 unchanged, mean 6.5; Well-led: -25
+    # Caring's change has no percentage on one side, so it is not counted
+    assert rows(change_counts(KQ, min_n=2)) == [
+        ("Safe", 1, 1, 0, 2, 6.5, False),
+        ("Well-led", 0, 0, 1, 1, -25.0, True),
+    ]
+    by_provider = change_counts(KQ, by="provider_id")
+    assert by_provider.columns[:3] == ["provider_id", "provider_name", "key_question"]
+    assert rows(by_provider, "provider_id", "key_question", "n") == [
+        ("P1", "Safe", 2),
+        ("P2", "Well-led", 1),
+    ]
+
+
+def test_rating_transitions():
+    # every change with a rating on both sides, Caring's included
+    assert rows(rating_transitions(KQ)) == [
+        ("Safe", "Good", "Outstanding", 1, 2, 0.5, True),
+        ("Safe", "Outstanding", "Outstanding", 1, 2, 0.5, True),
+        ("Caring", RI, "Good", 1, 1, 1.0, True),
+        ("Well-led", "Good", RI, 1, 1, 1.0, True),
+    ]
+
+
+def test_rating_transitions_schema_when_empty():
+    empty = rating_transitions(KQ, filters=Filters(locations=("L2",)))  # one assessment only
+    assert empty.height == 0
+    assert empty.schema == pl.Schema(
+        {
+            "key_question": KEY_QUESTION,
+            "from_rating": RATING,
+            "to_rating": RATING,
+            "count": pl.UInt32,
+            "n": pl.UInt32,
+            "share": pl.Float64,
+            "low_n": pl.Boolean,
+        }
+    )
+
+
+def test_statement_changes():
+    changes = statement_changes(SCORES)
+    # L1 first change: statements 1-4 went 3 -> 4, 5-8 stayed 3; second change: all unchanged
+    # L4: all 7 Well-led statements 3 -> 2; L3's earlier Caring had no scores: nothing
+    assert changes.height == 8 + 8 + 7
+    first = changes.filter(pl.col("to_date") == D(2025, 3, 1))
+    assert rows(first, "statement_id", "from_score", "to_score", "change", "direction")[3:5] == [
+        (4, 3, 4, 1, "improved"),
+        (5, 3, 3, 0, "unchanged"),
+    ]
+    assert set(changes.filter(pl.col("location_id") == "L4")["direction"]) == {"declined"}
+    assert changes.columns == [
+        "location_id",
+        "location_name",
+        "provider_id",
+        "provider_name",
+        "key_question",
+        "statement_id",
+        "statement",
+        "from_date",
+        "from_score",
+        "to_assessment_id",
+        "to_date",
+        "to_score",
+        "change",
+        "direction",
+    ]
+
+
+def test_statement_changes_need_the_statement_in_both_assessments():
+    frames = build(
+        kq("L5", "2024-01-01", "Safe", [3, 3], statement_ids=[1, 2]),
+        kq("L5", "2025-01-01", "Safe", [4], statement_ids=[2]),
+    )
+    changes = statement_changes(frames.scores)
+    assert rows(changes, "statement_id", "from_score", "to_score", "change") == [(2, 3, 4, 1)]
+
+
+def test_statement_change_counts():
+    counts = statement_change_counts(SCORES, filters=Filters(statements=(1, 5, 27)))
+    # statement 1: +1 then 0; statement 5: 0 and 0; statement 27 (Well-led's first): -1
+    assert rows(
+        counts, "statement_id", "improved", "unchanged", "declined", "n", "mean_change"
+    ) == [
+        (1, 1, 1, 0, 2, 0.5),
+        (5, 0, 2, 0, 2, 0.0),
+        (27, 0, 0, 1, 1, -1.0),
+    ]
+    assert counts["statement"][2] == "Shared direction and culture"
+    assert counts["low_n"].all()
+
+
+@pytest.mark.parametrize("function", [key_question_changes, change_counts, rating_transitions])
+def test_single_assessment_locations_have_no_changes(function):
+    assert function(KQ, filters=Filters(locations=("L2",))).height == 0

@@ -1,0 +1,114 @@
+"""load_frames on a real DuckDB file, the dtypes it gives and the sequence columns it adds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.schema import ddl
+from queries.data import ERA, KEY_QUESTION, RATING, Frames, load_frames
+from tests.queries.builders import build, kq
+
+D = dt.date
+
+
+@pytest.fixture
+def loaded(tmp_path) -> Frames:
+    """Location 1-L: A1 on 2024-06-01 scores Safe 3+3 and rates Caring Good without scores;
+    A2 on 2025-03-01 scores Safe 4+3."""
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    for statement in ddl():
+        con.execute(statement)
+    con.execute("INSERT INTO providers VALUES ('1-P', '1-P', 'Provider P', 'api')")
+    con.execute(
+        "INSERT INTO locations (location_id, location_name, provider_id, service_type, region,"
+        " source) VALUES ('1-L', 'Home L', '1-P', 'Care home', 'London', 'api')"
+    )
+    for aid, day in [("A1", "2024-06-01"), ("A2", "2025-03-01")]:
+        era = "SAF by evidence category" if aid == "A1" else "SAF by statement"
+        con.execute(
+            "INSERT INTO assessments (assessment_id, location_id, assessment_date, published_date,"
+            " era, source, content_hash, loaded_at) VALUES (?, '1-L', ?, ?, ?, 'api', 'h', now())",
+            [aid, day, day, era],
+        )
+    con.executemany(
+        "INSERT INTO key_question_results VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+        [
+            ["A1", "Safe", "Good", 75, 75, 6, 2],  # 6 / 8 = 75%
+            ["A1", "Caring", "Good", None, None, None, None],
+            ["A2", "Safe", "Outstanding", None, 88, 7, 2],  # 7 / 8 = 87.5%, published 88
+        ],
+    )
+    con.executemany(
+        "INSERT INTO statement_scores VALUES (?, 'Safe', ?, ?, ?, ?, 'evidence text')",
+        [
+            ["A1", 1, 1, "Learning culture", 3],
+            ["A1", 2, 2, "Safe systems, pathways and transitions", 3],
+            ["A2", 1, 1, "Learning culture", 4],
+            ["A2", 2, 2, "Safe systems, pathways and transitions", 3],
+        ],
+    )
+    frames = load_frames(con)
+    con.close()
+    return frames
+
+
+def test_load_frames_reads_both_views_without_evidence(loaded):
+    scores, key_questions = loaded.scores.collect(), loaded.key_questions.collect()
+    assert scores.height == 4 and key_questions.height == 3
+    assert "evidence" not in scores.columns
+    assert sorted(scores["score"].to_list()) == [3, 3, 3, 4]
+    # stated 75 for A1, none for A2 so the computed 88 stands in
+    safe = key_questions.filter(pl.col("key_question") == "Safe").sort("assessment_id")
+    assert safe["key_question_score"].to_list() == [75, 88]
+
+
+def test_load_frames_dtypes(loaded):
+    for frame in (loaded.scores.collect(), loaded.key_questions.collect()):
+        assert frame.schema["key_question"] == KEY_QUESTION
+        assert frame.schema["key_question_rating"] == RATING
+        assert frame.schema["era"] == ERA
+        for name in ("location_name", "provider_name", "service_type", "region", "source"):
+            assert frame.schema[name] == pl.Categorical(), name
+        assert frame.schema["location_id"] == pl.String
+        assert frame.schema["assessment_date"] == pl.Date
+        assert frame.schema["next_date"] == pl.Date
+    assert loaded.scores.collect_schema()["score"] == pl.Int32
+
+
+def test_sequence_columns_link_consecutive_assessments(loaded):
+    key_questions = loaded.key_questions.collect().sort("assessment_id", "key_question")
+    columns = ["assessment_id", "key_question", "next_date", "previous_assessment_id"]
+    assert key_questions.select(columns).rows() == [
+        ("A1", "Safe", D(2025, 3, 1), None),  # A2 follows A1 for Safe
+        ("A1", "Caring", None, None),  # Caring assessed once: its latest
+        ("A2", "Safe", None, "A1"),
+    ]
+    a2 = key_questions.row(2, named=True)
+    assert (a2["previous_date"], a2["previous_rating"], a2["previous_score"]) == (
+        D(2024, 6, 1),
+        "Good",
+        75,
+    )
+    scores = loaded.scores.collect().sort("assessment_id", "statement_id")
+    # A2's statement 1 was 3 in A1, statement 2 was 3: previous_score; A1 has none before it
+    assert scores.select("previous_score").to_series().to_list() == [None, None, 3, 3]
+    assert scores["next_date"].to_list() == [D(2025, 3, 1)] * 2 + [None] * 2
+
+
+def test_builder_matches_load_frames(loaded):
+    built = build(kq("1-L", "2024-06-01", "Safe", [3, 3]))
+    assert built.scores.collect_schema() == loaded.scores.collect_schema()
+    assert built.key_questions.collect_schema() == loaded.key_questions.collect_schema()
+
+
+def test_load_frames_on_an_empty_database(tmp_path):
+    con = duckdb.connect(str(tmp_path / "empty.duckdb"))
+    for statement in ddl():
+        con.execute(statement)
+    frames = load_frames(con)
+    assert frames.scores.collect().height == 0
+    assert frames.key_questions.collect_schema()["key_question"] == KEY_QUESTION

@@ -1,0 +1,35 @@
+"""The package: every public function is exported, documented, and Streamlit stays out."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import queries
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_queries_never_imports_streamlit():
+    code = "import sys, queries; print('streamlit' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_every_export_has_a_one_line_docstring():
+    for name in queries.__all__:
+        item = getattr(queries, name)
+        if inspect.isfunction(item):
+            assert item.__doc__ and "\n" not in item.__doc__.strip(), name
+
+
+def test_architecture_lists_every_query():
+    text = (ROOT / "queries" / "ARCHITECTURE.md").read_text()
+    helpers = {"current", "load_frames", "prepare", "band_table"}
+    for name in queries.__all__:
+        if inspect.isfunction(getattr(queries, name)) and name not in helpers:
+            assert f"`{name}(" in text, name
