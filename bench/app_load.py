@@ -82,7 +82,7 @@ def _spawn(ctx: Context, step: str) -> dict:
 def run(ctx: Context) -> list[Row]:
     rows = []
     for step in STEPS:
-        results = [_spawn(ctx, step) for _ in range(max(3, ctx.runs // 2 + 1))]
+        results = [_spawn(ctx, step) for _ in range(min(3, ctx.runs))]
         times = [r["seconds"] for r in results]
         what = "queries.data.load_frames" if step == "load_frames" else "ui.data._load"
         median = statistics.median(times)

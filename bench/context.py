@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench.scale import OUT
 from bench.timing import RUNS
 
 
@@ -16,6 +17,7 @@ class Context:
     db: Path
     seed: int
     runs: int = RUNS
+    out: Path = OUT  # generated data (report files, scratch databases)
 
     def typical(self) -> dict[str, str]:
         """The typical selection: the largest region and the largest service type by rows.

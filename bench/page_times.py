@@ -77,15 +77,16 @@ def _run(at) -> float:
     return seconds
 
 
-def _page_rows(name: str, path: Path, ctx: Context, regions: list[str], setup) -> list[Row]:
+def _page_rows(
+    name: str, path: Path, ctx: Context, regions: list[str], setup, loads_data: bool
+) -> list[Row]:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(path), default_timeout=TIMEOUT)
     if setup and name == "location":
         setup(at)
     first = _run(at)
-    rows = [Row("pages", name, "first run" if rows_loaded() else "first run (loads the data)",
-                first)]  # fmt: skip
+    rows = [Row("pages", name, "first run (loads the data)" if loads_data else "first run", first)]
     if setup and name != "location":
         setup(at)
         rows.append(Row("pages", name, "typical choice made", _run(at)))
@@ -109,14 +110,6 @@ def _page_rows(name: str, path: Path, ctx: Context, regions: list[str], setup) -
     return rows
 
 
-_LOADED: list[bool] = []
-
-
-def rows_loaded() -> bool:
-    """True once a page has run (and so loaded the data into the process's cache)."""
-    return bool(_LOADED)
-
-
 def run(ctx: Context) -> list[Row]:
     from streamlit.testing.v1 import AppTest
 
@@ -129,6 +122,7 @@ def run(ctx: Context) -> list[Row]:
     overhead = [_run(empty) for _ in range(ctx.runs)]
     rows.append(Row("pages", "(empty page)", "AppTest overhead per run",
                     statistics.median(overhead), runs=overhead))  # fmt: skip
+    loads_data = True
     for name in EXPECTED:
         path = PAGES / f"{name}.py"
         if not path.exists():
@@ -136,10 +130,10 @@ def run(ctx: Context) -> list[Row]:
             say(f"  pages: {name} skipped (no page file)")
             continue
         try:
-            page_rows = _page_rows(name, path, ctx, regions, setups.get(name))
+            page_rows = _page_rows(name, path, ctx, regions, setups.get(name), loads_data)
         except Exception as err:  # a page in progress elsewhere: report, keep going
             page_rows = [Row("pages", name, note=f"error: {err}"[:300])]
-        _LOADED.append(True)
+        loads_data = False
         rows.extend(page_rows)
         for row in page_rows:
             shown = f"{row.value:.3f} s" if row.value is not None else row.note

@@ -34,12 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--runs", type=int, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True, help="folder for generated data")
+    parser.add_argument("--json", type=Path, required=True, help="file to write the rows to")
     args = parser.parse_args(argv)
-    ctx = Context(scale=args.scale, db=args.db, seed=args.seed, runs=args.runs)
+    ctx = Context(scale=args.scale, db=args.db, seed=args.seed, runs=args.runs, out=args.data)
     rows = importlib.import_module(PHASES[args.phase]).run(ctx)
     rows.append(Row(args.phase, "peak memory of the phase process", value=peak_rss_mb(), unit="MB"))
-    args.out.write_text(json.dumps([r.as_dict() for r in rows], default=str))
+    args.json.write_text(json.dumps([r.as_dict() for r in rows], default=str))
     return 0
 
 

@@ -62,10 +62,11 @@ def calls(
     first, *rest = params
     frame_names = FRAME_PARAMETERS.get(first, ANY_FRAME)
     kwargs: dict[str, Any] = {}
+    known = {"providers": (provider,), "peers_by": ("service_type",)}
     for name in rest:
         param = params[name]
-        if name == "providers":
-            kwargs[name] = (provider,)
+        if name in known:
+            kwargs[name] = known[name]
         elif name in ("filters", "latest"):
             continue
         elif param.default is inspect.Parameter.empty:

@@ -54,7 +54,6 @@ _SOURCES = (
     "ingest/schema.py",
     "ingest/records.py",
     "ingest/reference.py",
-    "ingest/report_text.py",
 )
 
 Progress = Callable[[str], None]
@@ -90,13 +89,14 @@ def database(
     if path.exists():
         return path
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(f"scale-{scale:g}-seed{seed}-*.duckdb*"):
-        stale.unlink()
     staging = path.with_name(path.name + ".partial")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
     write_database(staging, locations_for(scale), seed, progress)
     os.replace(staging, path)
+    for stale in out.glob(f"scale-{scale:g}-seed{seed}-*.duckdb*"):
+        if stale != path:
+            stale.unlink()
     return path
 
 

@@ -23,6 +23,12 @@ one per location). Every record is a plain JSON-serialisable dict:
                       questions have an empty statements list and computed_score None.
     warnings          list[str]
 
+Optional keys: `service_type` (the most specific type, when the list's last is not it),
+`location_type` and `inspection_category` (CQC's location type and primary inspection
+category, from the API and the rating file). A record with `kind: "provider"` describes a
+provider only (source, format, provider_cqc_id, provider_name, warnings) and holds no
+assessment.
+
 Readers never raise for a problem they can describe: they raise `RejectedFile` with a
 one-line reason, and the CLI prints "<file>: <reason>".
 """
@@ -50,6 +56,15 @@ def location_id(record: Record) -> str:
     """CQC location id, else a stable id from the normalised name and postcode."""
     if record.get("location_cqc_id"):
         return record["location_cqc_id"]
+    return derived_location_id(record)
+
+
+def derived_location_id(record: Record) -> str:
+    """The 'x-' id a location gets from its normalised name and postcode alone.
+
+    The store keeps it as an alias of the CQC id of a location with the same name and
+    postcode, so report text (which names no id) joins the location's other records.
+    """
     postcode = normalise_postcode(record.get("postcode")) or ""
     return "x-" + _digest(normalise(record.get("location_name") or ""), postcode)
 

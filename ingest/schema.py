@@ -54,6 +54,22 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("local_authority_source", "VARCHAR", "Source the local authority came from"),
         ("overall_rating", "VARCHAR", "Latest overall rating stated by a source"),
         ("source", "VARCHAR NOT NULL", "Source that last described the location"),
+        ("location_type", "VARCHAR", "CQC location type ('Social Care Org', ...)"),
+        (
+            "inspection_category",
+            "VARCHAR",
+            "CQC primary inspection category ('Residential social care', ...)",
+        ),
+    ],
+    "location_aliases": [
+        (
+            "alias_id",
+            "VARCHAR PRIMARY KEY",
+            "Derived 'x-' id (normalised name and postcode) of a location with a CQC id",
+        ),
+        ("location_id", "VARCHAR NOT NULL", "CQC location id the alias stands for"),
+        ("source", "VARCHAR NOT NULL", "Source that named the CQC id"),
+        ("linked_at", "TIMESTAMP NOT NULL", "When the alias was last set"),
     ],
     "assessments": [
         ("assessment_id", "VARCHAR PRIMARY KEY", "Derived id of the assessment"),
@@ -71,7 +87,7 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ),
         ("overall_rating", "VARCHAR", "Overall rating stated with the assessment"),
         ("service_group", "VARCHAR", "Assessment service group (API records)"),
-        ("source", "VARCHAR NOT NULL", "report-text, api or rating-file"),
+        ("source", "VARCHAR NOT NULL", "report-text, api-json or rating-file"),
         ("source_file", "VARCHAR", "File (or URL) the assessment was read from"),
         (
             "content_hash",
@@ -138,7 +154,8 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         (
             "key",
             "VARCHAR PRIMARY KEY",
-            "Setting name (schema_version, demo, last_sync, ...)",
+            "Setting name: schema_version, demo, last_sync (ISO time an API sync is"
+            " complete to), sync_state (JSON progress of an unfinished API sync)",
         ),
         ("value", "VARCHAR", "Setting value"),
     ],
@@ -190,7 +207,7 @@ VIEW_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("statement", "Statement name"),
         ("score", "Statement score 1-4"),
         ("evidence", "Evidence text for the score"),
-        ("source", "report-text, api or rating-file"),
+        ("source", "report-text, api-json or rating-file"),
     ],
 }
 
@@ -204,5 +221,12 @@ def ddl() -> list[str]:
         for name, cols in COLUMNS.items()
     ]
     sequences = ["CREATE SEQUENCE IF NOT EXISTS ingest_log_seq"]
+    # A database made before a column existed gains it (new columns only ever go last).
+    columns = [
+        f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {col} {typ}"
+        for name, cols in COLUMNS.items()
+        for col, typ, _ in cols
+        if "PRIMARY KEY" not in typ and "NOT NULL" not in typ
+    ]
     views = [f"CREATE OR REPLACE VIEW {name} AS {sql}" for name, sql in VIEWS.items()]
-    return sequences + tables + views
+    return sequences + tables + columns + views

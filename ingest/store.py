@@ -3,6 +3,14 @@
 Files are loaded in batches for speed, but a batch only ever commits whole files: readers
 reject bad files before anything touches the database, and if the database refuses a batch,
 it is rolled back and its files are retried one transaction each.
+
+One location, many sources: records join on the CQC location id. Report text names no id,
+so its location gets a derived 'x-' id from the normalised name and postcode; every record
+with a CQC id, a name and a postcode leaves that derived id behind as an alias
+(`location_aliases`), a location already stored under it moves to the CQC id, and report
+text read later loads under the CQC id directly. Region, local authority and service type
+are taken from the most authoritative source present (`FIELD_PRECEDENCE`), and the source
+of each is kept beside it.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from ingest.records import (
     RejectedFile,
     assessment_id,
     content_hash,
+    derived_location_id,
     location_id,
     provider_id,
 )
@@ -51,6 +60,7 @@ class FileResult:
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     assessment_ids: list[str] = field(default_factory=list)
+    providers: int = 0  # provider records that added or changed a provider
 
     @property
     def line(self) -> str:
@@ -128,6 +138,15 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     return rows[0][0] if rows else None
 
 
+def write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> None:
+    """Set (or, for None, delete) several meta keys."""
+    for key, value in values.items():
+        if value is None:
+            con.execute("DELETE FROM meta WHERE key = ?", [key])
+        else:
+            set_meta(con, key, value)
+
+
 def read_file(name: str, data: bytes) -> ReadFile | FileResult:
     """Read one file's bytes; a FileResult (rejected) when it cannot be read."""
     from ingest import formats
@@ -147,30 +166,38 @@ _WRITE_LOCK = threading.RLock()
 
 
 def load_files(
-    con: duckdb.DuckDBPyConnection, files: list[ReadFile | FileResult]
+    con: duckdb.DuckDBPyConnection,
+    files: list[ReadFile | FileResult],
+    meta: dict[str, str | None] | None = None,
 ) -> list[FileResult]:
-    """Load read files in one transaction (rejections are only logged); see module doc."""
+    """Load read files in one transaction (rejections are only logged); see module doc.
+
+    `meta` keys are written in the same transaction (None deletes a key): a caller that
+    records its progress there never sees progress without the data, or data without it.
+    """
     with _WRITE_LOCK:
-        return _load_files(con, files)
+        return _load_files(con, files, meta or {})
 
 
 def _load_files(
-    con: duckdb.DuckDBPyConnection, files: list[ReadFile | FileResult]
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile | FileResult], meta: dict
 ) -> list[FileResult]:
     read = [f for f in files if isinstance(f, ReadFile)]
     results: dict[int, FileResult] = {}
     try:
-        results.update(zip(map(id, read), _load_batch(con, read) if read else []))
+        results.update(zip(map(id, read), _load_batch(con, read, meta), strict=True))
     except Exception:  # retry one file per transaction to find the file(s) at fault
         for f in read:
             try:
-                results[id(f)] = _load_batch(con, [f])[0]
+                results[id(f)] = _load_batch(con, [f], {})[0]
             except Exception as err:
                 results[id(f)] = FileResult(
                     f.file,
                     f.format,
                     message=f"database refused the file: {_first_line(err)}",
                 )
+        # Every file is now loaded or logged as refused, so the progress is true.
+        write_meta(con, meta)
     ordered = [results.get(id(f), f) for f in files]
     _log(con, [r for r in ordered if r.action == "rejected"], files)
     return ordered
@@ -180,11 +207,14 @@ def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
-def _load_batch(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileResult]:
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile], meta: dict
+) -> list[FileResult]:
     con.execute("BEGIN TRANSACTION")
     try:
-        results = _apply(con, files)
+        results = _apply(con, files) if files else []
         _log(con, results, files)
+        write_meta(con, meta)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -195,7 +225,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[F
 def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileResult]:
     """Insert, replace or skip each record's assessment; returns one result per file."""
     now = dt.datetime.now()
-    existing = _existing_hashes(con, files)
+    aliases = _link_locations(con, files, now)
+    existing = _existing_hashes(con, files, aliases)
+    providers = _existing_providers(con, files)
     rows = _Rows()
     results = []
     for f in files:
@@ -203,7 +235,10 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
         replaced_from: list[str] = []
         for record in f.records:
             result.warnings.extend(record.get("warnings", []))
-            loc = location_id(record)
+            if record.get("kind") == "provider":
+                result.providers += rows.add_provider(record, providers)
+                continue
+            loc = _resolved_location(record, aliases)
             aid = assessment_id(record, loc)
             digest = content_hash(record)
             result.assessment_ids.append(aid)
@@ -220,7 +255,11 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             existing[aid] = (digest, f.file)
             rows.add(record, f.file, loc, aid, digest, now)
         result.action = (
-            "replaced" if result.replaced else "loaded" if result.loaded else "unchanged"
+            "replaced"
+            if result.replaced
+            else "loaded"
+            if result.loaded or result.providers
+            else "unchanged"
         )
         result.message = _describe(result, replaced_from)
         results.append(result)
@@ -239,14 +278,119 @@ def _describe(result: FileResult, replaced_from: list[str]) -> str:
     text = f"{text} {noun}" if sum(counts.values()) else text
     if replaced_from:
         text += "; replaced versions loaded earlier from " + ", ".join(sorted(set(replaced_from)))
+    if result.providers:
+        text += (
+            f"; {result.providers} provider{'s' if result.providers > 1 else ''} added or updated"
+        )
     return text
 
 
+def _resolved_location(record: Record, aliases: dict[str, str]) -> str:
+    loc = location_id(record)
+    return aliases.get(loc, loc)
+
+
+def _assessment_records(files: list[ReadFile]) -> list[Record]:
+    return [r for f in files for r in f.records if r.get("kind") != "provider"]
+
+
+def _link_locations(
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile], now: dt.datetime
+) -> dict[str, str]:
+    """Derived id -> CQC id for these records; new aliases are stored and their locations moved.
+
+    A record with a CQC id, a name and a postcode claims the derived id of that name and
+    postcode (the latest claim wins when two CQC locations share both). A location stored
+    under a claimed derived id moves to the CQC id with its assessments.
+    """
+    records = _assessment_records(files)
+    claims: dict[str, tuple[str, str]] = {}
+    for r in records:
+        if (
+            r.get("location_cqc_id")
+            and r.get("location_name")
+            and ref.normalise_postcode(r.get("postcode"))
+        ):
+            claims[derived_location_id(r)] = (r["location_cqc_id"], r["format"])
+    wanted = list(claims.keys() | {location_id(r) for r in records if not r.get("location_cqc_id")})
+    if not wanted:
+        return {}
+    known = dict(
+        con.sql(
+            "SELECT alias_id, location_id FROM location_aliases"
+            " WHERE alias_id IN (SELECT unnest($ids))",
+            params={"ids": wanted},
+        ).fetchall()
+    )
+    new = {alias: claim for alias, claim in claims.items() if known.get(alias) != claim[0]}
+    if new:
+        frame = pl.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
+            [(alias, cqc, source, now) for alias, (cqc, source) in new.items()],
+            schema=[c for c, _, _ in schema.COLUMNS["location_aliases"]],
+            orient="row",
+        )
+        con.execute(
+            "INSERT INTO location_aliases SELECT * FROM frame ON CONFLICT (alias_id) DO UPDATE"
+            " SET location_id = excluded.location_id, source = excluded.source,"
+            " linked_at = excluded.linked_at"
+        )
+        stored = con.sql(
+            "SELECT location_id FROM locations WHERE location_id IN (SELECT unnest($ids))",
+            params={"ids": list(new)},
+        ).fetchall()
+        for (alias,) in stored:
+            _move_location(con, alias, new[alias][0])
+    return known | {alias: cqc for alias, (cqc, _) in claims.items()}
+
+
+def _move_location(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+    """Re-key a derived-id location and its assessments under its CQC id."""
+    assessments = con.execute(
+        "SELECT assessment_id, CAST(assessment_date AS VARCHAR), service_group FROM assessments"
+        " WHERE location_id = ?",
+        [old],
+    ).fetchall()
+    for aid, date, group in assessments:
+        target = assessment_id({"assessment_date": date, "service_group": group}, new)
+        taken = con.execute("SELECT 1 FROM assessments WHERE assessment_id = ?", [target])
+        if taken.fetchall():  # the same assessment already came in under the CQC id
+            for table in ("statement_scores", "key_question_results", "assessments"):
+                con.execute(f"DELETE FROM {table} WHERE assessment_id = ?", [aid])
+            continue
+        for table in ("statement_scores", "key_question_results"):
+            con.execute(
+                f"UPDATE {table} SET assessment_id = ? WHERE assessment_id = ?", [target, aid]
+            )
+        con.execute(
+            "UPDATE assessments SET assessment_id = ?, location_id = ? WHERE assessment_id = ?",
+            [target, new, aid],
+        )
+    [row] = con.execute("SELECT * FROM locations WHERE location_id = ?", [old]).fetchall()
+    columns = [c for c, _, _ in schema.COLUMNS["locations"]]
+    moved = dict(zip(columns, row, strict=True)) | {"location_id": new, "cqc_location_id": new}
+    con.execute("DELETE FROM locations WHERE location_id = ?", [old])
+    _Rows._upsert(con, "locations", [tuple(moved.values())], "location_id")
+
+
+def _existing_providers(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> dict[str, str]:
+    """Stored names of the providers that provider records in these files describe."""
+    ids = [provider_id(r) for f in files for r in f.records if r.get("kind") == "provider"]
+    if not ids:
+        return {}
+    return dict(
+        con.sql(
+            "SELECT provider_id, provider_name FROM providers"
+            " WHERE provider_id IN (SELECT unnest($ids))",
+            params={"ids": ids},
+        ).fetchall()
+    )
+
+
 def _existing_hashes(
-    con: duckdb.DuckDBPyConnection, files: list[ReadFile]
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile], aliases: dict[str, str]
 ) -> dict[str, tuple[str, str]]:
     """Content hash and source file of the stored assessments these files would write."""
-    ids = [assessment_id(r, location_id(r)) for f in files for r in f.records]
+    ids = [assessment_id(r, _resolved_location(r, aliases)) for r in _assessment_records(files)]
     if not ids:
         return {}
     found = con.sql(
@@ -262,7 +406,7 @@ class _Rows:
 
     def __init__(self) -> None:
         self.providers: dict[str, tuple] = {}
-        self.locations: dict[str, tuple] = {}
+        self.locations: dict[str, dict] = {}
         self.assessments: dict[str, tuple] = {}
         self.key_questions: dict[str, list[tuple]] = {}
         self.statements: dict[str, list[tuple]] = {}
@@ -279,7 +423,7 @@ class _Rows:
     ) -> None:
         source = record["format"]
         prov = provider_id(record)
-        if prov:
+        if prov and record.get("provider_name"):  # API location records name no provider
             self.providers[prov] = (
                 prov,
                 record.get("provider_cqc_id"),
@@ -291,14 +435,21 @@ class _Rows:
         region = stated_region or ref.region_for_postcode(postcode)
         types = record.get("service_types") or []
         service_type = record.get("service_type") or (types[-1] if types else None)
-        self.locations[loc] = (
-            loc, record.get("location_cqc_id"), record["location_name"], prov,
-            record.get("address"), postcode, record.get("phone"), types, service_type,
-            source if service_type else None, region,
-            (source if stated_region else "derived") if region else None,
-            record.get("local_authority"), source if record.get("local_authority") else None,
-            record.get("overall_rating"), source,
-        )  # fmt: skip
+        row = {
+            "location_id": loc, "cqc_location_id": None if loc.startswith("x-") else loc,
+            "location_name": record["location_name"], "provider_id": prov,
+            "address": record.get("address"), "postcode": postcode, "phone": record.get("phone"),
+            "service_types": types, "service_type": service_type,
+            "service_type_source": source if service_type else None,
+            "region": region,
+            "region_source": (source if stated_region else "derived") if region else None,
+            "local_authority": record.get("local_authority"),
+            "local_authority_source": source if record.get("local_authority") else None,
+            "overall_rating": record.get("overall_rating"), "source": source,
+            "location_type": record.get("location_type"),
+            "inspection_category": record.get("inspection_category"),
+        }  # fmt: skip
+        self.locations[loc] = _merge_location(self.locations.get(loc), row)
         self.assessments[aid] = (
             aid, loc, record["assessment_date"], record.get("published_date"), record["era"],
             record.get("overall_rating"), record.get("service_group"), source, file, digest, now,
@@ -324,13 +475,25 @@ class _Rows:
                     )
                 )
 
+    def add_provider(self, record: Record, stored: dict[str, str]) -> int:
+        """Queue a provider record's row; 1 when it adds or renames a provider, else 0."""
+        prov = provider_id(record)
+        name = record.get("provider_name")
+        if not prov or not name or stored.get(prov) == name:
+            return 0
+        self.providers[prov] = (prov, record.get("provider_cqc_id"), name, record["format"])
+        stored[prov] = name
+        return 1
+
     def write(self, con: duckdb.DuckDBPyConnection) -> None:
         if self.replaced:
             for table in ("statement_scores", "key_question_results", "assessments"):
                 con.execute(f"DELETE FROM {table} WHERE assessment_id IN (SELECT unnest($ids))",
                             {"ids": self.replaced})  # fmt: skip
         self._upsert(con, "providers", list(self.providers.values()), "provider_id")
-        self._upsert(con, "locations", list(self.locations.values()), "location_id")
+        self._upsert(
+            con, "locations", [tuple(r.values()) for r in self.locations.values()], "location_id"
+        )
         self._insert(con, "assessments", list(self.assessments.values()))
         self._insert(
             con,
@@ -349,27 +512,74 @@ class _Rows:
             frame = self._frame(table, rows)  # noqa: F841 - read by DuckDB's replacement scan
             con.execute(f"INSERT INTO {table} SELECT * FROM frame")
 
-    def _upsert(
-        self, con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], key: str
-    ) -> None:
+    @staticmethod
+    def _upsert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], key: str) -> None:
         if not rows:
             return
-        frame = self._frame(table, rows)  # noqa: F841 - read by DuckDB's replacement scan
-        updates = ", ".join(_MERGE.get(table, {}).get(c, f"{c} = COALESCE(excluded.{c}, {table}.{c})")
+        frame = _Rows._frame(table, rows)  # noqa: F841 - read by DuckDB's replacement scan
+        merge = _MERGE.get(table, {})
+        updates = ", ".join(merge.get(c, f"{c} = COALESCE(excluded.{c}, {table}.{c})")
                             for c, _, _ in schema.COLUMNS[table] if c != key)  # fmt: skip
         con.execute(
             f"INSERT INTO {table} SELECT * FROM frame ON CONFLICT ({key}) DO UPDATE SET {updates}"
         )
 
 
-# A region stated by a source beats one derived from the postcode area.
+# Where sources disagree on a location field, the source ranked higher wins, and on equal
+# rank the later load. Report text states no region: it is derived from the postcode area
+# ('derived', lowest). The rating file's service type is CQC's primary inspection category
+# ('Residential social care'), a coarser taxonomy than the registered service types report
+# text and the API list ('Care home service with nursing'), so it only fills a gap.
+FIELD_PRECEDENCE: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("region", "region_source"): ("derived", "report-text", "rating-file", "api-json"),
+    ("local_authority", "local_authority_source"): ("report-text", "rating-file", "api-json"),
+    ("service_types", "service_type", "service_type_source"): (
+        "rating-file",
+        "report-text",
+        "api-json",
+    ),
+}
+
+
+def _rank(columns: tuple[str, ...], source: str | None) -> int:
+    ranking = FIELD_PRECEDENCE[columns]
+    return ranking.index(source) if source in ranking else -1
+
+
+def _merge_location(old: dict | None, new: dict) -> dict:
+    """Two rows for one location merged: new values fill gaps, ranked fields by precedence."""
+    if old is None:
+        return new
+    merged = {c: old[c] if new[c] is None else new[c] for c in new}
+    for columns in FIELD_PRECEDENCE:
+        source = columns[-1]
+        if new[source] is None or _rank(columns, old[source]) > _rank(columns, new[source]):
+            merged.update({c: old[c] for c in columns})
+        else:
+            merged.update({c: new[c] for c in columns})
+    return merged
+
+
+def _ranked_merge_sql(columns: tuple[str, ...]) -> dict[str, str]:
+    """SET clauses that apply FIELD_PRECEDENCE to an upsert of the locations table."""
+    source = columns[-1]
+
+    def rank(side: str) -> str:  # the source names are constants of this module, not input
+        cases = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FIELD_PRECEDENCE[columns]))
+        return f"CASE {side}.{source} {cases} ELSE -1 END"
+
+    wins = (
+        f"excluded.{source} IS NOT NULL AND (locations.{source} IS NULL"
+        f" OR {rank('excluded')} >= {rank('locations')})"
+    )
+    return {c: f"{c} = CASE WHEN {wins} THEN excluded.{c} ELSE locations.{c} END" for c in columns}
+
+
 _MERGE = {
     "locations": {
-        "region": "region = CASE WHEN excluded.region_source = 'derived' AND locations.region_source"
-        " NOT IN ('derived') THEN locations.region ELSE COALESCE(excluded.region, locations.region) END",
-        "region_source": "region_source = CASE WHEN excluded.region_source = 'derived' AND"
-        " locations.region_source NOT IN ('derived') THEN locations.region_source"
-        " ELSE COALESCE(excluded.region_source, locations.region_source) END",
+        clause: sql
+        for columns in FIELD_PRECEDENCE
+        for clause, sql in _ranked_merge_sql(columns).items()
     }
 }
 
@@ -394,7 +604,7 @@ def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list)
                 r.warnings,
             )
             for r in results
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -422,4 +632,5 @@ __all__ = [
     "load_files",
     "read_file",
     "set_meta",
+    "write_meta",
 ]  # fmt: skip

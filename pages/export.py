@@ -5,8 +5,9 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
+from queries.current import selected
 from ui import db, page
-from ui.export import COLUMNS, DESCRIPTIONS, builder, export_frame, selected_rows
+from ui.export import COLUMNS, DESCRIPTIONS, builder, export_frame
 
 PREVIEW_ROWS = 100
 
@@ -18,7 +19,7 @@ data, filters = page.start(
 scores = data.frames.scores
 
 counts = (
-    selected_rows(scores, filters)
+    selected(scores, filters)
     .select(
         rows=pl.len(),
         assessments=pl.col("assessment_id").n_unique(),

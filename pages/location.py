@@ -107,7 +107,10 @@ else:
         )  # fmt: skip
 
 st.subheader("Every assessment")
-st.dataframe(location.history(rows), hide_index=True)
+st.dataframe(
+    location.history(rows), hide_index=True,
+    column_config={"assessment_date": st.column_config.DateColumn("Assessed", format="D MMM YYYY")},
+)  # fmt: skip
 
 st.subheader("Scores and evidence of one assessment")
 assessments = rows.unique("assessment_id").sort("assessment_date", descending=True)

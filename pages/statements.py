@@ -58,19 +58,17 @@ cols[2].metric("Statements scored", f"{overall.height}")
 
 st.subheader("Weakest and strongest statements")
 st.caption(f"Statements scored at least {MIN_N} times; share scoring 1-2, then mean score.")
-weakest = solid.sort(["low_share", "mean_score"], descending=[True, False]).head(5)
-strongest = solid.sort(["mean_score", "low_share"], descending=[True, False]).head(5)
-shown = ["label", "low_share", "mean_score", "n"]
+weakest = solid.sort(["low_share", "mean_score", "label"], descending=[True, False, False])
+strongest = solid.sort(["mean_score", "low_share", "label"], descending=[True, False, False])
 config = {
-    "label": st.column_config.TextColumn("Statement", width="large"),
+    "label": st.column_config.TextColumn("Statement"),
     "low_share": st.column_config.NumberColumn("Scoring 1-2", format="percent"),
     "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
     "n": st.column_config.NumberColumn("Scores (n)"),
 }
-for col, title, frame in zip(st.columns(2), ("Weakest", "Strongest"), (weakest, strongest),
-                             strict=True):  # fmt: skip
-    col.markdown(f"**{title}**")
-    col.dataframe(frame.select(shown), hide_index=True, column_config=config)
+for title, frame in (("Weakest", weakest.head(5)), ("Strongest", strongest.head(5))):
+    st.markdown(f"**{title}**")
+    st.dataframe(frame.select(list(config)), hide_index=True, column_config=config)
 
 st.subheader("Scores 1-4 of each statement")
 st.caption(

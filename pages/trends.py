@@ -27,7 +27,7 @@ GROUPINGS = {"none": "Nothing", "provider": "Provider", "region": "Region",
              "service_type": "Service type"}  # fmt: skip
 MAX_LINES = 8
 
-cols = st.columns([1.2, 1, 2, 1, 1.2])
+cols = st.columns([1, 1, 2])
 measure = cols[0].radio("Track", ["Key question percentage", "Statement score"],
                         key="trends_measure", **BIND)  # fmt: skip
 key_question = cols[1].selectbox(
@@ -39,9 +39,10 @@ if measure == "Statement score":
         "Statement", [s.id for s in STATEMENTS if s.key_question == key_question],
         format_func=lambda i: STATEMENTS_BY_ID[i].name, key="trends_statement", **BIND,
     )  # fmt: skip
-by = cols[3].selectbox("Lines by", list(GROUPINGS), format_func=GROUPINGS.get, key="trends_by",
+cols = st.columns([1, 2])
+by = cols[0].selectbox("Lines by", list(GROUPINGS), format_func=GROUPINGS.get, key="trends_by",
                        **BIND)  # fmt: skip
-period = cols[4].segmented_control("Period", ["month", "quarter", "year"], default="quarter",
+period = cols[1].segmented_control("Period", ["month", "quarter", "year"], default="quarter",
                                    required=True, key="trends_period", **BIND)  # fmt: skip
 group = None if by == "none" else by
 scope = replace(
@@ -102,29 +103,34 @@ if statement is None:
     pairs, step = key_question_changes(data.frames.key_questions, filters=scope), 5
 else:
     pairs, step = statement_changes(data.frames.scores, filters=scope), 1
-pairs = pairs.filter(pl.col("change").is_not_null())
-if pairs.is_empty():
-    page.empty_note("locations assessed twice")
-    st.stop()
-cols = st.columns(4)
-for col, direction in zip(cols, ("improved", "unchanged", "declined"), strict=False):
-    col.metric(direction.title(), f"{(pairs['direction'] == direction).sum():,}")
-cols[3].metric("Mean change", f"{pairs['change'].mean():+.2f}")
 changes = (
-    pairs.group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")
+    pairs.filter(pl.col("change").is_not_null())
+    .group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")
     .agg(count=pl.len())
     .with_columns(change_to=pl.col("change_from") + step, direction=pl.col("direction").cast(str))
     .sort("change_from")
 )
-st.caption(f"Locations re-assessed on {what}: change from the earlier to the later assessment.")
-st.altair_chart(charts.change_histogram(changes, step=step), width="stretch")
-numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
-        key="trends_changes")  # fmt: skip
+if changes.is_empty():
+    page.empty_note(f"locations scored twice on {what}")
+else:
+    counts = dict(changes.group_by("direction").agg(pl.col("count").sum()).iter_rows())
+    cols = st.columns(4)
+    for col, direction in zip(cols, ("improved", "unchanged", "declined"), strict=False):
+        col.metric(direction.title(), f"{counts.get(direction, 0):,}")
+    cols[3].metric("Mean change", f"{pairs['change'].mean():+.2f}")
+    st.caption(f"Locations re-assessed on {what}: change from the earlier to the later one.")
+    st.altair_chart(charts.change_histogram(changes, step=step), width="stretch")
+    numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
+            key="trends_changes")  # fmt: skip
 
 st.subheader(f"{key_question} rating transitions")
 rated = replace(scope, statements=())
 transitions = rating_transitions(data.frames.key_questions, filters=rated)
-st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
-           "Each cell gives the locations and their share of all rated pairs.")  # fmt: skip
-st.altair_chart(charts.transition_matrix(transitions), width="stretch")
-numbers(transitions, f"{key_question} rating transitions", rated, data, key="trends_transitions")
+if transitions.is_empty():
+    page.empty_note(f"locations rated twice on {key_question}")
+else:
+    st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
+               "Each cell gives the locations and their share of all rated pairs.")  # fmt: skip
+    st.altair_chart(charts.transition_matrix(transitions), width="stretch")
+    numbers(transitions, f"{key_question} rating transitions", rated, data,
+            key="trends_transitions")  # fmt: skip

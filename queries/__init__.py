@@ -1,4 +1,8 @@
-"""The analytics layer: pure Polars functions over the loaded frames (see ARCHITECTURE.md)."""
+"""The analytics layer: pure Polars functions over the loaded frames (see ARCHITECTURE.md).
+
+`current` and `headline` are not re-exported: they share their module's name, and binding
+them here would hide the modules `queries.current` and `queries.headline`.
+"""
 
 from queries.bands import band_table, distance_to_next_band
 from queries.changes import (
@@ -8,11 +12,10 @@ from queries.changes import (
     statement_change_counts,
     statement_changes,
 )
-from queries.current import current, latest_key_questions, percentage_summary, rating_shares
+from queries.current import latest_key_questions, percentage_summary, rating_shares
 from queries.data import Frames, load_frames, prepare
 from queries.distributions import percentage_bins, score_distribution
 from queries.filters import ALL, MIN_N, Filters
-from queries.headline import headline
 from queries.heatmap import statement_heatmap
 from queries.peers import peer_percentages, peer_statement_scores
 from queries.quality import (
@@ -32,10 +35,8 @@ __all__ = [
     "Frames",
     "band_table",
     "change_counts",
-    "current",
     "distance_to_next_band",
     "era_mix",
-    "headline",
     "incomplete_key_questions",
     "key_question_changes",
     "latest_key_questions",

@@ -28,13 +28,21 @@ def band_table(max_statements: int = MAX_STATEMENTS) -> pl.DataFrame:
     """Every (statements_scored, points): band, next_band, points_to_next_band, points_to_spare."""
     rows = []
     for n in range(1, max_statements + 1):
-        points = range(n, 4 * n + 1)
-        bands = [RATINGS.index(rating_for(p, n)) for p in points]
-        for i, (p, band) in enumerate(zip(points, bands, strict=True)):
+        # bands[i] = rank of the rating at n + i points; ratings never fall as points rise
+        bands = [RATINGS.index(rating_for(p, n)) for p in range(n, 4 * n + 1)]
+        for i, band in enumerate(bands):
             up = next((j for j in range(i + 1, len(bands)) if bands[j] > band), None)
-            down = next(j for j in range(i, -1, -1) if j == 0 or bands[j - 1] < band)
-            next_band = RATINGS[bands[up]] if up is not None else None
-            rows.append((n, p, RATINGS[band], next_band, up and up - i, i - down))
+            lowest_same = bands.index(band)
+            rows.append(
+                (
+                    n,
+                    n + i,
+                    RATINGS[band],
+                    RATINGS[bands[up]] if up is not None else None,
+                    up - i if up is not None else None,
+                    i - lowest_same,
+                )
+            )
     schema = {
         "statements_scored": pl.Int32,
         "points": pl.Int32,

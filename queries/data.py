@@ -77,8 +77,11 @@ def with_dtypes(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def sequences(key_questions: pl.LazyFrame) -> pl.LazyFrame:
     """Per assessed key question: assessment_id, key_question, assessment_key, sequence columns."""
-    same = [pl.col(c) == pl.col(c).shift(1) for c in SEQUENCE]
-    before, after = same[0] & same[1], [pl.col(c) == pl.col(c).shift(-1) for c in SEQUENCE]
+    # Sorted by sequence and order, a row's neighbours are its sequence's previous and next
+    # assessments when they share its location and key question.
+    after, before = (
+        pl.all_horizontal(pl.col(c) == pl.col(c).shift(i) for c in SEQUENCE) for i in (-1, 1)
+    )
     previous = {
         "previous_assessment_id": "assessment_id",
         "previous_date": "assessment_date",
@@ -91,7 +94,7 @@ def sequences(key_questions: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             *_ASSESSED,
             assessment_key=pl.col("assessment_id").rank("dense").cast(pl.UInt32),
-            next_date=pl.when(after[0] & after[1]).then(pl.col("assessment_date").shift(-1)),
+            next_date=pl.when(after).then(pl.col("assessment_date").shift(-1)),
             **{new: pl.when(before).then(pl.col(old).shift(1)) for new, old in previous.items()},
         )
     )

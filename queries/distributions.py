@@ -34,12 +34,18 @@ def score_distribution(
     """Scores 1-4 per group and item: [by], key_question, [statement_id, statement], score, count, share (of rows), rows (statement scores), n (assessments), low_n."""  # noqa: E501
     group = keys(by, *_ITEMS[per])
     rows = selected(scores, filters, latest=latest)
-    totals = rows.group_by(group).agg(rows=pl.len(), n=assessments(group, "statement_id"))
-    return (
+    counts = (
         rows.group_by(*group, "score")
         .agg(count=pl.len())
-        .join(totals, on=group, nulls_equal=True)
-        .with_columns(share=pl.col("count") / pl.col("rows"), low_n=low_n(min_n))
+        .with_columns(rows=pl.col("count").sum().over(group))
+    )
+    if "statement_id" in group:  # an assessment scores a statement once: rows are assessments
+        counts = counts.with_columns(n=pl.col("rows"))
+    else:
+        totals = rows.group_by(group).agg(n=assessments(group, "statement_id"))
+        counts = counts.join(totals, on=group, nulls_equal=True)
+    return (
+        counts.with_columns(share=pl.col("count") / pl.col("rows"), low_n=low_n(min_n))
         .select(*group, "score", "count", "share", "rows", "n", "low_n")
         .sort(*group, "score")
         .collect()

@@ -12,7 +12,7 @@ def headline(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataF
     return (
         filters.apply(key_questions)
         .select(
-            assessments=pl.col("assessment_id").n_unique(),
+            assessments=pl.col("assessment_key").n_unique(),
             locations=pl.col("location_id").n_unique(),
             providers=pl.col("provider_id").drop_nulls().n_unique(),
             key_questions=pl.len(),

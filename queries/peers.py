@@ -30,7 +30,9 @@ def _chosen(providers: Sequence[str], locations: Sequence[str]) -> pl.Expr:
     )
 
 
-def _peer_counts(pool: pl.LazyFrame, targets: pl.LazyFrame, group: list[str], value: str):
+def _peer_counts(
+    pool: pl.LazyFrame, targets: pl.LazyFrame, group: list[str], value: str
+) -> pl.LazyFrame:
     """How many peers of each chosen provider have each value: target_provider, [group], peer_value, count."""  # noqa: E501
     return (
         targets.select(*group, target_provider="provider_id")
@@ -45,6 +47,7 @@ def _peer_counts(pool: pl.LazyFrame, targets: pl.LazyFrame, group: list[str], va
 def _beside_peers(
     pool: pl.LazyFrame, item: list[str], value: str, chosen: pl.Expr, peers_by: Sequence[str]
 ) -> pl.LazyFrame:
+    """The chosen rows of `pool` with n, peer quartiles and percentile_rank of `value`."""
     if unknown := set(peers_by) - set(PEER_KEYS):
         raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
     group = [*peers_by, *item]

@@ -99,7 +99,12 @@ def history(rows: pl.DataFrame) -> pl.DataFrame:
         .sort("assessment_date", descending=True)
     )
     shown = [kq for kq in KEY_QUESTIONS if kq in wide.columns]
-    return wide.select("assessment_date", pl.col("era").cast(pl.String), *shown, "assessment_id")
+    return wide.select(
+        "assessment_date",
+        pl.col("era").cast(pl.String),
+        pl.col(shown).fill_null("not assessed"),
+        "assessment_id",
+    )
 
 
 def working(row: dict) -> list[str]:

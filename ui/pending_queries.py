@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import replace
 
 import polars as pl
 
@@ -92,8 +91,7 @@ def quarter_on_quarter(
         )
         for name, start in (("previous", previous), ("latest", latest))
     }
-    # A reassessment in the latest quarter pairs with the one before it, even one before date_from.
-    changes = key_question_changes(key_questions, filters=replace(filters, date_from=None))
+    changes = key_question_changes(key_questions, filters=filters)  # a change is of its later date
     moves = (
         changes.filter(pl.col("to_date") >= latest)
         .group_by("key_question")

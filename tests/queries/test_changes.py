@@ -13,9 +13,12 @@ L4 Well-led  2024-06-01  7 x 3 = 21/28 = 75%  Good
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from queries.changes import (
     DIRECTION,
@@ -188,3 +191,42 @@ def test_statement_change_counts():
 @pytest.mark.parametrize("function", [key_question_changes, change_counts, rating_transitions])
 def test_single_assessment_locations_have_no_changes(function):
     assert function(KQ, filters=Filters(locations=("L2",))).height == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["L1", "L2"]),
+            st.sampled_from(["Safe", "Caring"]),
+            st.integers(0, 5),
+            st.sampled_from(["a", "b"]),
+            st.integers(1, 4),
+        ),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda r: (r[0], r[1], r[2], r[3]),
+    )
+)
+def test_changes_pair_each_assessment_with_the_one_before(assessments):
+    start = D(2025, 1, 1)
+    made = [
+        kq(loc, (start + dt.timedelta(day)).isoformat(), q, [s], assessment=f"{loc}-{day}-{x}")
+        for loc, q, day, x, s in assessments
+    ]
+    sequences: dict[tuple[str, str], list] = {}
+    for row in sorted(made, key=lambda r: (r["assessment_date"], r["assessment_id"])):
+        sequences.setdefault((row["location_id"], row["key_question"]), []).append(row)
+    score = lambda row: row["statements"][0]["score"]  # noqa: E731
+    expected = sorted(
+        (before["assessment_id"], after["assessment_id"], score(after) - score(before))
+        for sequence in sequences.values()
+        for before, after in itertools.pairwise(sequence)
+    )
+    frames = build(*made)
+    pairs = key_question_changes(frames.key_questions)
+    got = rows(pairs, "from_assessment_id", "to_assessment_id")
+    assert sorted(got) == [e[:2] for e in expected]
+    statement_pairs = statement_changes(frames.scores)
+    got = rows(statement_pairs, "to_assessment_id", "change")
+    assert sorted(got) == sorted((e[1], e[2]) for e in expected)

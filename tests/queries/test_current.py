@@ -18,6 +18,8 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from queries.current import (
     current,
@@ -208,3 +210,46 @@ def test_percentage_summary_by_provider_and_min_n():
     p2 = summary.filter(pl.col("provider_id") == "P2").row(0, named=True)
     assert (p2["n"], p2["mean"], p2["median"], p2["low_n"]) == (2, 62.5, 62.5, False)
     assert summary.filter(pl.col("provider_id") == "P1")["low_n"].to_list() == [True, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["L1", "L2"]),
+            st.sampled_from(["Safe", "Caring"]),
+            st.integers(0, 6),  # assessment day offset
+            st.integers(0, 2),  # published day offset
+            st.sampled_from(["a", "b", "c"]),  # id suffix, for ties
+        ),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda r: (r[0], r[1], r[2], r[4]),
+    ),
+    st.integers(0, 7),
+)
+def test_current_matches_a_brute_force_latest(assessments, as_of_offset):
+    start = D(2025, 1, 1)
+    made = [
+        kq(
+            loc,
+            (start + dt.timedelta(day)).isoformat(),
+            question,
+            [3],
+            assessment=f"{loc}-{day}-{suffix}",
+            published=(start + dt.timedelta(day + pub)).isoformat(),
+        )
+        for loc, question, day, pub, suffix in assessments
+    ]
+    as_of = start + dt.timedelta(as_of_offset)
+    latest: dict[tuple[str, str], tuple] = {}
+    for row in made:
+        if row["assessment_date"] <= as_of:
+            order = (row["assessment_date"], row["published_date"], row["assessment_id"])
+            slot = (row["location_id"], row["key_question"])
+            latest[slot] = max(latest.get(slot, order), order)
+    expected = sorted((loc, question, order[2]) for (loc, question), order in latest.items())
+    frames = build(*made)
+    for frame in (frames.key_questions, frames.scores):
+        got = current(frame, as_of=as_of).select("location_id", "key_question", "assessment_id")
+        assert sorted(got.unique().collect().rows()) == expected

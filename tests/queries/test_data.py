@@ -99,6 +99,14 @@ def test_sequence_columns_link_consecutive_assessments(loaded):
     assert scores["next_date"].to_list() == [D(2025, 3, 1)] * 2 + [None] * 2
 
 
+def test_assessment_key_is_one_integer_per_assessment_in_both_frames(loaded):
+    frames = (loaded.scores.collect(), loaded.key_questions.collect())
+    assert all(frame.schema["assessment_key"] == pl.UInt32 for frame in frames)
+    by_frame = [dict(f.select("assessment_id", "assessment_key").unique().rows()) for f in frames]
+    assert by_frame[0] == by_frame[1]  # the same key for A1 (and A2) in both frames
+    assert sorted(by_frame[0]) == ["A1", "A2"] and len(set(by_frame[0].values())) == 2
+
+
 def test_builder_matches_load_frames(loaded):
     built = build(kq("1-L", "2024-06-01", "Safe", [3, 3]))
     assert built.scores.collect_schema() == loaded.scores.collect_schema()

@@ -1,0 +1,102 @@
+"""Ingest throughput: report text files through the real parser and store, one process.
+
+The files are rendered from the full demo model (evidence text included) by bench.scale.
+Each run loads them all into a new database with `ingest.__main__.load_paths`, exactly what
+`python -m ingest load FOLDER` does (batches of 500 files, the database opened per batch).
+Then one run in parts, to say where the time goes: reading and parsing the files
+(`ingest.store.read_file`) and storing them (`ingest.store.load_files`), and a profile of
+the whole load (functions by own time) when the rate misses the target.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import statistics
+import tempfile
+from pathlib import Path
+
+from bench.context import Context
+from bench.scale import ROOT, report_corpus
+from bench.timing import Row, say, timed
+from ingest import store
+from ingest.__main__ import BATCH_FILES, iter_files, load_paths
+
+TARGET_RATE = 2000
+FULL_REPORTS = 5000
+MIN_REPORTS = 200
+RUNS = 3
+PROFILE_LINES = 12
+
+
+def reports_for(scale: float) -> int:
+    """Files to load: 5,000 at scale 1 and above, fewer (at least 200) below."""
+    return max(MIN_REPORTS, min(FULL_REPORTS, round(scale * FULL_REPORTS)))
+
+
+def _load_all(folder: Path, tmp: Path, run: int) -> float:
+    db = tmp / f"ingest-{run}.duckdb"
+    seconds, (status, summary) = timed(lambda: load_paths(db, [folder], quiet=True))
+    if status:
+        raise RuntimeError(f"the demo reports did not all load: {summary}")
+    return seconds
+
+
+def _parts(folder: Path, tmp: Path) -> tuple[float, float]:
+    """(seconds reading and parsing, seconds storing) of one load, batch by batch."""
+    files = list(iter_files([folder]))
+    parse = load = 0.0
+    con = store.connect(tmp / "parts.duckdb")
+    try:
+        for start in range(0, len(files), BATCH_FILES):
+            chunk = files[start : start + BATCH_FILES]
+            seconds, batch = timed(lambda chunk=chunk: [store.read_file(str(p), p.read_bytes()) for p in chunk])  # fmt: skip  # noqa: E501
+            parse += seconds
+            seconds, _ = timed(lambda batch=batch: store.load_files(con, batch))
+            load += seconds
+    finally:
+        con.close()
+    return parse, load
+
+
+def _profile(folder: Path, tmp: Path) -> str:
+    profile = cProfile.Profile()
+    profile.enable()
+    load_paths(tmp / "profile.duckdb", [folder], quiet=True)
+    profile.disable()
+    stats = pstats.Stats(profile)
+    total = stats.total_tt
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)
+    lines = []
+    for (file, line, name), (_, calls, own, _cum, _) in rows[:PROFILE_LINES]:
+        where = file.split("/site-packages/")[-1].replace(f"{ROOT}/", "")
+        lines.append(f"{own / total:5.1%} {own:6.2f} s {calls:>9,} {name} ({where}:{line})")
+    return "\n".join(lines)
+
+
+def run(ctx: Context) -> list[Row]:
+    count = reports_for(ctx.scale)
+    seconds, folder = timed(lambda: report_corpus(count, ctx.seed, ctx.out))
+    say(f"  ingest: {count:,} report files ready in {seconds:.0f} s ({folder.name})")
+    rows = []
+    with tempfile.TemporaryDirectory(dir=ctx.out) as name:
+        tmp = Path(name)
+        _load_all(folder, tmp, -1)  # warm-up: imports, file cache
+        times = [_load_all(folder, tmp, run) for run in range(min(RUNS, ctx.runs))]
+        rates = [count / t for t in times]
+        rate = statistics.median(rates)
+        row = Row("ingest", "python -m ingest load (parse + store)", f"{count:,} reports",
+                  rate, unit="reports/s", runs=rates, target=f">= {TARGET_RATE}")  # fmt: skip
+        rows.append(row.check())
+        say(f"  ingest: {rate:,.0f} reports/s")
+        parse, load = _parts(folder, tmp)
+        rows.append(Row("ingest", "read + parse only (store.read_file)", f"{count:,} reports",
+                        count / parse, unit="reports/s"))  # fmt: skip
+        rows.append(Row("ingest", "store only (store.load_files)", f"{count:,} reports",
+                        count / load, unit="reports/s"))  # fmt: skip
+        say(f"  ingest: parse {count / parse:,.0f}/s, store {count / load:,.0f}/s")
+        if not row.met:
+            profile = _profile(folder, tmp)
+            rows.append(Row("ingest", "profile of one load", "own time", note=profile))
+            say("  ingest: profile (own time, calls, function):\n" + profile)
+    return rows

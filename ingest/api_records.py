@@ -1,0 +1,442 @@
+"""Reader for CQC Syndication API records saved as JSON: locations and providers.
+
+A location record (`GET /locations/{id}`) gives one record per SAF assessment service group
+(`assessment[].ratings.asgRatings[]`, with statement scores) and one ratings-only record per
+legacy report (`currentRatings` / `historicRatings`, grouped by report date). A provider
+record (`GET /providers/{id}`) gives the provider's name. A file may hold one record, a list
+of them, or a page ({"locations": [...]}) of full records.
+
+Only the fields named here are copied, so nothing else in a response can reach the
+database: contacts, nominated individuals, registered managers and any person's name are
+never read. The source is loose about ratings ("Requires Improvement"), scores ("3" or
+"3 - Good standard"), the key question percentage (`percentageScore`, or the schema's
+misspelt `percengtageScore`) and missing blocks; all are normalised here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from typing import Any
+
+from ingest import formats
+from ingest import reference as ref
+from ingest.records import Record, RejectedFile
+from ingest.report_text import mismatch_warning
+
+FORMAT = "api-json"
+
+_LEADING_INT = re.compile(r"^\s*(\d+)(?:\s*(?:-|\u2013|:|%).*)?\s*$", re.DOTALL)
+_LOCATION_ID = re.compile(r"^1-\d+$")
+
+
+def sniff(head: bytes) -> bool:
+    """JSON: the first byte that is not a byte order mark or white space opens an object or list."""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+def read(name: str, data: bytes) -> list[Record]:
+    """Records of a JSON file of API location or provider records; RejectedFile otherwise."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise RejectedFile(f"JSON file is not UTF-8 (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise RejectedFile(
+            f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        ) from None
+    except RecursionError:
+        raise RejectedFile("JSON is nested too deeply to read") from None
+    return records_from_document(document, name)
+
+
+def records_from_document(document: Any, source: str) -> list[Record]:
+    """Records of a parsed API document: a record, a list of records, or a page of them."""
+    items = _items(document)
+    records: list[Record] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        if "locationId" in item:
+            new = location_records(item, source)
+            key = str(item["locationId"])
+        else:
+            new = [provider_record(item, source)]
+            key = "provider " + str(item.get("providerId"))
+        if key in seen:  # the later copy wins, as it would if loaded from a later file
+            start = seen[key]
+            count = sum(1 for r in records[start:] if _key(r) == key)
+            del records[start : start + count]
+            if new:
+                new[0]["warnings"].append(f"{key} appears more than once; the last is kept")
+        seen[key] = len(records)
+        records.extend(new)
+    return [r for r in records if r.get("kind") == "provider" or r["key_questions"] or
+            r.get("overall_rating")]  # fmt: skip
+
+
+def _key(record: Record) -> str:
+    if record.get("kind") == "provider":
+        return "provider " + str(record.get("provider_cqc_id"))
+    return str(record["location_cqc_id"])
+
+
+def _items(document: Any) -> list[dict]:
+    if isinstance(document, dict):
+        for listing in ("locations", "providers"):
+            if isinstance(document.get(listing), list) and not (
+                "locationId" in document or "providerId" in document
+            ):
+                items = document[listing]
+                if items and not any(_is_full_record(i) for i in items if isinstance(i, dict)):
+                    raise RejectedFile(
+                        f"a /{listing} list page: it holds ids and names only, no ratings;"
+                        " sync with 'python -m ingest api' instead"
+                    )
+                return _checked(items)
+        if "changes" in document:
+            raise RejectedFile("a /changes list: it holds location ids only, no ratings")
+        return _checked([document])
+    if isinstance(document, list):
+        return _checked(document)
+    raise RejectedFile("JSON but not a CQC location or provider record")
+
+
+def _is_full_record(item: dict) -> bool:
+    return any(
+        k in item
+        for k in ("currentRatings", "historicRatings", "assessment", "registrationStatus", "type")
+    )
+
+
+def _checked(items: list) -> list[dict]:
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not ("locationId" in item or "providerId" in item):
+            where = f"item {position}" if len(items) > 1 else "the JSON object"
+            raise RejectedFile(
+                f"JSON but not a CQC location or provider record: {where} has no locationId"
+                " or providerId"
+            )
+    return items
+
+
+# Small typed accessors: the API leaves fields out, sends "" for none, and nests loosely.
+def _text(value: Any) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    cleaned = html.unescape(value).strip()
+    return cleaned or None
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _date(value: Any) -> str | None:
+    """'2024-06-17' or '2024-06-17T10:00:00Z' -> '2024-06-17'; None when absent or invalid."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def _rating(value: Any, warnings: list[str], where: str) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    rating = ref.canonical_rating(text)
+    if rating is None and ref.normalise(text) not in _NOT_RATED:
+        warnings.append(f"{where}: rating '{text[:60]}' is not a known rating; left empty")
+    return rating
+
+
+_NOT_RATED = {"not rated", "no rating", "insufficient evidence to rate", "not yet rated"}
+
+
+def _location_identity(doc: dict, source: str) -> Record:
+    address = ", ".join(
+        part
+        for part in (
+            _text(doc.get(k))
+            for k in (
+                "postalAddressLine1",
+                "postalAddressLine2",
+                "postalAddressTownCity",
+                "postalAddressCounty",
+            )
+        )
+        if part
+    )
+    service_types = [t for t in (_text(s.get("name")) for s in _list(doc.get("gacServiceTypes"))) if t]
+    categories = _list(doc.get("inspectionCategories"))
+    primary = [c for c in categories if _text(c.get("primary")) in ("Y", "y", "true")] or categories
+    return {
+        "source": source,
+        "format": FORMAT,
+        "location_cqc_id": _text(doc.get("locationId")),
+        "provider_cqc_id": _text(doc.get("providerId")),
+        "location_name": _text(doc.get("name")) or _text(doc.get("locationName")),
+        "provider_name": None,  # a location record does not name its provider
+        # The API lists registered service types in no documented order; the first is taken
+        # as the location's service type.
+        "service_types": service_types,
+        "service_type": service_types[0] if service_types else None,
+        "overall_rating": None,
+        "address": address or None,
+        "postcode": _text(doc.get("postalCode")),
+        "phone": _text(doc.get("mainPhoneNumber")),
+        "region": _text(doc.get("region")),
+        "local_authority": _text(doc.get("localAuthority")),
+        "location_type": _text(doc.get("type")),
+        "inspection_category": _text(primary[0].get("name")) if primary else None,
+        "assessment_date": None,
+        "published_date": None,
+        "era": None,
+        "service_group": None,
+        "key_questions": [],
+        "warnings": [],
+    }
+
+
+def location_records(doc: dict, source: str) -> list[Record]:
+    """One record per SAF service group assessment and per legacy report of a location."""
+    identity = _location_identity(doc, source)
+    loc = identity["location_cqc_id"]
+    warnings: list[str] = []
+    if loc is None:
+        raise RejectedFile("a location record with an empty locationId")
+    if not _LOCATION_ID.match(loc):
+        warnings.append(f"location id '{loc[:40]}' is not of the form 1-<digits>")
+    if identity["location_name"] is None:
+        return _with_warning([], f"location {loc} has no name; not loaded")
+    saf = _saf_records(doc, identity, warnings)
+    published = {r["published_date"] for r in saf if r["published_date"]}
+    records = saf + _legacy_records(doc, identity, warnings, published)
+    unique: dict[tuple, Record] = {}
+    for record in records:
+        key = (record["assessment_date"], record["service_group"])
+        if key in unique:
+            warnings.append(
+                f"location {loc}: two assessments dated {key[0]}"
+                + (f" for {key[1]}" if key[1] else "")
+                + "; the first is kept"
+            )
+            continue
+        unique[key] = record
+    records = sorted(unique.values(), key=lambda r: (r["assessment_date"], r["service_group"] or ""))
+    return _with_warning(records, *warnings)
+
+
+def _with_warning(records: list[Record], *warnings: str) -> list[Record]:
+    """Attach file-level warnings to the first record (or to a stub that is then dropped)."""
+    if records:
+        records[0]["warnings"] = list(warnings) + records[0]["warnings"]
+    return records
+
+
+def _new_record(identity: Record, date: str, group: str | None) -> Record:
+    record = {
+        **identity,
+        "service_types": list(identity["service_types"]),
+        "key_questions": [],
+        "warnings": [],
+    }
+    record["assessment_date"] = date
+    record["era"] = ref.era_for(dt.date.fromisoformat(date))
+    record["service_group"] = group
+    return record
+
+
+def _saf_records(doc: dict, identity: Record, warnings: list[str]) -> list[Record]:
+    records = []
+    loc = identity["location_cqc_id"]
+    for assessment in _list(doc.get("assessment")):
+        published = _date(assessment.get("assessmentPlanPublishedDateTime"))
+        for asg in _list(_dict(assessment.get("ratings")).get("asgRatings")):
+            group = _text(asg.get("name")) or _text(asg.get("title"))
+            where = f"location {loc}" + (f", {group}" if group else "")
+            date = _date(asg.get("assessmentDate")) or _date(assessment.get("assessmentDate"))
+            if date is None:
+                warnings.append(f"{where}: assessment has no valid assessment date; not loaded")
+                continue
+            record = _new_record(identity, date, group)
+            record["overall_rating"] = _rating(asg.get("rating"), record["warnings"], where)
+            for kq in _list(asg.get("keyQuestionRatings")):
+                section = _saf_key_question(kq, where, record)
+                if section is not None:
+                    record["key_questions"].append(section)
+            dates = [k["published_date"] for k in record["key_questions"] if k["published_date"]]
+            record["published_date"] = published or (max(dates) if dates else None)
+            records.append(record)
+    return records
+
+
+def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
+    warnings = record["warnings"]
+    raw_name = _text(kq.get("name"))
+    name = ref.canonical_key_question(raw_name or "")
+    if name is None:
+        warnings.append(f"{where}: key question '{(raw_name or '')[:60]}' is not one of the five")
+        return None
+    if any(k["name"] == name for k in record["key_questions"]):
+        raise RejectedFile(f"{where}: key question {name} appears twice in one assessment")
+    where = f"{where}, {name}"
+    section = {
+        "name": name,
+        "rating": _rating(kq.get("rating"), warnings, where),
+        "score": _percentage(kq, where, warnings),
+        "computed_score": None,
+        "published_date": _date(kq.get("commentaryDate")),
+        "statements": [],
+    }
+    for topic in _list(kq.get("topicareas")):
+        statement = _statement(topic, where, section, warnings)
+        if statement is not None:
+            section["statements"].append(statement)
+    _check_scores(section, warnings)
+    return section
+
+
+def _percentage(kq: dict, where: str, warnings: list[str]) -> int | None:
+    raw = kq.get("percentageScore", kq.get("percengtageScore"))
+    text = _text(raw)
+    if text is None:
+        return None
+    match = _LEADING_INT.match(text)
+    if match and 0 <= int(match[1]) <= 100:
+        return int(match[1])
+    warnings.append(f"{where}: percentage '{text[:40]}' is not 0-100; left empty")
+    return None
+
+
+def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> dict | None:
+    name = _text(topic.get("name"))
+    label = name or f"quality statement {_text(topic.get('qualityStatementId')) or '?'}"
+    raw = topic.get("qualityStatementscore", topic.get("qualityStatementScore"))
+    text = _text(raw)
+    if text is None:
+        warnings.append(f"{where}: statement '{label[:80]}' has no score; not loaded")
+        return None
+    match = _LEADING_INT.match(text)
+    if match is None:
+        raise RejectedFile(f"{where}: score '{text[:40]}' for '{label[:80]}' is not a number 1-4")
+    score = int(match[1])
+    if not 1 <= score <= 4:
+        raise RejectedFile(f"{where}: score {score} for '{label[:80]}' is outside 1-4")
+    # The API's own qualityStatementId numbering is not published; match on the name.
+    sid = ref.statement_id(name) if name else None
+    if sid is None:
+        warnings.append(f"{where}: statement '{label[:80]}' is not one of the 34; kept without an id")
+    elif ref.STATEMENTS_BY_ID[sid].key_question != section["name"]:
+        warnings.append(
+            f"{where}: '{name}' belongs to {ref.STATEMENTS_BY_ID[sid].key_question}"
+            f" but sits under {section['name']}"
+        )
+    canonical = ref.STATEMENTS_BY_ID[sid].name if sid else label
+    if any(s["name"] == canonical for s in section["statements"]):
+        raise RejectedFile(f"{where}: statement '{canonical}' is scored twice")
+    evidence = [
+        text
+        for text in (_text(c.get("commentary")) for c in _list(topic.get("evidenceCategory")))
+        if text
+    ]
+    return {"id": sid, "name": canonical, "score": score, "evidence": "\n\n".join(evidence) or None}
+
+
+def _check_scores(section: dict, warnings: list[str]) -> None:
+    """Computed percentage and the same consistency warnings as report text."""
+    scores = [s["score"] for s in section["statements"]]
+    if not scores:
+        return
+    points, count = sum(scores), len(scores)
+    name = section["name"]
+    section["computed_score"] = ref.rounded_percentage(points, count)
+    if section["score"] is not None and section["score"] != section["computed_score"]:
+        warnings.append(mismatch_warning(name, section["score"], points, count))
+    band = ref.rating_for(points, count)
+    if section["rating"] is not None and section["rating"] != band:
+        warnings.append(f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band")
+    if count > ref.STATEMENTS_PER_KEY_QUESTION[name]:
+        warnings.append(
+            f"{name}: {count} statements scored; the framework has {ref.STATEMENTS_PER_KEY_QUESTION[name]}"
+        )
+
+
+def _legacy_records(
+    doc: dict, identity: Record, warnings: list[str], saf_published: set[str]
+) -> list[Record]:
+    """Ratings-only records, one per report date, from currentRatings and historicRatings.
+
+    Each key question carries the date of the report that rated it, so a current picture
+    made of several reports becomes several records. Ratings of parts of a location
+    (`serviceRatings`) are not read. A report published on the day a SAF assessment was
+    published is that assessment, already read with its scores, so it is skipped.
+    """
+    loc = identity["location_cqc_id"]
+    reports: dict[str, dict] = {}
+    current = _dict(_dict(doc.get("currentRatings")).get("overall"))
+    entries = [(current, _date(current.get("reportDate")))] if current else []
+    for historic in _list(doc.get("historicRatings")):
+        entries.append((_dict(historic.get("overall")), _date(historic.get("reportDate"))))
+    for overall, date in entries:
+        where = f"location {loc}, report of {date or 'no date'}"
+        if date is not None:
+            report = reports.setdefault(date, {"overall": None, "kqs": {}})
+            report["overall"] = report["overall"] or _rating(overall.get("rating"), warnings, where)
+        for kq in _list(overall.get("keyQuestionRatings")):
+            kq_date = _date(kq.get("reportDate")) or date
+            name = ref.canonical_key_question(_text(kq.get("name")) or "")
+            rating = _rating(kq.get("rating"), warnings, where)
+            if kq_date is None or name is None or rating is None:
+                continue
+            report = reports.setdefault(kq_date, {"overall": None, "kqs": {}})
+            report["kqs"].setdefault(name, rating)  # current ratings come first and win
+    records = []
+    for date, report in sorted(reports.items()):
+        if date in saf_published or not (report["overall"] or report["kqs"]):
+            continue
+        record = _new_record(identity, date, None)
+        record["overall_rating"] = report["overall"]
+        record["published_date"] = date
+        record["key_questions"] = [
+            {
+                "name": kq,
+                "rating": report["kqs"][kq],
+                "score": None,
+                "computed_score": None,
+                "published_date": date,
+                "statements": [],
+            }
+            for kq in ref.KEY_QUESTIONS
+            if kq in report["kqs"]
+        ]
+        records.append(record)
+    return records
+
+
+def provider_record(doc: dict, source: str) -> Record:
+    """A provider's id and name; a provider's own ratings are not read."""
+    provider = _text(doc.get("providerId"))
+    if provider is None:
+        raise RejectedFile("a provider record with an empty providerId")
+    return {
+        "kind": "provider",
+        "source": source,
+        "format": FORMAT,
+        "provider_cqc_id": provider,
+        "provider_name": _text(doc.get("name")),
+        "warnings": [] if _text(doc.get("name")) else [f"provider {provider} has no name"],
+    }
+
+
+formats.register(FORMAT, sniff, read)

@@ -1,0 +1,1 @@
+"""Page tests (AppTest); a package so their module names cannot clash with tests/queries/."""

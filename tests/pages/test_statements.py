@@ -1,0 +1,50 @@
+"""Quality statements page: which statements score 1-2 most often, checked against SQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from queries.filters import MIN_N
+from tests.pages.oracle import CURRENT, metric, page, sql, table
+
+pytestmark = pytest.mark.usefixtures("use_demo_db")
+CARE_HOMES = ("Care home service with nursing", "Care home service without nursing")
+
+
+def test_care_home_statements_scoring_one_or_two(use_demo_db):
+    at = page("statements").run()
+    assert not at.exception
+    at.multiselect(key="service_type").select(CARE_HOMES[0]).select(CARE_HOMES[1]).run()
+    assert not at.exception
+    # Share of each statement's care home scores at 1 or 2, statements scored >= MIN_N times.
+    shares = sql(use_demo_db, """
+        SELECT key_question || ' · ' || statement, avg((score <= 2)::INT), avg(score), count(*)
+        FROM scores WHERE service_type IN (?, ?) GROUP BY ALL HAVING count(*) >= ?
+        ORDER BY 2 DESC, 3, 1
+    """, [*CARE_HOMES, MIN_N])  # fmt: skip
+    weakest = table(at, "label", "low_share", "mean_score")
+    assert weakest["label"].tolist() == [s[0] for s in shares[:5]]
+    assert weakest["low_share"].tolist() == pytest.approx([s[1] for s in shares[:5]])
+    ((overall, scored),) = sql(use_demo_db, """
+        SELECT avg((score <= 2)::INT), count(*) FROM scores WHERE service_type IN (?, ?)
+    """, list(CARE_HOMES))  # fmt: skip
+    assert metric(at, "Scoring 1 or 2") == f"{overall:.1%}"
+    assert metric(at, "Statement scores") == f"{scored:,}"
+
+
+def test_heatmap_by_region_in_the_current_picture(use_demo_db):
+    at = page("statements").run()
+    at.selectbox(key="statements_by").select("region")
+    at.toggle(key="statements_latest").set_value(True).run()
+    assert not at.exception
+    # Statement scores of each location's latest assessment of each key question.
+    expected = sql(use_demo_db, f"""
+        SELECT s.region, s.statement_id, count(*), avg((s.score <= 2)::INT)
+        FROM scores s JOIN ({CURRENT}) c USING (assessment_id, key_question)
+        GROUP BY ALL
+    """)  # fmt: skip
+    grid = table(at, "region", "statement_id", "low_share")
+    got = {(r.region, r.statement_id, r.n): r.low_share for r in grid.itertuples()}
+    assert len(got) == len(expected)
+    for region, statement_id, n, share in expected:
+        assert got[(region, statement_id, n)] == pytest.approx(share)
