@@ -54,32 +54,16 @@ def read(name: str, data: bytes) -> list[Record]:
 
 def records_from_document(document: Any, source: str) -> list[Record]:
     """Records of a parsed API document: a record, a list of records, or a page of them."""
-    items = _items(document)
-    records: list[Record] = []
-    seen: dict[str, int] = {}
-    for item in items:
+    by_item: dict[str, list[Record]] = {}
+    for item in _items(document):
         if "locationId" in item:
-            new = location_records(item, source)
-            key = str(item["locationId"])
+            key, records = f"location {item['locationId']}", location_records(item, source)
         else:
-            new = [provider_record(item, source)]
-            key = "provider " + str(item.get("providerId"))
-        if key in seen:  # the later copy wins, as it would if loaded from a later file
-            start = seen[key]
-            count = sum(1 for r in records[start:] if _key(r) == key)
-            del records[start : start + count]
-            if new:
-                new[0]["warnings"].append(f"{key} appears more than once; the last is kept")
-        seen[key] = len(records)
-        records.extend(new)
-    return [r for r in records if r.get("kind") == "provider" or r["key_questions"] or
-            r.get("overall_rating")]  # fmt: skip
-
-
-def _key(record: Record) -> str:
-    if record.get("kind") == "provider":
-        return "provider " + str(record.get("provider_cqc_id"))
-    return str(record["location_cqc_id"])
+            key, records = f"provider {item['providerId']}", [provider_record(item, source)]
+        if key in by_item and records:  # the later copy wins, as it would from a later file
+            records[0]["warnings"].append(f"{key} appears more than once; the last is kept")
+        by_item[key] = records
+    return [r for records in by_item.values() for r in records]
 
 
 def _items(document: Any) -> list[dict]:
@@ -177,7 +161,9 @@ def _location_identity(doc: dict, source: str) -> Record:
         )
         if part
     )
-    service_types = [t for t in (_text(s.get("name")) for s in _list(doc.get("gacServiceTypes"))) if t]
+    service_types = [
+        t for t in (_text(s.get("name")) for s in _list(doc.get("gacServiceTypes"))) if t
+    ]
     categories = _list(doc.get("inspectionCategories"))
     primary = [c for c in categories if _text(c.get("primary")) in ("Y", "y", "true")] or categories
     return {
@@ -218,13 +204,14 @@ def location_records(doc: dict, source: str) -> list[Record]:
     if not _LOCATION_ID.match(loc):
         warnings.append(f"location id '{loc[:40]}' is not of the form 1-<digits>")
     if identity["location_name"] is None:
-        return _with_warning([], f"location {loc} has no name; not loaded")
+        raise RejectedFile(f"location {loc} has no name")
     saf = _saf_records(doc, identity, warnings)
     published = {r["published_date"] for r in saf if r["published_date"]}
-    records = saf + _legacy_records(doc, identity, warnings, published)
     unique: dict[tuple, Record] = {}
-    for record in records:
+    for record in saf + _legacy_records(doc, identity, warnings, published):
         key = (record["assessment_date"], record["service_group"])
+        if not (record["key_questions"] or record["overall_rating"]):
+            continue
         if key in unique:
             warnings.append(
                 f"location {loc}: two assessments dated {key[0]}"
@@ -233,14 +220,11 @@ def location_records(doc: dict, source: str) -> list[Record]:
             )
             continue
         unique[key] = record
-    records = sorted(unique.values(), key=lambda r: (r["assessment_date"], r["service_group"] or ""))
-    return _with_warning(records, *warnings)
-
-
-def _with_warning(records: list[Record], *warnings: str) -> list[Record]:
-    """Attach file-level warnings to the first record (or to a stub that is then dropped)."""
-    if records:
-        records[0]["warnings"] = list(warnings) + records[0]["warnings"]
+    records = sorted(
+        unique.values(), key=lambda r: (r["assessment_date"], r["service_group"] or "")
+    )
+    if records:  # problems of the location as a whole go with its first record
+        records[0]["warnings"] = warnings + records[0]["warnings"]
     return records
 
 
@@ -336,7 +320,9 @@ def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> d
     # The API's own qualityStatementId numbering is not published; match on the name.
     sid = ref.statement_id(name) if name else None
     if sid is None:
-        warnings.append(f"{where}: statement '{label[:80]}' is not one of the 34; kept without an id")
+        warnings.append(
+            f"{where}: statement '{label[:80]}' is not one of the 34; kept without an id"
+        )
     elif ref.STATEMENTS_BY_ID[sid].key_question != section["name"]:
         warnings.append(
             f"{where}: '{name}' belongs to {ref.STATEMENTS_BY_ID[sid].key_question}"
@@ -365,11 +351,11 @@ def _check_scores(section: dict, warnings: list[str]) -> None:
         warnings.append(mismatch_warning(name, section["score"], points, count))
     band = ref.rating_for(points, count)
     if section["rating"] is not None and section["rating"] != band:
-        warnings.append(f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band")
-    if count > ref.STATEMENTS_PER_KEY_QUESTION[name]:
         warnings.append(
-            f"{name}: {count} statements scored; the framework has {ref.STATEMENTS_PER_KEY_QUESTION[name]}"
+            f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band"
         )
+    if count > (framework := ref.STATEMENTS_PER_KEY_QUESTION[name]):
+        warnings.append(f"{name}: {count} statements scored; the framework has {framework}")
 
 
 def _legacy_records(

@@ -61,13 +61,17 @@ def link(page: Path, label: str, icon: str | None = None, **params: Any) -> None
 
 
 def compare_params(provider_ids: Iterable[str], labels: Mapping[str, str]) -> dict[str, Any]:
-    """URL parameters that open the Compare page with these providers chosen, same filters."""
-    chosen = [labels.get(pid, pid) for pid in provider_ids]
-    return {**current_query_params(), COMPARE_PROVIDERS: chosen}
+    """The URL parameter that opens the Compare page with these providers chosen."""
+    return {COMPARE_PROVIDERS: [labels.get(pid, pid) for pid in provider_ids]}
 
 
 def go_later(page: Path, params: Mapping[str, Any]) -> None:
-    """From a callback (where switching pages is not allowed): open `page` on the next run."""
+    """From a callback (where switching pages is not allowed): open `page` on the next run.
+
+    `params` are the target page's own; the sidebar filters travel by themselves (their
+    widgets keep their values for the session and write them back into the URL), and
+    switch_page refuses parameters bound to a widget on the current page.
+    """
     st.session_state[_NEXT_PAGE] = (str(page), dict(params))
 
 
@@ -92,8 +96,7 @@ def location_on_select(key: str, location_ids: Sequence[str]) -> Callable[[], No
 
     def callback() -> None:
         if rows := picked_rows(key):
-            params = {**current_query_params(), LOCATION_ID: location_ids[rows[0]]}
-            go_later(LOCATION, params)
+            go_later(LOCATION, {LOCATION_ID: location_ids[rows[0]]})
 
     return callback
 

@@ -136,16 +136,17 @@ def test_the_export_csv_has_exactly_the_rows_the_filters_select(
 def test_a_location_link_opens_its_page_and_a_pick_updates_the_link(
     page: Page, app_url: str, browser_db: Path
 ):
-    (location_id, name, assessments), (other_id, other_name, postcode) = sql(
+    location_id, name, assessments = sql(
         browser_db,
-        "SELECT location_id, location_name, count(*) FILTER (assessment_id IS NOT NULL)"
-        " FROM locations LEFT JOIN assessments USING (location_id)"
-        " GROUP BY ALL ORDER BY 3 DESC, location_id LIMIT 2",
-    )[0], sql(
+        "SELECT location_id, location_name, count(*) FROM locations JOIN assessments"
+        " USING (location_id) GROUP BY ALL ORDER BY count(*) DESC, location_id LIMIT 1",
+    )[0]
+    other_id, other_name, postcode = sql(
         browser_db,
-        "SELECT location_id, location_name, postcode FROM locations ORDER BY location_id DESC"
-        " LIMIT 1",
-    )[0]  # fmt: skip
+        "SELECT location_id, location_name, postcode FROM locations WHERE location_id <> ?"
+        " ORDER BY location_id LIMIT 1",
+        [location_id],
+    )[0]
     main = page.get_by_test_id("stMainBlockContainer")
     page.goto(app_url + "location?" + urlencode({"location_id": location_id}))
     settle(page)
