@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         help="GB a phase may use before it is stopped (default: 70%% of this machine's memory)",
     )
     parser.add_argument(
+        "--any-data",
+        action="store_true",
+        help="reuse this scale's database even if the code that made it has changed since",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="write the table into bench/RESULTS.md"
     )
     args = parser.parse_args(argv)
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _timed_database(args: argparse.Namespace) -> tuple[float, Path]:
     started = time.perf_counter()
-    db = scale.database(args.scale, args.seed, args.out)
+    db = scale.database(args.scale, args.seed, args.out, any_version=args.any_data)
     return time.perf_counter() - started, db
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import sys
@@ -128,16 +129,13 @@ class _Columns:
             )
         self.wanted = {self.index[c] for c in (*REQUIRED, *OPTIONAL) if c in self.index}
 
-    def get(self, row: dict[int, str] | list[str], column: str) -> str:
+    def get(self, row: Row, column: str) -> str:
         i = self.index.get(column)
         if i is None:
             return ""
-        if isinstance(row, dict):
-            return row.get(i, "")
-        return row[i].strip() if i < len(row) else ""
-
-
-Row = list[str] | dict[int, str]
+        if isinstance(row, list):
+            return row[i].strip() if i < len(row) else ""
+        return row.get(i)
 
 
 class _Location:
@@ -147,10 +145,10 @@ class _Location:
 
     def __init__(self, identity: Record) -> None:
         self.identity = identity
-        self.reports: dict[str, dict] = {}  # publication date -> {"overall", "kqs"}
+        self.reports: dict[str, dict[str, str]] = {}  # date -> {"Overall" or key question: rating}
 
 
-def _records(rows: Iterable[list[str] | dict[int, str]], source: str) -> list[Record]:
+def _records(rows: Iterable[Row], source: str) -> list[Record]:
     iterator = iter(rows)
     columns: _Columns | None = None
     for _, row in zip(range(_HEADER_SEARCH_ROWS), iterator, strict=False):
@@ -169,18 +167,16 @@ def _records(rows: Iterable[list[str] | dict[int, str]], source: str) -> list[Re
     for row in iterator:
         loc = columns.get(row, "Location ID")
         if not loc:
-            counts["no id"] += any(row.values() if isinstance(row, dict) else row)
+            counts["no id"] += any(columns.get(row, c) for c in ("Domain", "Latest Rating"))
             continue
-        group = columns.get(row, "Service / Population Group")
-        if ref.normalise(group) != ref.normalise(LOCATION_GROUP):
+        if not _is_location_group(columns.get(row, "Service / Population Group")):
             counts["parts"] += 1
             continue
-        domain = columns.get(row, "Domain")
-        kq = ref.canonical_key_question(domain)
-        if kq is None and ref.normalise(domain) != "overall":
+        kq = _domain(columns.get(row, "Domain"))
+        if kq is None:
             counts["domain"] += 1
             continue
-        rating = ref.canonical_rating(columns.get(row, "Latest Rating"))
+        rating = _rating(columns.get(row, "Latest Rating"))
         if rating is None:
             counts["not rated"] += 1
             continue
@@ -191,24 +187,37 @@ def _records(rows: Iterable[list[str] | dict[int, str]], source: str) -> list[Re
         entry = locations.get(loc)
         if entry is None:
             entry = locations[loc] = _Location(_identity(columns, row, loc, source))
-        report = entry.reports.setdefault(date, {"overall": None, "kqs": {}})
-        key = kq or "Overall"
-        if key in report["kqs"] or (kq is None and report["overall"]):
-            counts["twice"] += 1
-        if kq is None:
-            report["overall"] = rating
-        else:
-            report["kqs"][kq] = rating
+        report = entry.reports.setdefault(date, {})
+        counts["twice"] += kq in report
+        report[kq] = rating
     if not locations:
         raise RejectedFile(
             f"no location ratings: no rated row with Service / Population Group '{LOCATION_GROUP}'"
         )
     records = [r for entry in locations.values() for r in _location_records(entry)]
     records[0]["warnings"] = _summary(counts)
+    _key_question.cache_clear()
     return records
 
 
-def _identity(columns: _Columns, row, loc: str, source: str) -> Record:
+# Cached: the real file repeats a few dozen groups, domains, ratings and dates 320,000 times.
+@functools.cache
+def _is_location_group(group: str) -> bool:
+    return ref.normalise(group) == ref.normalise(LOCATION_GROUP)
+
+
+@functools.cache
+def _domain(domain: str) -> str | None:
+    """Key question of a Domain cell; 'Overall' for the overall rating; None otherwise."""
+    return "Overall" if ref.normalise(domain) == "overall" else ref.canonical_key_question(domain)
+
+
+@functools.cache
+def _rating(text: str) -> str | None:
+    return ref.canonical_rating(text)
+
+
+def _identity(columns: _Columns, row: Row, loc: str, source: str) -> Record:
     def get(column: str) -> str | None:
         return columns.get(row, column) or None
 
@@ -244,28 +253,33 @@ def _identity(columns: _Columns, row, loc: str, source: str) -> Record:
     }
 
 
+@functools.cache
+def _key_question(name: str, rating: str, date: str) -> dict:
+    """One ratings-only key question. Cached: records share these (nothing changes them),
+    which keeps 50,000 locations' records in a fraction of the memory."""
+    return {
+        "name": name,
+        "rating": rating,
+        "score": None,
+        "computed_score": None,
+        "published_date": date,
+        "statements": (),
+    }
+
+
 def _location_records(entry: _Location) -> list[Record]:
     records = []
     for date, report in sorted(entry.reports.items()):
         records.append(
             {
                 **entry.identity,
-                "overall_rating": report["overall"],
+                "overall_rating": report.get("Overall"),
                 "assessment_date": date,
                 "published_date": date,
                 "era": ref.era_for(dt.date.fromisoformat(date)),
                 "service_group": None,
                 "key_questions": [
-                    {
-                        "name": kq,
-                        "rating": report["kqs"][kq],
-                        "score": None,
-                        "computed_score": None,
-                        "published_date": date,
-                        "statements": [],
-                    }
-                    for kq in ref.KEY_QUESTIONS
-                    if kq in report["kqs"]
+                    _key_question(kq, report[kq], date) for kq in ref.KEY_QUESTIONS if kq in report
                 ],
                 "warnings": [],
             }
@@ -290,6 +304,7 @@ def _summary(counts: dict[str, int]) -> list[str]:
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%y")
 
 
+@functools.cache
 def _date(text: str) -> str | None:
     """A publication date as the file may give it -> 'YYYY-MM-DD', else None."""
     text = text.strip()
@@ -379,7 +394,7 @@ class _OdsRows:
         self._progress = progress
         self._scale = len(data) / max(archive.getinfo("content.xml").file_size, 1)
 
-    def __iter__(self) -> Iterator[list[str] | dict[int, str]]:
+    def __iter__(self) -> Iterator[Row]:
         try:
             yield from self._rows()
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
@@ -390,7 +405,7 @@ class _OdsRows:
         self._progress(int(len(chunk) * self._scale))
         return chunk
 
-    def _rows(self) -> Iterator[list[str] | dict[int, str]]:
+    def _rows(self) -> Iterator[Row]:
         buf = self._read(1 << 16)
         root = re.search(rb"<(?:[\w.-]+:)?document-content\b[^>]*>", buf)
         if root is None:
@@ -445,7 +460,7 @@ class _OdsRows:
                 if current != self.sheet:
                     continue
                 cells = self._cells(text)
-                if not any(cells.values() if isinstance(cells, dict) else cells):
+                if not cells:
                     continue
                 match = row_repeat.search(text, 0, head_end - row)
                 for _ in range(min(int(match[1]), _MAX_REPEAT) if match else 1):
@@ -459,7 +474,7 @@ class _OdsRows:
         if not found:
             raise RejectedFile(f"ODS file has no '{self.sheet}' sheet")
 
-    def _cells(self, row: bytes) -> list[str] | dict[int, str]:
+    def _cells(self, row: bytes) -> Row:
         if self._covered in row:
             row = row.replace(self._covered, self._cell)
         pieces = row.split(self._cell)[1:]
@@ -469,28 +484,27 @@ class _OdsRows:
             for piece in pieces:
                 end = piece.find(b">")
                 repeat = self._repeat.search(piece, 0, end)
-                value = self._value(piece, end)
+                value = self._value(piece)
                 cells.extend([value] * (min(int(repeat[1]), _MAX_REPEAT) if repeat else 1))
             while cells and not cells[-1]:
                 cells.pop()
             return cells
-        picked: dict[int, str] = {}
+        if b"repeated" not in row:  # the common case: one piece per column
+            return _LazyRow(self._value, {c: pieces[c] for c in wanted if c < len(pieces)})
+        picked: dict[int, bytes] = {}
         column = 0
         for piece in pieces:
             end = piece.find(b">")
             span = 1
             if b"repeated" in piece[:end]:
                 span = int(self._repeat.search(piece, 0, end)[1])
-            if any(c in wanted for c in range(column, min(column + span, column + 64))):
-                value = self._value(piece, end)
-                for c in range(column, min(column + span, column + 64)):
-                    if c in wanted:
-                        picked[c] = value
+            picked.update(dict.fromkeys((c for c in wanted if column <= c < column + span), piece))
             column += span
-        return picked
+        return _LazyRow(self._value, picked)
 
-    def _value(self, piece: bytes, end: int) -> str:
+    def _value(self, piece: bytes) -> str:
         """The text of one cell: '<table:table-cell attrs>content</...' cut at its start."""
+        end = piece.find(b">")
         if piece[end - 1 : end] == b"/":
             return ""
         attrs = piece[:end]
@@ -507,11 +521,31 @@ class _OdsRows:
         return unescape(value).strip() if "&" in value else value.strip()
 
 
+class _LazyRow:
+    """The wanted cells of an ODS row, decoded when first asked for."""
+
+    __slots__ = ("_decode", "_pieces")
+
+    def __init__(self, decode: Callable[[bytes], str], pieces: dict[int, bytes]) -> None:
+        self._decode = decode
+        self._pieces = pieces
+
+    def __bool__(self) -> bool:  # False when every wanted cell is an empty element
+        return any(p[p.find(b">") - 1 : p.find(b">")] != b"/" for p in self._pieces.values())
+
+    def get(self, column: int) -> str:
+        piece = self._pieces.get(column)
+        return "" if piece is None else self._decode(piece)
+
+
+Row = list[str] | _LazyRow
+
+
 def _ods_rows(data: bytes, sheet: str, progress: Callable[[int], object]) -> _OdsRows:
     return _OdsRows(data, sheet, progress)
 
 
-def rows_of(data: bytes) -> Iterable[list[str] | dict[int, str]]:
+def rows_of(data: bytes) -> Iterable[Row]:
     """The Locations table's rows, for tests and tools: ODS or CSV by content."""
     if data.startswith(b"PK\x03\x04"):
         return _OdsRows(data, SHEET, lambda n: None)

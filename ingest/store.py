@@ -160,6 +160,10 @@ def read_file(name: str, data: bytes) -> ReadFile | FileResult:
     return ReadFile(name, fmt, hashlib.sha256(data).hexdigest(), records)
 
 
+# Rows are written to the database (still inside the transaction) every this many assessments,
+# so that a file of 50,000 locations is never held as rows and frames all at once.
+FLUSH_ASSESSMENTS = 5000
+
 # Writers in one process (e.g. two uploads from two app sessions) take turns, so their
 # transactions never conflict; DuckDB's file lock keeps other processes out.
 _WRITE_LOCK = threading.RLock()
@@ -254,6 +258,9 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
                 rows.replaced.append(aid)
             existing[aid] = (digest, f.file)
             rows.add(record, f.file, loc, aid, digest, now)
+            if len(rows.assessments) >= FLUSH_ASSESSMENTS:  # bound memory on big files
+                rows.write(con)
+                rows = _Rows()
         result.action = (
             "replaced"
             if result.replaced

@@ -130,7 +130,8 @@ trend = percentage_trend(kq, filters=replace(scope, providers=tuple(chosen)), by
 peers = peer_trend(kq, providers=chosen, peers_by=peers_by, filters=scope)
 st.caption(
     "Mean percentage of each provider's assessments per quarter; dashed line and band: the "
-    f"peers' median and 25th-75th percentile. Grey points: fewer than {MIN_N} assessments. "
+    "median and 25th-75th percentile of the chosen providers' peers together. Grey points: "
+    f"fewer than {MIN_N} assessments. "
     "Choose the years with the sidebar's date range."
 )
 st.altair_chart(charts.trend_lines(

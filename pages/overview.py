@@ -102,8 +102,8 @@ before = latest - dt.timedelta(days=1)
 previous = f"Q{(before.month - 1) // 3 + 1} {before.year}"
 st.caption(
     f"Mean key question percentage of assessments in {recent_quarter}, the latest quarter "
-    f"with any (to {numbers['last_date']:%d %b %Y}; it may still be filling), against "
-    f"{previous}. Marked “few” where either quarter has under {MIN_N} assessments."
+    f"with at least {MIN_N} (the data runs to {numbers['last_date']:%d %b %Y}), against "
+    f"{previous}. Marked “few” where either quarter has under {MIN_N} assessments of it."
 )
 cols = st.columns(len(recent))
 for col, row in zip(cols, recent.iter_rows(named=True), strict=True):

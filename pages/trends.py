@@ -64,8 +64,8 @@ series = {"provider": pl.col("provider_id").replace_strict(labels, default=None)
 trend = trend.with_columns(series=series)
 sizes = trend.group_by("series").agg(pl.col("n").sum()).sort("n", "series", descending=True)
 shown = trend.filter(pl.col("series").is_in(sizes["series"].head(MAX_LINES).implode()))
-overall = trend.group_by("period_start").agg(
-    (pl.col(value) * pl.col("n")).sum() / pl.col("n").sum(), pl.col("n").sum()
+overall = trend.group_by("period_start").agg(  # the groups' means, weighted by their rows
+    (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum()
 ).sort("period_start")  # fmt: skip
 cols = st.columns(3)
 cols[0].metric("Assessments", f"{trend['n'].sum():,}")

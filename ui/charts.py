@@ -90,7 +90,9 @@ def beside_peers(
     text = base.mark_text(dy=-11, fontSize=11).encode(
         x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=".3~r")
     )
-    panel = alt.layer(quartiles, median, dot, text, data=frame).properties(width=width)
+    panel = alt.layer(quartiles, median, dot, text, data=frame).properties(
+        width=width, height=alt.Step(30)
+    )
     return panel.facet(facet=alt.Facet("provider_label:N", title=None), columns=2)
 
 
@@ -253,7 +255,11 @@ def heatmap(
     )
     title = "Share scoring 1-2" if share else "Mean score (1-4)"
     base = alt.Chart(frame).encode(
-        x=alt.X(f"{column}:N", title=column_title, axis=alt.Axis(labelAngle=-35, labelLimit=200)),
+        x=alt.X(
+            f"{column}:N",
+            title=column_title,
+            axis=alt.Axis(labelAngle=-45, labelLimit=180, labelOverlap=False),
+        ),
         y=alt.Y(
             "label:N",
             title=None,
@@ -276,7 +282,7 @@ def heatmap(
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text(f"{metric}:Q", format=".0%" if share else ".1f")
     )
-    return (cells + text).properties(height=alt.Step(20))
+    return (cells + text).properties(height=alt.Step(20), width=alt.Step(40))
 
 
 RATING_COLOUR = alt.Color("band:N", title="Rating", scale=rating_scale(), sort=list(RATINGS))

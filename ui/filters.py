@@ -49,6 +49,7 @@ def sidebar_filters(data: AppData) -> Filters:
     options = _options(data.version, data)
     st.sidebar.header("Filters")
     lo, hi = options["dates"]
+    _keep_whole_range_whole("date", (lo, hi))
     dates = st.sidebar.date_input(
         "Assessment date", value=(lo, hi), min_value=lo, max_value=hi, key="date",
         format="DD/MM/YYYY", bind="query-params", persist_state="session",
@@ -76,6 +77,18 @@ def sidebar_filters(data: AppData) -> Filters:
             "or by statement (after). Trends across eras need care.",
         ),
     )  # fmt: skip
+
+
+def _keep_whole_range_whole(key: str, whole: tuple[dt.date, dt.date]) -> None:
+    """A date range left at the whole span of the data widens with it when new data arrives.
+
+    A keyed widget keeps its value when its bounds change, so without this a session opened
+    before a load would go on filtering out the new assessments at either end.
+    """
+    seen = st.session_state.get(f"_{key}_whole")
+    if seen and seen != whole and tuple(st.session_state.get(key) or ()) == seen:
+        st.session_state[key] = whole
+    st.session_state[f"_{key}_whole"] = whole
 
 
 def current_query_params() -> dict[str, list[str]]:

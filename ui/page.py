@@ -11,6 +11,10 @@ from ui.filters import sidebar_filters
 
 def start(title: str, question: str) -> tuple[AppData, Filters]:
     """Title the page, say what data it shows (demo or real), and read the sidebar filters."""
+    # Also here, not only in dashboard.py: a deep-linked first visit may run the page alone.
+    st.set_page_config(
+        page_title=f"{title} · Quality Statement Dashboard", page_icon="📊", layout="wide"
+    )
     st.title(title)
     st.caption(question)
     data = app_data()

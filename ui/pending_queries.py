@@ -13,6 +13,7 @@ import polars as pl
 
 from ingest.reference import rating_for_percentage
 from queries.changes import key_question_changes
+from queries.current import selected
 from queries.data import RATING
 from queries.filters import MIN_N, Filters
 from queries.groups import low_n
@@ -75,11 +76,14 @@ def peer_trend(
 def quarter_on_quarter(
     key_questions: pl.LazyFrame, *, filters: Filters
 ) -> tuple[dt.date | None, pl.DataFrame]:
-    """The latest quarter with assessments and, per key question, it against the quarter before: key_question, previous_n, previous_mean, latest_n, latest_mean, change (points), reassessed (latest assessments with an earlier one), rating_up, rating_down, low_n (either quarter under MIN_N)."""  # noqa: E501
+    """The latest quarter with at least MIN_N scored assessments (else the latest with any) and, per key question, it against the quarter before: key_question, previous_n, previous_mean, latest_n, latest_mean, change (points), reassessed (latest assessments with an earlier one), rating_up, rating_down, low_n (either quarter under MIN_N)."""  # noqa: E501
     trend = percentage_trend(key_questions, filters=filters, period="quarter", by="key_question")
     if trend.is_empty():
         return None, trend
-    latest = trend["period_start"].max()
+    # A quarter that has only just begun says little: step back to one with enough data.
+    quarters = percentage_trend(key_questions, filters=filters, period="quarter")
+    enough = quarters.filter(pl.col("n") >= MIN_N)["period_start"]
+    latest = (enough if enough.len() else quarters["period_start"]).max()
     before = latest - dt.timedelta(days=1)
     previous = dt.date(before.year, (before.month - 1) // 3 * 3 + 1, 1)
     quarter = trend.select("key_question", "period_start", "n", "mean_percentage")
@@ -93,7 +97,7 @@ def quarter_on_quarter(
     }
     changes = key_question_changes(key_questions, filters=filters)  # a change is of its later date
     moves = (
-        changes.filter(pl.col("to_date") >= latest)
+        changes.filter(pl.col("to_date").dt.truncate("1q") == latest)
         .group_by("key_question")
         .agg(
             reassessed=pl.len(),
@@ -117,3 +121,18 @@ def quarter_on_quarter(
         .sort("key_question")
     )  # fmt: skip
     return latest, table
+
+
+def largest_groups(
+    frame: pl.LazyFrame, column: str, *, filters: Filters, latest: bool, k: int
+) -> tuple[list, int]:
+    """The `k` values of `column` with the most rows (ties: first by value), and how many
+    values there are: so a chart of many groups aggregates only the ones it draws."""
+    sizes = (
+        selected(frame, filters, latest=latest)
+        .group_by(column)
+        .agg(rows=pl.len())
+        .sort(["rows", column], descending=[True, False])
+        .collect()
+    )
+    return sizes[column].head(k).to_list(), sizes.height

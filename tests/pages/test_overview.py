@@ -23,16 +23,24 @@ def test_latest_quarter_against_the_one_before_in_a_region(use_demo_db):
     assert not at.exception
     at.multiselect(key="region").select(region).run()
     assert not at.exception
-    # Latest quarter with a scored key question in the region, and the calendar quarter before.
+    # Latest quarter with at least MIN_N scored assessments in the region (else the latest
+    # with any), and the calendar quarter before it.
     quarters = """
         SELECT key_question, date_trunc('quarter', assessment_date)::DATE AS quarter,
                avg(key_question_score) AS mean, count(DISTINCT assessment_id) AS n
         FROM key_questions WHERE region = $region AND key_question_score IS NOT NULL
         GROUP BY ALL
     """
-    ((latest, previous),) = sql(use_demo_db, f"""
-        SELECT max(quarter), max(quarter) - INTERVAL 3 MONTH FROM ({quarters})
-    """, {"region": region})  # fmt: skip
+    ((latest, previous),) = sql(use_demo_db, """
+        WITH q AS (
+            SELECT date_trunc('quarter', assessment_date)::DATE AS quarter,
+                   count(DISTINCT assessment_id) AS n
+            FROM key_questions WHERE region = $region AND key_question_score IS NOT NULL
+            GROUP BY ALL),
+        latest AS (SELECT coalesce(max(quarter) FILTER (n >= $min_n), max(quarter)) AS quarter
+                   FROM q)
+        SELECT quarter, quarter - INTERVAL 3 MONTH FROM latest
+    """, {"region": region, "min_n": MIN_N})  # fmt: skip
     rows = sql(use_demo_db, f"""
         SELECT l.key_question, l.mean, l.n, l.mean - p.mean, least(l.n, p.n)
         FROM ({quarters}) l LEFT JOIN ({quarters}) p
@@ -56,7 +64,7 @@ def test_latest_quarter_against_the_one_before_in_a_region(use_demo_db):
                                 < list_position({order}, from_rating)),
                count(*)
         FROM ({PAIRS}) WHERE region = ? AND from_assessment_id IS NOT NULL
-          AND assessment_date >= ?
+          AND date_trunc('quarter', assessment_date) = ?
     """, [region, latest])  # fmt: skip
     assert any(f"{up} up, {down} down of {reassessed}." in c.value for c in at.caption), (
         "rating moves"

@@ -48,3 +48,22 @@ def test_heatmap_by_region_in_the_current_picture(use_demo_db):
     assert len(got) == len(expected)
     for region, statement_id, n, share in expected:
         assert got[(region, statement_id, n)] == pytest.approx(share)
+
+
+def test_heatmap_by_provider_draws_the_largest_providers(use_demo_db):
+    at = page("statements").run()
+    at.selectbox(key="statements_by").select("provider").run()
+    assert not at.exception
+    # The 15 providers with the most statement scores (ties: smaller id first), per statement.
+    expected = sql(use_demo_db, """
+        WITH top AS (SELECT provider_id FROM scores GROUP BY provider_id
+                     ORDER BY count(*) DESC, provider_id LIMIT 15)
+        SELECT provider_id, statement_id, count(*), avg(score)
+        FROM scores JOIN top USING (provider_id) GROUP BY ALL
+    """)  # fmt: skip
+    grid = table(at, "provider_id", "statement_id", "mean_score")
+    got = {(r.provider_id, r.statement_id, r.n): r.mean_score for r in grid.itertuples()}
+    assert len(got) == len(expected)
+    for provider, statement_id, n, mean in expected:
+        assert got[(provider, statement_id, n)] == pytest.approx(mean)
+    assert any("The 15 of " in c.value for c in at.caption)

@@ -28,6 +28,14 @@ def test_well_led_by_region_per_quarter(use_demo_db):
     for region, quarter, n, mean in expected:
         assert got[(region, quarter, n)] == pytest.approx(mean)
     assert metric(at, "Assessments") == f"{sum(n for _, _, n, _ in expected):,}"
+    # The headline: mean of every Well-led percentage in the latest quarter, all regions.
+    ((latest_mean,),) = sql(use_demo_db, """
+        WITH q AS (SELECT date_trunc('quarter', assessment_date) AS quarter, key_question_score
+                   FROM key_questions
+                   WHERE key_question = 'Well-led' AND key_question_score IS NOT NULL)
+        SELECT avg(key_question_score) FROM q WHERE quarter = (SELECT max(quarter) FROM q)
+    """)  # fmt: skip
+    assert float(metric(at, "Mean, latest quarter")) == pytest.approx(latest_mean, abs=0.05)
 
 
 def test_rating_transitions_and_changes_of_safe(use_demo_db):
