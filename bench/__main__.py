@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import machine, scale
+from bench import machine, proposals, scale
 from bench.phase import PHASES
 from bench.process import run_watched, total_memory_mb
 from bench.report import record, table
@@ -42,7 +42,8 @@ def run_phase(name: str, args: argparse.Namespace, db: Path) -> list[Row]:
         "--seed", str(args.seed), "--runs", str(args.runs), "--data", str(args.out),
         "--json", str(target),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_LOGGER_LEVEL": "error"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_LOGGER_LEVEL": "error",
+           proposals.ENV: ",".join(args.propose)}  # fmt: skip
     started = time.perf_counter()
     limit = args.memory_limit * 1024
     done = run_watched(command, ROOT, env, limit)
@@ -80,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         help="reuse this scale's database even if the code that made it has changed since",
     )
     parser.add_argument(
+        "--propose",
+        default="",
+        type=lambda text: [n for n in text.split(",") if n],
+        help=f"apply proposed fixes (bench/proposals.py): {', '.join(proposals.PROPOSALS)}",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="write the table into bench/RESULTS.md"
     )
     args = parser.parse_args(argv)
@@ -87,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     phases = [p for p in phases if p not in args.skip.split(",")]
     if unknown := set(phases) - set(PHASES):
         parser.error(f"unknown phases {sorted(unknown)}; choose from {list(PHASES)}")
+    if unknown := set(args.propose) - set(proposals.PROPOSALS):
+        parser.error(
+            f"unknown proposals {sorted(unknown)}; choose from {list(proposals.PROPOSALS)}"
+        )
 
     started = time.perf_counter()
     about = machine.describe()
@@ -114,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "runs": args.runs,
         "database": db.name,
+        "proposals": args.propose,
         "counts": counts,
         "generated_seconds": seconds_db,
         "machine": about,
@@ -121,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": total,
         "rows": [r.as_dict() for r in rows],
     }
-    out = args.out / f"results-{args.scale:g}.json"
+    suffix = "".join(f"-{name}" for name in args.propose)
+    out = args.out / f"results-{args.scale:g}{suffix}.json"
     out.write_text(json.dumps(result, indent=1, default=str))
     print(table(rows))
     print(f"\n{len(rows)} rows in {total:.0f} s; JSON: {out}")

@@ -58,7 +58,13 @@ def markdown(result: dict) -> str:
     """The run as Markdown: when, the machine, the data, the table, the misses."""
     rows = [Row(**r) for r in result["rows"]]
     counts = ", ".join(f"{v:,} {k}" for k, v in result["counts"].items())
+    applied = result.get("proposals") or []
     lines = [
+        *(
+            [f"**With proposed fixes applied as patches: {', '.join(applied)}.**", ""]
+            if applied
+            else []
+        ),
         f"Run {result['finished']}, {result['total_seconds']:.0f} s in all, median of"
         f" {result['runs']} runs after a warm-up.",
         f"Machine: {one_line(result['machine'])}; load average after:"
@@ -76,12 +82,16 @@ def markdown(result: dict) -> str:
 def record(path: Path, result: dict) -> None:
     """Replace (or add) this scale's block in `path` between its begin and end markers."""
     scale = f"{result['scale']:g}"
-    begin, end = f"<!-- bench scale={scale} begin -->", f"<!-- bench scale={scale} end -->"
+    name = f"scale={scale}" + "".join(f" +{p}" for p in result.get("proposals", []))
+    begin, end = f"<!-- bench {name} begin -->", f"<!-- bench {name} end -->"
     block = f"{begin}\n{markdown(result)}\n{end}"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
     else:
-        text = text.rstrip("\n") + f"\n\n## Latest run at scale {scale}\n\n{block}\n"
+        title = f"Latest run at scale {scale}" + "".join(
+            f", with proposal {p}" for p in result.get("proposals", [])
+        )
+        text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
     path.write_text(text, encoding="utf-8")

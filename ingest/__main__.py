@@ -1,6 +1,8 @@
-"""Command line: python -m ingest {parse,load,demo} ...
+"""Command line: python -m ingest {parse,load,api,demo} ...
 
-Exit codes: 0 every file read, 1 some file rejected (the rest still processed), 2 usage error.
+Exit codes: 0 every file read, 1 some file rejected (the rest still processed), 2 usage error;
+`api` also 3: the sync stopped before the end (its progress is kept: run it again to resume);
+`load` also 3: the database could not be written (held by another writer, read-only, disk full).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _parse(args: argparse.Namespace) -> int:
     status = 0
     for path in iter_files(args.files):
         try:
-            fmt, records = formats.read_path(path)
+            _fmt, records = formats.read_path(path)
         except RejectedFile as err:
             print(f"{path}: {err}", file=sys.stderr)
             status = 1
@@ -53,17 +55,24 @@ def load_paths(db: Path | None, paths: list[Path], quiet: bool = False) -> tuple
 
     The database is opened per batch, so between batches the app can read the new data.
     """
+    from ingest import rating_files
+
+    rating_files.show_progress = not quiet  # the row-level bar of a big rating file
     files = list(iter_files(paths))
     totals = {"loaded": 0, "unchanged": 0, "replaced": 0, "rejected": 0}
     warnings = 0
     bar = tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet or None)
     for start in range(0, len(files), BATCH_FILES):
         batch = [_read(path) for path in files[start : start + BATCH_FILES]]
-        con = store.connect_for_writing(db)
         try:
-            results = store.load_files(con, batch)
-        finally:
-            con.close()
+            con = store.connect_for_writing(db)
+            try:
+                results = store.load_files(con, batch)
+            finally:
+                con.close()
+        except store.DatabaseUnwritable as err:
+            err.done = start
+            raise
         for result in results:
             totals[result.action] += 1
             warnings += len(result.warnings)
@@ -89,9 +98,59 @@ def _load(args: argparse.Namespace) -> int:
         status, summary = load_paths(args.db, args.paths, quiet=args.quiet)
     except store.DatabaseBusy as err:
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return 3
+    except store.DatabaseUnwritable as err:
+        done = f"Stopped after the first {err.done:,} files" if err.done else "Nothing was loaded"
+        print(
+            f"error: cannot write to {store.db_path(args.db)}: {err.reason}. {done}; run the"
+            " same command again once the database can be written (files already loaded count"
+            " as unchanged).",
+            file=sys.stderr,
+        )
+        return 3
     print(summary)
     return status
+
+
+def _api(args: argparse.Namespace) -> int:
+    import os
+
+    from ingest import api_client
+
+    key = os.environ.get(api_client.API_KEY_ENV, "").strip()
+    if not key:
+        print(
+            f"error: set {api_client.API_KEY_ENV} to your CQC API subscription key"
+            " (https://api-portal.service.cqc.org.uk/)",
+            file=sys.stderr,
+        )
+        return 2
+    client = api_client.Client(
+        key,
+        base_url=args.base_url,
+        rate=args.rate,
+        retries=args.retries,
+        backoff=args.backoff,
+    )
+    try:
+        result = api_client.sync(
+            client,
+            args.db,
+            full=args.full,
+            location_ids=args.location,
+            reports=not args.no_reports,
+            per_page=args.per_page,
+            quiet=args.quiet,
+        )
+    except (api_client.ApiError, store.DatabaseBusy, store.DatabaseUnwritable) as err:
+        print(f"sync stopped: {err}", file=sys.stderr)
+        print("what was fetched is loaded; run the same command again to resume", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("sync interrupted; run the same command again to resume", file=sys.stderr)
+        return 3
+    print(result.line)
+    return 1 if result.actions["rejected"] else 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -115,6 +174,25 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     load.set_defaults(run=_load)
+
+    api = commands.add_parser("api", help="sync with the CQC Syndication API (key in $CQC_API_KEY)")
+    api.add_argument("--db", type=Path, help=f"database file (default ${store.DB_ENV} or data/)")
+    api.add_argument(
+        "--full", action="store_true", help="every location, not only changes since the last sync"
+    )
+    api.add_argument(
+        "--location", action="append", metavar="ID", help="fetch only this location (repeatable)"
+    )
+    api.add_argument("--no-reports", action="store_true", help="do not fetch report text")
+    api.add_argument("--base-url", default="https://api.service.cqc.org.uk/public/v1")
+    api.add_argument("--rate", type=float, default=10.0, help="requests per second at most")
+    api.add_argument("--retries", type=int, default=5, help="retries of a failed request")
+    api.add_argument(
+        "--backoff", type=float, default=1.0, help="seconds before the first retry (doubling)"
+    )
+    api.add_argument("--per-page", type=int, default=500, help="locations per listing page")
+    api.add_argument("--quiet", action="store_true", help="no progress bar")
+    api.set_defaults(run=_api)
 
     demo = commands.add_parser("demo", help="write the demo corpus of report text files")
     demo.add_argument("--out", type=Path, default=Path("data/demo-reports"))

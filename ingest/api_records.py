@@ -292,8 +292,7 @@ def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
 
 
 def _percentage(kq: dict, where: str, warnings: list[str]) -> int | None:
-    raw = kq.get("percentageScore", kq.get("percengtageScore"))
-    text = _text(raw)
+    text = _text(kq.get("percentageScore")) or _text(kq.get("percengtageScore"))
     if text is None:
         return None
     match = _LEADING_INT.match(text)
@@ -306,8 +305,7 @@ def _percentage(kq: dict, where: str, warnings: list[str]) -> int | None:
 def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> dict | None:
     name = _text(topic.get("name"))
     label = name or f"quality statement {_text(topic.get('qualityStatementId')) or '?'}"
-    raw = topic.get("qualityStatementscore", topic.get("qualityStatementScore"))
-    text = _text(raw)
+    text = _text(topic.get("qualityStatementscore")) or _text(topic.get("qualityStatementScore"))
     if text is None:
         warnings.append(f"{where}: statement '{label[:80]}' has no score; not loaded")
         return None

@@ -57,6 +57,7 @@ OPTIONAL = (
     "Provider Name",
 )
 _DIRECTORY_ID = "CQC Location ID (for office use only)"
+_KNOWN = {*REQUIRED, *OPTIONAL}
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _HEADER_SEARCH_ROWS = 20
 
@@ -72,7 +73,7 @@ def sniff(head: bytes) -> bool:
     for line in text.splitlines()[:_HEADER_SEARCH_ROWS]:
         if "Location ID" in line:
             cells = {c.strip() for c in next(csv.reader([line]), [])}
-            if "Location ID" in cells or _DIRECTORY_ID in cells:
+            if _DIRECTORY_ID in cells or ("Location ID" in cells and len(cells & _KNOWN) > 1):
                 return True
     return False
 
@@ -152,7 +153,7 @@ def _records(rows: Iterable[Row], source: str) -> list[Record]:
     iterator = iter(rows)
     columns: _Columns | None = None
     for _, row in zip(range(_HEADER_SEARCH_ROWS), iterator, strict=False):
-        if isinstance(row, list) and "Location ID" in [c.strip() for c in row]:
+        if isinstance(row, list) and {"Location ID", _DIRECTORY_ID} & {c.strip() for c in row}:
             columns = _Columns(row)
             break
     if columns is None:
@@ -290,15 +291,23 @@ def _location_records(entry: _Location) -> list[Record]:
 def _summary(counts: dict[str, int]) -> list[str]:
     """One warning per kind of row not loaded, with its count."""
     text = {
-        "parts": "rows rate a service or population group, a part of a location; not loaded",
-        "not rated": "rows have no rating of the four (e.g. 'Insufficient evidence to rate');"
-        " not loaded",
-        "no date": "rows have no valid Publication Date; not loaded",
-        "no id": "rows have no Location ID; not loaded",
-        "domain": "rows have a Domain that is not Overall or a key question; not loaded",
-        "twice": "rows repeat a location's domain on the same date; the last is kept",
+        "parts": "rate a service or population group, a part of a location",
+        "not rated": "have no rating of the four (e.g. 'Insufficient evidence to rate')",
+        "no date": "have no valid Publication Date",
+        "no id": "have no Location ID",
+        "domain": "have a Domain that is neither Overall nor a key question",
     }
-    return [f"{n:,} {text[kind]}" for kind, n in counts.items() if n]
+    warnings = [
+        f"{n:,} row{'s' if n > 1 else ''} {text[kind]}: not loaded"
+        for kind, n in counts.items()
+        if n and kind in text
+    ]
+    if counts["twice"]:
+        warnings.append(
+            f"{counts['twice']:,} row{'s' if counts['twice'] > 1 else ''} repeat a location's"
+            " domain on the same date: the last is kept"
+        )
+    return warnings
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%y")
@@ -382,7 +391,8 @@ class _OdsRows:
             archive = zipfile.ZipFile(io.BytesIO(data))
             mimetype = archive.read("mimetype") if "mimetype" in archive.namelist() else b""
             if mimetype.strip() != _ODS_MIME:
-                kind = "an Excel workbook" if "xl/workbook.xml" in archive.namelist() else "a zip"
+                names = archive.namelist()
+                kind = "an Excel workbook" if "xl/workbook.xml" in names else "a zip archive"
                 raise RejectedFile(
                     f"{kind}, not an ODS spreadsheet; save the ratings file as ODS or CSV"
                 )

@@ -2,7 +2,8 @@
 
 Files are loaded in batches for speed, but a batch only ever commits whole files: readers
 reject bad files before anything touches the database, and if the database refuses a batch,
-it is rolled back and its files are retried one transaction each.
+it is rolled back and its files are retried one transaction each. When the disk rather than a
+file is at fault (full, read-only), loading stops with `DatabaseUnwritable` instead.
 
 One location, many sources: records join on the CQC location id. Report text names no id,
 so its location gets a derived 'x-' id from the normalised name and postcode; every record
@@ -15,7 +16,9 @@ of each is kept beside it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 import os
 import threading
@@ -83,33 +86,94 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     target = db_path(path)
     if read_only:
         return duckdb.connect(str(target), read_only=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     con = duckdb.connect(str(target))
-    create_schema(con)
+    try:
+        with _WRITE_LOCK:  # two sessions of the app may open a new file at once
+            create_schema(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def make_folder(folder: Path) -> None:
+    """Create the database's folder if needed; NotADirectoryError when a file has its name."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
 
 
 class DatabaseBusy(Exception):
     """The database file is held by another writer for longer than we are willing to wait."""
 
 
+class DatabaseUnwritable(Exception):
+    """The database file cannot be written: read-only file system, disk full, no permission.
+
+    Nothing of the transaction that failed is stored, and files committed before it are
+    whole. `reason` is the system's words ('No space left on device'); `done` counts the
+    files a caller had already processed when it happened.
+    """
+
+    def __init__(self, reason: str, done: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.done = done
+
+
+# How DuckDB words a failure of the disk rather than of the data.
+_STORAGE_WORDS = (
+    "No space left", "Read-only file system", "Permission denied", "Disk quota exceeded",
+    "File too large", "Could not write", "Cannot open file", "could not be written",
+    "has been invalidated",
+)  # fmt: skip
+
+
+def storage_failure(err: BaseException) -> str | None:
+    """The reason, when `err` says the database file could not be written; else None."""
+    if isinstance(err, OSError):
+        return f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err)
+    if not isinstance(err, duckdb.Error) or is_lock_conflict(err):
+        return None
+    text = _first_line(err)
+    if isinstance(err, (duckdb.IOException, duckdb.FatalException)) or any(
+        words in text for words in _STORAGE_WORDS
+    ):
+        return text.rsplit('": ', 1)[-1] if '": ' in text else text
+    return None
+
+
+def is_lock_conflict(err: BaseException) -> bool:
+    """Another process holds the file's write lock (it clears when that process is done)."""
+    return isinstance(err, duckdb.IOException) and "lock" in str(err).lower()
+
+
 def connect_for_writing(
     path: str | Path | None = None, wait_seconds: float = 30.0
 ) -> duckdb.DuckDBPyConnection:
-    """Open for writing, waiting up to `wait_seconds` while another process holds the file."""
+    """Open for writing, waiting up to `wait_seconds` while another process holds the file.
+
+    Raises DatabaseBusy when the wait runs out, DatabaseUnwritable when the file cannot be
+    created or written at all.
+    """
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
             return connect(path)
-        except duckdb.IOException as err:
-            if "lock" not in str(err).lower() or time.monotonic() >= deadline:
-                if "lock" in str(err).lower():
-                    raise DatabaseBusy(
-                        f"{db_path(path)} is being written by another process; nothing was"
-                        " loaded, try again when it has finished"
-                    ) from None
-                raise
-            time.sleep(0.2)
+        except (duckdb.Error, OSError) as err:
+            if is_lock_conflict(err) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            if is_lock_conflict(err):
+                raise DatabaseBusy(
+                    f"{db_path(path)} is being written by another process; nothing was"
+                    " loaded, try again when it has finished"
+                ) from None
+            if reason := storage_failure(err):
+                raise DatabaseUnwritable(reason) from None
+            raise
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -180,7 +244,12 @@ def load_files(
     records its progress there never sees progress without the data, or data without it.
     """
     with _WRITE_LOCK:
-        return _load_files(con, files, meta or {})
+        try:
+            return _load_files(con, files, meta or {})
+        except Exception as err:
+            if reason := storage_failure(err):
+                raise DatabaseUnwritable(reason) from err
+            raise
 
 
 def _load_files(
@@ -190,15 +259,19 @@ def _load_files(
     results: dict[int, FileResult] = {}
     try:
         results.update(zip(map(id, read), _load_batch(con, read, meta), strict=True))
-    except Exception:  # retry one file per transaction to find the file(s) at fault
+    except Exception as err:  # retry one file per transaction to find the file(s) at fault
+        if storage_failure(err):  # no file is at fault: the disk is; stop here
+            raise
         for f in read:
             try:
                 results[id(f)] = _load_batch(con, [f], {})[0]
-            except Exception as err:
+            except Exception as refusal:
+                if storage_failure(refusal):
+                    raise
                 results[id(f)] = FileResult(
                     f.file,
                     f.format,
-                    message=f"database refused the file: {_first_line(err)}",
+                    message=f"database refused the file: {_first_line(refusal)}",
                 )
         # Every file is now loaded or logged as refused, so the progress is true.
         write_meta(con, meta)
@@ -221,7 +294,9 @@ def _load_batch(
         write_meta(con, meta)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT has already rolled back; the original error is the one to tell.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     return results
 
@@ -247,8 +322,13 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             digest = content_hash(record)
             result.assessment_ids.append(aid)
             previous = existing.get(aid)
+            rank = _assessment_rank(record)
             if previous and previous[0] == digest:
                 result.unchanged += 1
+                continue
+            if previous and _outranks(previous[2], rank):
+                result.unchanged += 1  # held from a more authoritative source
+                rows.describe(record, loc)  # what it says of the location still counts
                 continue
             if previous is None:
                 result.loaded += 1
@@ -256,7 +336,7 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
                 result.replaced += 1
                 replaced_from.append(previous[1])
                 rows.replaced.append(aid)
-            existing[aid] = (digest, f.file)
+            existing[aid] = (digest, f.file, rank)
             rows.add(record, f.file, loc, aid, digest, now)
             if len(rows.assessments) >= FLUSH_ASSESSMENTS:  # bound memory on big files
                 rows.write(con)
@@ -393,19 +473,42 @@ def _existing_providers(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -
     )
 
 
+# The same assessment (same location, date and service group) read from two sources is
+# stored once: a version with statement scores beats one without, then the API beats the
+# rating file, which beats report text. A source's own new version always replaces its old.
+ASSESSMENT_PRECEDENCE = ("report-text", "rating-file", "api-json")
+
+
+def _assessment_rank(record: Record) -> tuple[bool, int, str]:
+    scored = any(kq["statements"] for kq in record["key_questions"])
+    source = record["format"]
+    ranking = ASSESSMENT_PRECEDENCE
+    return scored, ranking.index(source) if source in ranking else -1, source
+
+
+def _outranks(stored: tuple[bool, int, str], new: tuple[bool, int, str]) -> bool:
+    """Whether a stored version beats a new one from another source (see above)."""
+    return stored[2] != new[2] and stored[:2] > new[:2]
+
+
 def _existing_hashes(
     con: duckdb.DuckDBPyConnection, files: list[ReadFile], aliases: dict[str, str]
-) -> dict[str, tuple[str, str]]:
-    """Content hash and source file of the stored assessments these files would write."""
+) -> dict[str, tuple[str, str, tuple[bool, int, str]]]:
+    """Content hash, source file and rank of the stored assessments these files would write."""
     ids = [assessment_id(r, _resolved_location(r, aliases)) for r in _assessment_records(files)]
     if not ids:
         return {}
     found = con.sql(
-        "SELECT assessment_id, content_hash, source_file FROM assessments"
-        " WHERE assessment_id IN (SELECT unnest($ids))",
+        "SELECT assessment_id, content_hash, source_file, source, assessment_id IN"
+        " (SELECT assessment_id FROM statement_scores WHERE assessment_id IN (SELECT unnest($ids)))"
+        " FROM assessments WHERE assessment_id IN (SELECT unnest($ids))",
         params={"ids": ids},
     ).fetchall()
-    return {aid: (digest, file) for aid, digest, file in found}
+    ranking = ASSESSMENT_PRECEDENCE
+    return {
+        aid: (digest, file, (scored, ranking.index(source) if source in ranking else -1, source))
+        for aid, digest, file, source, scored in found
+    }
 
 
 class _Rows:
@@ -428,6 +531,27 @@ class _Rows:
         digest: str,
         now: dt.datetime,
     ) -> None:
+        self.describe(record, loc)
+        source = record["format"]
+        self.assessments[aid] = (
+            aid, loc, record["assessment_date"], record.get("published_date"), record["era"],
+            record.get("overall_rating"), record.get("service_group"), source, file, digest, now,
+        )  # fmt: skip
+        self.key_questions[aid] = []
+        self.statements[aid] = []
+        for kq in record["key_questions"]:
+            scores = [s["score"] for s in kq["statements"]]
+            self.key_questions[aid].append((
+                aid, kq["name"], kq.get("rating"), kq.get("published_date"), kq.get("score"),
+                kq.get("computed_score"), sum(scores) if scores else None, len(scores) or None,
+            ))  # fmt: skip
+            for pos, st in enumerate(kq["statements"], start=1):
+                self.statements[aid].append(
+                    (aid, kq["name"], pos, st["id"], st["name"], st["score"], st.get("evidence"))
+                )
+
+    def describe(self, record: Record, loc: str) -> None:
+        """Queue the provider and location rows of what a record says about them."""
         source = record["format"]
         prov = provider_id(record)
         if prov and record.get("provider_name"):  # API location records name no provider
@@ -457,30 +581,6 @@ class _Rows:
             "inspection_category": record.get("inspection_category"),
         }  # fmt: skip
         self.locations[loc] = _merge_location(self.locations.get(loc), row)
-        self.assessments[aid] = (
-            aid, loc, record["assessment_date"], record.get("published_date"), record["era"],
-            record.get("overall_rating"), record.get("service_group"), source, file, digest, now,
-        )  # fmt: skip
-        self.key_questions[aid] = []
-        self.statements[aid] = []
-        for kq in record["key_questions"]:
-            scores = [s["score"] for s in kq["statements"]]
-            self.key_questions[aid].append((
-                aid, kq["name"], kq.get("rating"), kq.get("published_date"), kq.get("score"),
-                kq.get("computed_score"), sum(scores) if scores else None, len(scores) or None,
-            ))  # fmt: skip
-            for pos, st in enumerate(kq["statements"], start=1):
-                self.statements[aid].append(
-                    (
-                        aid,
-                        kq["name"],
-                        pos,
-                        st["id"],
-                        st["name"],
-                        st["score"],
-                        st.get("evidence"),
-                    )
-                )
 
     def add_provider(self, record: Record, stored: dict[str, str]) -> int:
         """Queue a provider record's row; 1 when it adds or renames a provider, else 0."""
@@ -629,6 +729,8 @@ def data_version(path: str | Path | None = None) -> str:
 
 __all__ = [
     "DB_ENV",
+    "DatabaseBusy",
+    "DatabaseUnwritable",
     "FileResult",
     "ReadFile",
     "RejectedFile",
@@ -636,8 +738,11 @@ __all__ = [
     "data_version",
     "db_path",
     "get_meta",
+    "is_lock_conflict",
     "load_files",
+    "make_folder",
     "read_file",
     "set_meta",
+    "storage_failure",
     "write_meta",
 ]  # fmt: skip

@@ -7,14 +7,20 @@ import polars as pl
 import streamlit as st
 
 from ingest.reference import KEY_QUESTIONS
+from queries.bands import band_of
 from queries.current import latest_key_questions
 from queries.filters import MIN_N
-from queries.peers import PEER_KEYS, peer_percentages, peer_statement_scores
+from queries.peers import (
+    PEER_KEYS,
+    peer_percentages,
+    peer_statement_scores,
+    peer_trend,
+    provider_summary,
+)
 from queries.rollup import provider_rollup
 from queries.trends import percentage_trend
 from ui import charts, links, page
 from ui.charts import PEER_TIPS, tips
-from ui.pending_queries import band_of, peer_trend, provider_summary
 from ui.tables import MAX_ROWS, numbers
 
 data, filters = page.start(

@@ -6,6 +6,13 @@ import streamlit as st
 
 from ingest.reference import BAND_EDGES_PERCENT, KEY_QUESTIONS, RATINGS
 from queries.current import current
+from queries.locations import (
+    assessment_history,
+    assessment_statements,
+    location_key_questions,
+    matching_locations,
+    selectable_locations,
+)
 from ui import location, page
 from ui.links import COMPARE, COMPARE_PROVIDERS, LOCATION_ID, link, provider_labels
 from ui.text import plain
@@ -24,14 +31,15 @@ text = st.text_input(
     help="Part of the name, the postcode (spaces ignored) or the location id. "
     "The sidebar filters narrow the search to locations they select.",
 )  # fmt: skip
-found = location.search(
-    locations, text or "", within=location.selectable(data.frames.key_questions, filters)
+found = matching_locations(
+    locations, text or "", within=selectable_locations(data.frames.key_questions, filters)
 )
 if text:
     st.metric("Matching locations", f"{found.height:,}")
 url_id = st.query_params.get(LOCATION_ID)
 url_id = url_id if url_id in set(locations["location_id"]) else None
-options = list(dict.fromkeys([url_id] * bool(url_id) + found["location_id"].head(50).to_list()))
+matches = found["location_id"].head(location.SEARCH_LIMIT).to_list()
+options = list(dict.fromkeys([url_id] * bool(url_id) + matches))
 names = location.label(locations.filter(pl.col("location_id").is_in(options)))
 chosen = st.selectbox(
     "Location", options, index=0 if url_id or len(options) == 1 else None,
@@ -48,7 +56,7 @@ if chosen != url_id:
     st.query_params[LOCATION_ID] = chosen  # the URL now opens this location
 
 where = locations.row(by_predicate=pl.col("location_id") == chosen, named=True)
-rows = location.key_question_rows(data.frames.key_questions, chosen)
+rows = location_key_questions(data.frames.key_questions, chosen)
 st.header(plain(where["location_name"]))
 if rows.is_empty():
     st.warning("No assessments of this location are loaded.", icon="🔎")
@@ -108,7 +116,7 @@ else:
 
 st.subheader("Every assessment")
 st.dataframe(
-    location.history(rows), hide_index=True,
+    assessment_history(rows), hide_index=True,
     column_config={"assessment_date": st.column_config.DateColumn("Assessed", format="D MMM YYYY")},
 )  # fmt: skip
 
@@ -126,7 +134,7 @@ if texts is None:
 for row in rows.filter(pl.col("assessment_id") == assessment).iter_rows(named=True):
     st.markdown(f"#### {row['key_question']}: {row['key_question_rating'] or 'not rated'}")
     st.markdown("  \n".join(location.working(row)))
-    table = location.statements(data.frames.scores, texts, assessment, row["key_question"])
+    table = assessment_statements(data.frames.scores, texts, assessment, row["key_question"])
     for s in table.iter_rows(named=True):
         with st.expander(f"{plain(s['statement'])} · score {SCORE_LABELS[s['score']]}"):
             st.text(s["evidence"] or "No evidence text was published for this statement.")

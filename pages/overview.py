@@ -1,7 +1,5 @@
 """Overview: how are the selected services rated and scored right now?"""
 
-import datetime as dt
-
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -11,8 +9,8 @@ from queries.current import rating_shares
 from queries.distributions import percentage_bins
 from queries.filters import MIN_N
 from queries.headline import headline
+from queries.recent import quarter_on_quarter
 from ui import links, page
-from ui.pending_queries import quarter_on_quarter
 from ui.theme import rating_scale
 
 data, filters = page.start(
@@ -93,12 +91,12 @@ with st.expander("Numbers behind this chart"):
     st.dataframe(bins, hide_index=True)
 
 st.subheader("What changed recently")
-latest, recent = quarter_on_quarter(kq, filters=filters)
-if latest is None or recent.is_empty():
+recent = quarter_on_quarter(kq, filters=filters)
+if recent.is_empty():
     page.empty_note("scored assessments")
     st.stop()
+latest, before = recent["latest_start"][0], recent["previous_start"][0]
 recent_quarter = f"Q{(latest.month - 1) // 3 + 1} {latest.year}"
-before = latest - dt.timedelta(days=1)
 previous = f"Q{(before.month - 1) // 3 + 1} {before.year}"
 st.caption(
     f"Mean key question percentage of assessments in {recent_quarter}, the latest quarter "

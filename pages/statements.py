@@ -1,16 +1,13 @@
 """Quality statements: which statements score lowest, how often they score 1-2, and where."""
 
-from dataclasses import replace
-
 import altair as alt
 import polars as pl
 import streamlit as st
 
 from queries.distributions import score_distribution
-from queries.filters import COLUMNS, MIN_N
-from queries.heatmap import statement_heatmap
+from queries.filters import MIN_N
+from queries.heatmap import heatmap_columns, statement_heatmap
 from ui import charts, links, page
-from ui.pending_queries import largest_groups
 from ui.tables import numbers
 from ui.theme import SCORE_LABELS
 
@@ -27,8 +24,6 @@ GROUPINGS = {"service_type": "Service type", "region": "Region", "provider": "Pr
              "era": "Era"}  # fmt: skip
 METRICS = {"low_share": "Share scoring 1-2", "mean_score": "Mean score"}
 MAX_COLUMNS = 15
-GROUPINGS_COLUMN = {"provider": "provider_id"}
-FIELD_OF = {column: field for field, column in COLUMNS.items()}
 label = pl.format("{} · {}", "key_question", "statement").alias("label")
 
 cols = st.columns(4, vertical_alignment="bottom")
@@ -87,10 +82,9 @@ st.altair_chart(charts.score_stack(spread, order), width="stretch")
 numbers(spread, "Statement scores 1-4 by statement", filters, data, key="statements_spread")
 
 st.subheader(f"{METRICS[metric]} by {GROUPINGS[by].lower()}")
-column = GROUPINGS_COLUMN.get(by, by)
-top, groups = largest_groups(scores, column, filters=filters, latest=latest, k=MAX_COLUMNS)
-drawn = replace(filters, **{FIELD_OF[column]: tuple(top)}) if groups > MAX_COLUMNS else filters
-grid = statement_heatmap(scores, filters=drawn, by=by, latest=latest).with_columns(label)
+groups = heatmap_columns(scores, by=by, filters=filters, latest=latest).height
+grid = statement_heatmap(scores, filters=filters, by=by, latest=latest, top=MAX_COLUMNS)
+grid = grid.with_columns(label)
 name = {"provider": pl.col("provider_id").replace_strict(labels, default=None)}
 grid = grid.with_columns(group=name.get(by, pl.col(by).cast(pl.String)))
 notes = [f"Grey cells: fewer than {MIN_N} scores. Rows follow the sort chosen above."]
@@ -105,6 +99,7 @@ st.altair_chart(charts.heatmap(
 ), key="statements_heatmap", selection_mode="cell" if pick else None,
    on_select=links.compare_on_click("statements_heatmap", "cell", labels) if pick else "ignore",
 )  # fmt: skip
-numbers(grid.drop("label"), f"Statement scores by {GROUPINGS[by].lower()}", drawn, data,
+cut = f" (the {MAX_COLUMNS} of {groups:,} with the most scores)" if groups > MAX_COLUMNS else ""
+numbers(grid.drop("label"), f"Statement scores by {GROUPINGS[by].lower()}{cut}", filters, data,
         key="statements_grid")  # fmt: skip
 links.link(links.PAGES / "export.py", "Download the statement scores behind this page", "⬇️")

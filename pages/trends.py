@@ -1,13 +1,20 @@
 """Trends: how scores moved over time, and how ratings change from one assessment to the next."""
 
 from dataclasses import replace
+from functools import partial
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
 from ingest.reference import KEY_QUESTIONS, STATEMENTS, STATEMENTS_BY_ID
-from queries.changes import key_question_changes, rating_transitions, statement_changes
+from queries.changes import (
+    change_counts,
+    key_question_changes,
+    rating_transitions,
+    statement_change_counts,
+    statement_changes,
+)
 from queries.filters import MIN_N
 from queries.quality import era_mix
 from queries.trends import percentage_trend, statement_score_trend
@@ -26,6 +33,11 @@ BIND = dict(bind="query-params", persist_state="session")
 GROUPINGS = {"none": "Nothing", "provider": "Provider", "region": "Region",
              "service_type": "Service type"}  # fmt: skip
 MAX_LINES = 8
+
+
+def drawn_note(groups: int) -> str:
+    return f" The {MAX_LINES} of {groups} with the most are drawn." if groups > MAX_LINES else ""
+
 
 cols = st.columns([1, 1, 2])
 measure = cols[0].radio("Track", ["Key question percentage", "Statement score"],
@@ -62,8 +74,7 @@ series = {"provider": pl.col("provider_id").replace_strict(labels, default=None)
     by, pl.col(by).cast(pl.String) if group else pl.lit("All selected")
 )
 trend = trend.with_columns(series=series)
-sizes = trend.group_by("series").agg(pl.col("n").sum()).sort("n", "series", descending=True)
-shown = trend.filter(pl.col("series").is_in(sizes["series"].head(MAX_LINES).implode()))
+shown, lines = charts.largest_series(trend, "n", MAX_LINES)
 overall = trend.group_by("period_start").agg(  # the groups' means, weighted by their rows
     (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum()
 ).sort("period_start")  # fmt: skip
@@ -75,9 +86,9 @@ cols[2].metric(f"Mean, latest {period}", f"{overall[value][-1]:.3g}",
 
 st.subheader(f"Mean {what} per {period}")
 notes = [f"Hover a point for its mean and `n` (assessments); grey points: fewer than {MIN_N}."]
-if sizes.height > MAX_LINES:
+if lines > MAX_LINES:
     notes.append(
-        f"The {MAX_LINES} of {sizes.height} lines with the most assessments are drawn (all are "
+        f"The {MAX_LINES} of {lines} lines with the most assessments are drawn (all are "
         "in the table); narrow the sidebar filters to see others."
     )
 if by == "provider":
@@ -101,8 +112,10 @@ numbers(trend, f"Mean {what} per {period}", scope, data, key="trends_table")
 st.subheader("Change from one assessment to the next")
 if statement is None:
     pairs, step = key_question_changes(data.frames.key_questions, filters=scope), 5
+    count_changes = partial(change_counts, data.frames.key_questions)
 else:
     pairs, step = statement_changes(data.frames.scores, filters=scope), 1
+    count_changes = partial(statement_change_counts, data.frames.scores)
 changes = (
     pairs.filter(pl.col("change").is_not_null())
     .group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")
@@ -122,15 +135,34 @@ else:
     st.altair_chart(charts.change_histogram(changes, step=step), width="stretch")
     numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
             key="trends_changes")  # fmt: skip
+if group and not changes.is_empty():
+    counts = (
+        count_changes(filters=scope, by=group)
+        .with_columns(series=series)
+        .sort("n", "series", descending=[True, False])
+    )
+    drawn, groups = charts.largest_series(counts, "n", MAX_LINES)
+    st.caption(f"Per {GROUPINGS[by].lower()}: ↓ declined, = unchanged, ↑ improved; faded: fewer "
+               f"than {MIN_N} re-assessments.{drawn_note(groups)}")  # fmt: skip
+    st.altair_chart(charts.direction_bars(drawn, series="series", series_title=GROUPINGS[by]),
+                    width="stretch")  # fmt: skip
+    numbers(counts.drop("series"), f"Change in {what} by {GROUPINGS[by].lower()}", scope, data,
+            key="trends_changes_by")  # fmt: skip
 
 st.subheader(f"{key_question} rating transitions")
 rated = replace(scope, statements=())
-transitions = rating_transitions(data.frames.key_questions, filters=rated)
+transitions = rating_transitions(data.frames.key_questions, filters=rated, by=group)
 if transitions.is_empty():
     page.empty_note(f"locations rated twice on {key_question}")
 else:
+    drawn, groups = charts.largest_series(
+        transitions.with_columns(series=series), "count", MAX_LINES
+    )
+    panels = f" of its {GROUPINGS[by].lower()} (a panel each)" if group else ""
     st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
-               "Each cell gives the locations and their share of all rated pairs.")  # fmt: skip
-    st.altair_chart(charts.transition_matrix(transitions), width="stretch")
+               f"Each cell gives the locations and their share of all rated pairs{panels}."
+               f"{drawn_note(groups)}")  # fmt: skip
+    facet = dict(facet="series", facet_title=GROUPINGS[by]) if group else {}
+    st.altair_chart(charts.transition_matrix(drawn, **facet), width="stretch")
     numbers(transitions, f"{key_question} rating transitions", rated, data,
             key="trends_transitions")  # fmt: skip

@@ -6,6 +6,7 @@ percentage. With n statements scored and p points (n <= p <= 4n):
                           (null when Outstanding or out of reach)
     points_to_spare     = largest k >= 0 with rating_for(p - k, n) unchanged and p - k >= n
 A point is one step of one statement's score (a 3 becoming a 4).
+`band_of` bands a published-style percentage (a median, say), rounded half-up first.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from functools import cache
 
 import polars as pl
 
-from ingest.reference import RATINGS, rating_for
+from ingest.reference import RATINGS, rating_for, rating_for_percentage
 from queries.current import selected
 from queries.data import RATING
 from queries.filters import ALL, Filters
 
 # Well above the 8 statements of the largest key question, for unrecognised extras.
 MAX_STATEMENTS = 40
+# Every whole percentage a key question can have: 25 (all scores 1) to 100 (all 4).
+_BAND_OF_PERCENT = {p: rating_for_percentage(p) for p in range(25, 101)}
+
+
+def band_of(column: str) -> pl.Expr:
+    """Expression: band, the rating of `column` rounded half-up (null outside 25-100)."""
+    rounded = (pl.col(column) + 0.5).floor().cast(pl.Int32)
+    return rounded.replace_strict(_BAND_OF_PERCENT, default=None, return_dtype=RATING).alias("band")
 
 
 @cache

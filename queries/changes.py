@@ -3,10 +3,13 @@
 Consecutive means neighbours in the location's sequence of that key question (see data.py).
 A change belongs to its later assessment: filters select changes by it, so a date range
 keeps the changes that happened inside it, and a rating filter keeps changes into that
-rating. A statement change needs the statement scored in both assessments.
+rating. A statement change needs the statement scored in both assessments. Its grouping
+columns (region, service type, era, ...) are those of the later assessment.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -30,12 +33,19 @@ def _with_direction(pairs: pl.LazyFrame) -> pl.LazyFrame:
     return pairs.with_columns(change=change, direction=direction.cast(DIRECTION))
 
 
-def _key_question_pairs(key_questions: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
+def _who(group: Sequence[str]) -> list[str]:
+    """The identity columns every pair carries, then the grouping columns a count needs."""
+    return list(dict.fromkeys([*_WHO, *group]))
+
+
+def _key_question_pairs(
+    key_questions: pl.LazyFrame, filters: Filters, group: Sequence[str] = ()
+) -> pl.LazyFrame:
     return _with_direction(
         filters.apply(key_questions)
         .filter(pl.col("previous_assessment_id").is_not_null())
         .select(
-            *_WHO,
+            *_who(group),
             from_assessment_id="previous_assessment_id",
             from_date="previous_date",
             from_rating="previous_rating",
@@ -48,14 +58,14 @@ def _key_question_pairs(key_questions: pl.LazyFrame, filters: Filters) -> pl.Laz
     )
 
 
-def _statement_pairs(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
+def _statement_pairs(
+    scores: pl.LazyFrame, filters: Filters, group: Sequence[str] = ()
+) -> pl.LazyFrame:
     return _with_direction(
         filters.apply(scores)
         .filter(pl.col("previous_score").is_not_null())
         .select(
-            *_WHO,
-            "statement_id",
-            "statement",
+            *_who([*group, "statement_id", "statement"]),
             from_date="previous_date",
             from_score="previous_score",
             to_assessment_id="assessment_id",
@@ -93,8 +103,8 @@ def change_counts(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
     """Scored pairs per group: [by], key_question, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
-    pairs = _key_question_pairs(key_questions, filters)
-    return _direction_counts(pairs, keys(by, "key_question"), min_n)
+    group = keys(by, "key_question")
+    return _direction_counts(_key_question_pairs(key_questions, filters, group), group, min_n)
 
 
 def rating_transitions(
@@ -103,7 +113,7 @@ def rating_transitions(
     """Rating transition matrix per group: [by], key_question, from_rating, to_rating, count, n (rated pairs), share (of n), low_n."""  # noqa: E501
     group = keys(by, "key_question")
     return (
-        _key_question_pairs(key_questions, filters)
+        _key_question_pairs(key_questions, filters, group)
         .filter(pl.col("from_rating").is_not_null(), pl.col("to_rating").is_not_null())
         .group_by(*group, "from_rating", "to_rating")
         .agg(count=pl.len())
@@ -125,4 +135,4 @@ def statement_change_counts(
 ) -> pl.DataFrame:
     """Statement changes per group: [by], key_question, statement_id, statement, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
     group = keys(by, "key_question", "statement_id", "statement")
-    return _direction_counts(_statement_pairs(scores, filters), group, min_n)
+    return _direction_counts(_statement_pairs(scores, filters, group), group, min_n)

@@ -51,3 +51,12 @@ def assessments(group: list[str], grain: str) -> pl.Expr:
     distinct assessments, which costs more.
     """
     return pl.len() if grain in group else pl.col("assessment_key").n_unique()
+
+
+def group_sizes(rows: pl.LazyFrame, group: list[str]) -> pl.LazyFrame:
+    """Rows per group, most first (ties: by the group's values): [group], rows."""
+    return (
+        rows.group_by(group)
+        .agg(rows=pl.len())
+        .sort(["rows", *group], descending=[True] + [False] * len(group), nulls_last=True)
+    )

@@ -1,4 +1,4 @@
-"""Headline numbers of a selection: how much data stands behind every page."""
+"""Headline numbers of a selection: how much data stands behind every page, and what is loaded."""
 
 from __future__ import annotations
 
@@ -22,3 +22,29 @@ def headline(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataF
         )
         .collect()
     )
+
+
+def loaded_by(key_questions: pl.LazyFrame, column: str, filters: Filters = ALL) -> pl.DataFrame:
+    """Everything loaded per value of `column` (as String; in the column's order, eras oldest first): [column], assessments, selected (by the filters), locations, key_questions, scored, first_date, last_date."""  # noqa: E501
+    chosen = (
+        filters.apply(key_questions)
+        .group_by(column)
+        .agg(selected=pl.col("assessment_key").n_unique())
+    )
+    return (
+        key_questions.group_by(column)
+        .agg(
+            assessments=pl.col("assessment_key").n_unique(),
+            locations=pl.col("location_id").n_unique(),
+            key_questions=pl.len(),
+            scored=pl.col("key_question_score").is_not_null().sum(),
+            first_date=pl.col("assessment_date").min(),
+            last_date=pl.col("assessment_date").max(),
+        )
+        .join(chosen, on=column, how="left", nulls_equal=True)
+        .sort(column)  # before the cast: eras sort oldest first
+        .with_columns(pl.col("selected").fill_null(0), pl.col(column).cast(pl.String))
+        .select(column, "assessments", "selected", "locations", "key_questions", "scored",
+                "first_date", "last_date")
+        .collect()
+    )  # fmt: skip

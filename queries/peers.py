@@ -7,6 +7,10 @@ empty = all of England). Filters narrow the pool (a date range gives the picture
 `date_to`); their providers and locations are ignored: the chosen ones are arguments.
 Quartiles interpolate linearly. percentile_rank = 100 * (peers strictly below + half the
 peers equal) / n, null without peers.
+
+provider_summary condenses those rows to one per provider (the medians of its locations);
+peer_trend follows the peers over time: every assessment in each period, not only the
+current ones, of other providers' locations sharing a chosen provider's `peers_by` values.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import polars as pl
 
 from queries.current import selected
 from queries.filters import ALL, MIN_N, Filters
-from queries.groups import low_n
+from queries.groups import assessments, low_n
+from queries.trends import PERIODS, Period
 
 PEER_KEYS = ("service_type", "region")
 _WHO = ("location_id", "location_name", "provider_id", "provider_name")
@@ -28,6 +33,13 @@ def _chosen(providers: Sequence[str], locations: Sequence[str]) -> pl.Expr:
     return pl.col("provider_id").is_in(list(providers)) | pl.col("location_id").is_in(
         list(locations)
     )
+
+
+def _known(peers_by: Sequence[str]) -> list[str]:
+    """`peers_by` as a list; ValueError for anything but PEER_KEYS."""
+    if unknown := set(peers_by) - set(PEER_KEYS):
+        raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
+    return list(peers_by)
 
 
 def _peer_counts(
@@ -48,9 +60,7 @@ def _beside_peers(
     pool: pl.LazyFrame, item: list[str], value: str, chosen: pl.Expr, peers_by: Sequence[str]
 ) -> pl.LazyFrame:
     """The chosen rows of `pool` with n, peer quartiles and percentile_rank of `value`."""
-    if unknown := set(peers_by) - set(PEER_KEYS):
-        raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
-    group = [*peers_by, *item]
+    group = [*_known(peers_by), *item]
     by_provider = {"left_on": ["provider_id", *group], "right_on": ["target_provider", *group]}
     pool = pool.filter(pl.col(value).is_not_null())
     targets = pool.filter(chosen)
@@ -120,3 +130,50 @@ def peer_statement_scores(
     )
     result = _beside_peers(pool, item, value, _chosen(providers, locations), peers_by)
     return result.with_columns(low_n(min_n)).collect()
+
+
+def provider_summary(
+    beside: pl.DataFrame, value: str, item: Sequence[str], *, min_n: int = MIN_N
+) -> pl.DataFrame:
+    """Per provider and item of a peer_percentages / peer_statement_scores frame, the medians of its locations: provider_id, provider_name, [item], locations, [value], peer_p25, peer_median, peer_p75, percentile_rank, peers (median n), low_n (peers < min_n)."""  # noqa: E501
+    medians = (value, "peer_p25", "peer_median", "peer_p75", "percentile_rank")
+    return (
+        beside.group_by("provider_id", "provider_name", *item)
+        .agg(
+            pl.col("location_id").n_unique().alias("locations"),
+            pl.col(medians).median(),
+            peers=pl.col("n").median(),
+        )
+        .with_columns(low_n=pl.col("peers") < min_n)
+        .sort("provider_name", *item)
+    )
+
+
+def peer_trend(
+    key_questions: pl.LazyFrame,
+    *,
+    providers: Sequence[str] = (),
+    peers_by: Sequence[str] = ("service_type",),
+    filters: Filters = ALL,
+    period: Period = "quarter",
+    min_n: int = MIN_N,
+) -> pl.DataFrame:
+    """The chosen providers' peers' key question percentages per period: period_start, n (assessments), peer_p25, peer_median, peer_p75, low_n."""  # noqa: E501
+    score, peers_by = pl.col("key_question_score"), _known(peers_by)
+    rows = selected(key_questions, filters, skip=_CHOICE).filter(score.is_not_null())
+    mine = pl.col("provider_id").is_in(list(providers))
+    pool = rows.filter(~mine)
+    if peers_by:
+        pool = pool.join(rows.filter(mine).select(peers_by).unique(), on=peers_by)
+    return (
+        pool.group_by(period_start=pl.col("assessment_date").dt.truncate(PERIODS[period]))
+        .agg(
+            n=assessments(["period_start"], "key_question"),
+            peer_p25=score.quantile(0.25, "linear"),
+            peer_median=score.median(),
+            peer_p75=score.quantile(0.75, "linear"),
+        )
+        .with_columns(low_n(min_n))
+        .sort("period_start")
+        .collect()
+    )

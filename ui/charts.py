@@ -33,6 +33,14 @@ PEER_TIPS = (
 )
 
 
+def largest_series(frame: pl.DataFrame, weight: str, k: int) -> tuple[pl.DataFrame, int]:
+    """The rows of the `k` values of `series` with the most `weight` in all (ties: by value), for
+    a chart that cannot draw them all, and how many values there are."""
+    sizes = frame.group_by("series").agg(pl.col(weight).sum())
+    top = sizes.sort(weight, "series", descending=[True, False])["series"].head(k)
+    return frame.filter(pl.col("series").is_in(top.implode())), sizes.height
+
+
 def grey_low_n(colour: alt.Color | alt.ColorValue) -> alt.Color:
     """`colour`, except grey where the row is flagged low_n."""
     return alt.when(alt.datum.low_n).then(alt.value(LOW_N_COLOUR)).otherwise(colour)
@@ -155,10 +163,13 @@ def _peer_tooltip() -> list[alt.Tooltip]:
     ]
 
 
-def transition_matrix(frame: pl.DataFrame) -> alt.LayerChart:
-    """Ratings before (rows) against after (columns): count and share written in each cell."""
+def transition_matrix(
+    frame: pl.DataFrame, *, facet: str | None = None, facet_title: str | None = None
+) -> alt.LayerChart | alt.FacetChart:
+    """Ratings before (rows) against after (columns): count and share written in each cell;
+    one panel per value of `facet` when given."""
     order = list(RATINGS)
-    base = alt.Chart(frame).encode(
+    base = alt.Chart().encode(
         x=alt.X(
             "to_rating:N",
             title="Rating at the later assessment",
@@ -199,7 +210,10 @@ def transition_matrix(frame: pl.DataFrame) -> alt.LayerChart:
             .otherwise(alt.value("black")),
         )
     )
-    return (cells + text).properties(height=alt.Step(44), width=alt.Step(120))
+    matrix = alt.layer(cells, text, data=frame).properties(height=alt.Step(44), width=alt.Step(120))
+    if facet is None:
+        return matrix
+    return matrix.facet(facet=alt.Facet(f"{facet}:N", title=facet_title), columns=2)
 
 
 def score_stack(frame: pl.DataFrame, order: Sequence[str]) -> alt.LayerChart:
@@ -310,3 +324,34 @@ def change_histogram(frame: pl.DataFrame, *, step: float) -> alt.Chart:
         )
         .properties(height=260)
     )  # fmt: skip
+
+
+DIRECTION_MARK = {"declined": "↓", "unchanged": "=", "improved": "↑"}
+
+
+def direction_bars(frame: pl.DataFrame, *, series: str, series_title: str) -> alt.LayerChart:
+    """One bar per `series` (a changes.change_counts frame): its declined, unchanged and improved
+    shares of n, each segment labelled with its arrow and count; faded where low_n."""
+    directions = list(DIRECTION_MARK)
+    long = frame.unpivot(directions, index=[series, "n", "mean_change", "low_n"],
+                         variable_name="direction", value_name="count").with_columns(
+        share=pl.col("count") / pl.col("n"),
+        rank=pl.col("direction").replace_strict({d: i for i, d in enumerate(directions)}),
+        label=pl.col("direction").replace_strict(DIRECTION_MARK) + pl.col("count").cast(pl.String),
+    )  # fmt: skip
+    y = alt.Y(f"{series}:N", title=series_title, sort=list(frame[series]),
+              axis=alt.Axis(labelLimit=260))  # fmt: skip
+    x = alt.X("share:Q", title="Share of re-assessments", stack="zero",
+              axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))  # fmt: skip
+    base = alt.Chart(long).encode(y=y, x=x, order=alt.Order("rank:Q"))
+    bars = base.mark_bar().encode(
+        color=alt.Color("direction:N", title="Direction", scale=DIRECTION_SCALE),
+        opacity=alt.when(alt.datum.low_n).then(alt.value(0.4)).otherwise(alt.value(1.0)),
+        tooltip=tips((series, series_title), ("direction", "Direction"), ("count", "Pairs"),
+                     ("share", "Share", ".0%"), ("n", "Re-assessments (n)"),
+                     ("mean_change", "Mean change", "+.2f")),
+    )  # fmt: skip
+    text = base.transform_filter(alt.datum.count > 0).mark_text(align="right", dx=-3)
+    return (bars + text.encode(text="label:N", detail="direction:N")).properties(
+        height=alt.Step(26)
+    )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import streamlit as st
 
@@ -30,7 +31,7 @@ def build_demo_database(
 ) -> None:
     """Write the demo corpus and load it through the real parser into `target`, atomically."""
     say = progress or (lambda fraction, text: None)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    store.make_folder(target.parent)
     with open(target.with_name(target.name + ".build-lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists():  # another session built it while we waited
@@ -61,7 +62,18 @@ def ensure_database() -> Path:
     if not target.exists():
         with st.status("First start: building the demo database…", expanded=True) as status:
             bar = st.progress(0.0)
-            build_demo_database(target, lambda f, text: bar.progress(f, text=text))
+            try:
+                build_demo_database(target, lambda f, text: bar.progress(f, text=text))
+            except (OSError, duckdb.Error) as err:
+                status.update(label="No database", state="error")
+                reason = store.storage_failure(err) or str(err).splitlines()[0]
+                st.error(
+                    f"There is no database at `{target}` and it cannot be created there: "
+                    f"{reason}. Set `{store.DB_ENV}` to a file in a folder that can be written, "
+                    "or build the database with `python -m ingest load`.",
+                    icon="🚫",
+                )
+                st.stop()
             status.update(label="Demo database ready", state="complete", expanded=False)
     return target
 

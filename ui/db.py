@@ -4,7 +4,9 @@ The app never keeps a connection between reruns: it opens the file, runs one nam
 with bound parameters and closes it, so a loader can write in between. DuckDB refuses a
 connection while another process holds the write lock (IOException) or while this process
 has the file open in the other mode (ConnectionException); both clear within moments, so
-opening retries for a few seconds before giving up with `DatabaseBusy`.
+opening retries for a few seconds before giving up with `DatabaseBusy`. A file that cannot be
+written at all (read-only file system, no permission) is not waited for: opening it for
+writing raises `store.DatabaseUnwritable` at once.
 """
 
 from __future__ import annotations
@@ -37,7 +39,12 @@ def connect(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return store.connect(path, read_only=read_only)
-        except BUSY_ERRORS as err:
+        except (duckdb.Error, OSError) as err:
+            busy = isinstance(err, duckdb.ConnectionException) or store.is_lock_conflict(err)
+            if not read_only and not busy and (reason := store.storage_failure(err)):
+                raise store.DatabaseUnwritable(reason) from None
+            if not isinstance(err, BUSY_ERRORS):
+                raise
             if attempt == ATTEMPTS:
                 raise DatabaseBusy(str(err).splitlines()[0]) from err
             time.sleep(WAIT_SECONDS)

@@ -1,12 +1,14 @@
-"""The Export page's files: the filtered `scores` rows as CSV or Parquet, saying what they hold.
+"""The app's exported files: the Export page's filtered `scores` rows as CSV or Parquet, and
+(through ui.tables) every table's CSV, each saying what it holds.
 
 CSV: UTF-8 with a byte order mark (so Excel reads it as UTF-8), CRLF line ends, then a
 provenance block of lines whose first cell starts with '#' (a name cell and a value cell:
 what the file is, filters, data as of, demo or not, rows, columns, app version, when made),
 then the table with its header row. `pl.read_csv(path, comment_prefix="#")` and
 `pandas.read_csv(path, comment="#")` skip the block. Text cells a spreadsheet would run as a
-formula (starting with = + - @, tab or carriage return) get a leading single quote, as OWASP
-advises against CSV injection; numbers and dates are written as they are.
+formula (starting with = + - @, tab or carriage return; Categorical and Enum cells too) get
+a leading single quote, as OWASP advises against CSV injection; numbers and dates are
+written as they are.
 Parquet: the same provenance in the file's key-value metadata (keys `qsd.<name>`); typed
 values, unchanged (no spreadsheet evaluates Parquet).
 """
@@ -38,6 +40,8 @@ ROW_ORDER = ("assessment_date", "location_id", "assessment_id", "key_question", 
 EVIDENCE_KEYS = ("assessment_id", "key_question", "statement")
 FORMULA_START = r"^[=+\-@\t\r]"
 
+_LABELS = (pl.Categorical, pl.Enum)
+
 EvidenceFetch = Callable[[pl.Series], pl.DataFrame]
 
 
@@ -60,10 +64,11 @@ class Provenance:
     columns: tuple[str, ...]
     app_version: str
     generated_at: str
+    what: str = WHAT
 
     def items(self) -> list[tuple[str, str]]:
         return [
-            ("Quality Statement Dashboard export", WHAT),
+            ("Quality Statement Dashboard export", self.what),
             ("Filters", self.filters),
             ("Data as of", self.data_as_of),
             ("Demo data", "yes: every service and score is fictional" if self.demo else "no"),
@@ -74,9 +79,12 @@ class Provenance:
         ]
 
 
-def provenance(frame: pl.DataFrame, filters: Filters, data_as_of: str, demo: bool) -> Provenance:
-    """The provenance of `frame`, exported now."""
+def provenance(
+    frame: pl.DataFrame, filters: Filters, data_as_of: str, demo: bool, *, what: str = WHAT
+) -> Provenance:
+    """The provenance of `frame` (which holds `what`), exported now."""
     return Provenance(
+        what=what,
         filters=filters.describe(),
         data_as_of=data_as_of,
         demo=demo,
@@ -108,9 +116,7 @@ def export_frame(
     keep = list(dict.fromkeys(chosen + (list(EVIDENCE_KEYS) if evidence else [])))
     frame = rows.select(keep).collect()
     frame = frame.with_columns(
-        pl.col(c).cast(pl.String)
-        for c, t in frame.schema.items()
-        if isinstance(t, pl.Categorical | pl.Enum)
+        pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, _LABELS)
     )
     if evidence is not None:
         texts = evidence(frame["assessment_id"]).with_columns(pl.col(EVIDENCE_KEYS).cast(pl.String))
@@ -120,12 +126,13 @@ def export_frame(
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with a single quote before every text cell that starts like a formula."""
-    text = [c for c, t in frame.schema.items() if t == pl.String]
+    """`frame` with a single quote before every text cell that starts like a formula (Categorical and Enum columns become String)."""  # noqa: E501
+    text = [c for c, t in frame.schema.items() if t == pl.String or isinstance(t, _LABELS)]
+    cell = {c: pl.col(c).cast(pl.String) for c in text}
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
+        pl.when(cell[c].str.contains(FORMULA_START))
+        .then(pl.lit("'") + cell[c])
+        .otherwise(cell[c])
         .alias(c)
         for c in text
     )

@@ -1,4 +1,8 @@
-"""The numbers behind a chart: a table one click away and a CSV that says what it holds."""
+"""The numbers behind a chart: a table one click away and a CSV that says what it holds.
+
+The CSV is the app's one format (ui.export): BOM, a '# name,value' provenance block naming
+the content, filters, data as of and row count, then the table with formulas guarded.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,15 @@ import streamlit as st
 
 from queries.filters import MIN_N, Filters
 from ui.data import AppData
-from ui.export import neutralise_formulas
+from ui.export import csv_bytes, provenance
 
 # A table is paged to this many rows: no page sends national-scale row counts to the browser.
 MAX_ROWS = 2_000
 
 
-def csv_with_provenance(frame: pl.DataFrame, what: str, filters: Filters, data: AppData) -> str:
-    """`frame` as CSV under '#' lines naming its content, filters, data version and row count."""
-    header = [
-        f"# {what}",
-        f"# Filters: {filters.describe()}",
-        f"# Data as of: {data.as_of}" + (" (demo data: fictional services)" if data.demo else ""),
-        f"# Rows: {frame.height}",
-    ]
-    return "\n".join(header) + "\n" + neutralise_formulas(frame).write_csv()
+def csv_with_provenance(frame: pl.DataFrame, what: str, filters: Filters, data: AppData) -> bytes:
+    """`frame` as the app's CSV (ui.export.csv_bytes), its provenance saying it holds `what`."""
+    return csv_bytes(frame, provenance(frame, filters, data.as_of, data.demo, what=what))
 
 
 def numbers(
@@ -46,7 +44,7 @@ def numbers(
             st.caption(f"`low_n` is true where a figure rests on fewer than {MIN_N} assessments.")
         st.download_button(
             "Download CSV",
-            csv_with_provenance(frame, what, filters, data),
+            lambda: csv_with_provenance(frame, what, filters, data),  # built on click
             file_name=f"{key}.csv",
             mime="text/csv",
             key=f"{key}_download",

@@ -3,7 +3,8 @@
 Files are read (parsed) first, then loaded in batches through store.load_files, where each
 file loads whole or not at all and every file leaves a line in the ingest log. When another
 writer keeps the database locked, loading gives up before writing anything (`DatabaseBusy`),
-so nothing is lost: the files can be loaded again.
+so nothing is lost: the files can be loaded again. When the file cannot be written (read-only,
+disk full), loading stops with `store.DatabaseUnwritable`; the batches before it are stored.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def load_uploads(
     results: list[store.FileResult] = []
     try:
         for start in range(0, total, BATCH_FILES):
-            results += store.load_files(con, read[start : start + BATCH_FILES])
+            try:
+                results += store.load_files(con, read[start : start + BATCH_FILES])
+            except store.DatabaseUnwritable as err:
+                err.done = start
+                raise
             done = min(start + BATCH_FILES, total)
             say(0.5 + 0.5 * done / total, f"Loaded {done:,} of {total:,} files")
     finally:

@@ -16,7 +16,8 @@ from ingest import store
 from queries.data import load_frames
 from queries.filters import Filters
 from tests.conftest import REPORTS
-from ui import db, export
+from ui import db, export, tables
+from ui.data import AppData
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "export.py")
@@ -169,3 +170,23 @@ def test_a_provider_named_like_a_formula_is_neutralised_in_the_csv(db_path):
     _, table = read_back(data)
     assert set(table["provider_name"]) == {'\'=HYPERLINK("http://x") Ltd'}
     assert table["score"].cast(pl.Int32).min() >= 1
+
+
+def test_a_chart_table_csv_has_the_same_format_as_the_export():
+    # Categorical text is guarded too: provider names are Categorical in the loaded frames.
+    frame = pl.DataFrame(
+        {"provider_name": ["=cmd|' /C calc'!A0", "Oak Care"], "n": [3, -4]},
+        schema={"provider_name": pl.Categorical(), "n": pl.Int32},
+    )
+    data = AppData(frames=None, version="v", demo=True, as_of="2026-01-02 03:04:05",
+                   locations=pl.DataFrame())  # fmt: skip
+    london = Filters(regions=("London",))
+    made = tables.csv_with_provenance(frame, "Providers ranked by Safe", london, data)
+    assert made.startswith(b"\xef\xbb\xbf# Quality Statement Dashboard export,Providers ranked")
+    about, table = read_back(made)
+    assert about["Filters"] == "regions: London"
+    assert about["Data as of"] == "2026-01-02 03:04:05"
+    assert about["Demo data"].startswith("yes")
+    assert about["Rows"] == "2" and about["Columns"] == "provider_name, n"
+    assert about["App version"] == VERSION
+    assert table.rows() == [("'=cmd|' /C calc'!A0", "3"), ("Oak Care", "-4")]

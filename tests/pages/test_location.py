@@ -120,44 +120,6 @@ def test_text_from_reports_is_shown_as_written_never_run(db_path):
     assert not any("<script>" in m.value for m in at.markdown)
 
 
-@pytest.fixture
-def places() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "location_id": ["1-101", "x-abc", "1-202"],
-            "cqc_location_id": ["1-101", None, "1-202"],
-            "location_name": ["Oak House", "Care at Oakwood", "Birch Care Home"],
-            "postcode": ["LS6 2QT", "PL1 1AA", "LS6 9ZZ"],
-        }
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("oak", ["x-abc", "1-101"]),  # 'Oak House' starts with it, but both are name matches
-        ("  OAK   house ", ["1-101"]),  # case and spacing ignored
-        ("ls62qt", ["1-101"]),  # postcode without its space
-        ("ls6", ["1-202", "1-101"]),  # by name among equal ranks
-        ("1-202", ["1-202"]),  # an id
-        ("", []),
-    ],
-)
-def test_search_matches_name_postcode_or_id(places, text, expected):
-    found = location.search(places, text)["location_id"].to_list()
-    assert sorted(found) == sorted(expected)
-    if text.strip() == "1-202":
-        assert found[0] == "1-202"
-
-
-def test_search_ranks_an_exact_id_then_names_starting_with_the_text(places):
-    places = places.with_columns(location_name=pl.Series(["Oak House", "An Oak", "1-101 Club"]))
-    assert location.search(places, "1-101")["location_id"].to_list() == ["1-101", "1-202"]
-    assert location.search(places, "oak")["location_id"].to_list() == ["1-101", "x-abc"]
-    within = pl.Series(["x-abc"])
-    assert location.search(places, "oak", within=within)["location_id"].to_list() == ["x-abc"]
-
-
 @pytest.mark.parametrize(
     ("points", "n", "lines"),
     [

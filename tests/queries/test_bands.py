@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.reference import RATINGS, rating_for
-from queries.bands import band_table, distance_to_next_band
+from queries.bands import band_of, band_table, distance_to_next_band
 from queries.data import KEY_QUESTION, RATING
 from queries.filters import Filters
 from tests.queries.builders import build, kq, rows
@@ -117,3 +117,22 @@ def test_distance_to_next_band_schema_and_filters():
         }
     )
     assert distance.height == 1
+
+
+def test_band_of_rounds_half_up_then_bands_the_percentage():
+    medians = pl.DataFrame({"median": [38.4, 38.5, 62.49, 62.5, 87.5, 100.0, 24.0, None]})
+    # 38.4 -> 38 (up to 38 Inadequate); 38.5 -> 39 Requires improvement; 62.49 -> 62 still
+    # Requires improvement; 62.5 -> 63 Good; 87.5 -> 88 Outstanding; 100 Outstanding;
+    # 24 is below the lowest percentage a key question can have (all 1s = 25%): no band
+    banded = medians.select(band_of("median"))
+    assert banded.schema == pl.Schema({"band": RATING})
+    assert rows(banded) == [
+        ("Inadequate",),
+        ("Requires improvement",),
+        ("Requires improvement",),
+        ("Good",),
+        ("Outstanding",),
+        ("Outstanding",),
+        (None,),
+        (None,),
+    ]

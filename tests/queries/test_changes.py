@@ -120,6 +120,80 @@ def test_rating_transitions():
     ]
 
 
+# Safe, four statements each; the later assessment's region and service type are the pair's.
+#   A London     Care home  2024-01-01 4 x 3 = 12/16 = 75% Good
+#                           2025-01-01 3 x 4 + 3 = 15/16 = 93.75 -> 94% Outstanding  +19
+#   B North East Home care  2024-02-01 12/16 = 75% Good
+#                           2025-02-01 2 + 2 + 3 + 3 = 10/16 = 62.5 -> 63% Good (exactly 5/8)  -12
+#   C North East Care home  2024-03-01 75% Good, 2025-03-01 75% Good  0
+PLACES = build(
+    kq("A", "2024-01-01", "Safe", [3, 3, 3, 3]),
+    kq("A", "2025-01-01", "Safe", [4, 4, 4, 3]),
+    *(
+        kq("B", date, "Safe", s, region="North East", service_type="Home care")
+        for date, s in (("2024-02-01", [3, 3, 3, 3]), ("2025-02-01", [2, 2, 3, 3]))
+    ),
+    *(
+        kq("C", date, "Safe", [3, 3, 3, 3], region="North East")
+        for date in ("2024-03-01", "2025-03-01")
+    ),
+)
+
+
+def test_change_counts_by_region():
+    counts = change_counts(PLACES.key_questions, by="region")
+    # London: A +19 -> 1 improved, mean 19; North East: B -12 and C 0 -> mean (-12 + 0) / 2 = -6
+    assert rows(counts) == [
+        ("London", "Safe", 1, 0, 0, 1, 19.0, True),
+        ("North East", "Safe", 0, 1, 1, 2, -6.0, True),
+    ]
+
+
+def test_change_counts_by_service_type():
+    counts = change_counts(PLACES.key_questions, by="service_type", min_n=2)
+    # Care home: A +19 and C 0 -> mean (19 + 0) / 2 = 9.5; Home care: B -12
+    assert rows(counts) == [
+        ("Care home", "Safe", 1, 1, 0, 2, 9.5, False),
+        ("Home care", "Safe", 0, 0, 1, 1, -12.0, True),
+    ]
+
+
+def test_rating_transitions_by_region_and_service_type():
+    by_region = rating_transitions(PLACES.key_questions, by="region")
+    # London: A Good -> Outstanding, 1 of 1; North East: B and C Good -> Good, 2 of 2
+    assert rows(by_region) == [
+        ("London", "Safe", "Good", "Outstanding", 1, 1, 1.0, True),
+        ("North East", "Safe", "Good", "Good", 2, 2, 1.0, True),
+    ]
+    by_service = rating_transitions(PLACES.key_questions, by="service_type")
+    # Care home: C Good -> Good and A Good -> Outstanding, 1 of 2 each; Home care: B, 1 of 1
+    assert rows(by_service) == [
+        ("Care home", "Safe", "Good", "Good", 1, 2, 0.5, True),
+        ("Care home", "Safe", "Good", "Outstanding", 1, 2, 0.5, True),
+        ("Home care", "Safe", "Good", "Good", 1, 1, 1.0, True),
+    ]
+
+
+def test_a_change_is_grouped_by_its_later_assessment():
+    # Every earlier assessment predates 2 December 2024, every later one follows it: all three
+    # changes (+19, -12, 0; mean 7 / 3) fall in the later era.
+    counts = change_counts(PLACES.key_questions, by="era")
+    assert rows(counts, "era", "improved", "unchanged", "declined", "n") == [
+        ("SAF by statement", 1, 1, 1, 3)
+    ]
+    assert counts["mean_change"][0] == pytest.approx(7 / 3)
+
+
+def test_statement_change_counts_by_region():
+    counts = statement_change_counts(PLACES.scores, by="region", filters=Filters(statements=(1,)))
+    # statement 1: A 3 -> 4 (London); B 3 -> 2 and C 3 -> 3 (North East: mean (-1 + 0) / 2)
+    assert rows(counts, "region", "statement_id", "improved", "unchanged", "declined", "n",
+                "mean_change") == [
+        ("London", 1, 1, 0, 0, 1, 1.0),
+        ("North East", 1, 0, 1, 1, 2, -0.5),
+    ]  # fmt: skip
+
+
 def test_rating_transitions_schema_when_empty():
     empty = rating_transitions(KQ, filters=Filters(locations=("L2",)))  # one assessment only
     assert empty.height == 0

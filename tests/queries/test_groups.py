@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.groups import GROUPINGS, assessments, keys, low_n
+from queries.groups import GROUPINGS, assessments, group_sizes, keys, low_n
 
 
 def test_keys_expand_names_and_append_always_without_repeats():
@@ -40,3 +40,10 @@ def test_assessments_counts_rows_only_when_the_group_fixes_the_grain():
         n=assessments(["statement_id"], "statement_id")
     )
     assert sorted(per_statement.rows()) == [(1, 2), (2, 1)]
+
+
+def test_group_sizes_most_rows_first_ties_by_value():
+    frame = pl.LazyFrame({"region": ["East", "West", "North", "West", None, "North", None]})
+    # West 2, North 2, missing 2, East 1: the tied three by value (missing last)
+    sizes = group_sizes(frame, ["region"]).collect()
+    assert sizes.rows() == [("North", 2), ("West", 2), (None, 2), ("East", 1)]

@@ -13,7 +13,7 @@ import pytest
 
 from queries.data import KEY_QUESTION
 from queries.filters import Filters
-from queries.heatmap import statement_heatmap
+from queries.heatmap import heatmap_columns, statement_heatmap
 from tests.queries.builders import build, kq, rows
 
 FRAMES = build(
@@ -64,3 +64,28 @@ def test_heatmap_schema():
         }
     )
     assert rows(heat, "statement", "n") == [("Safe systems, pathways and transitions", 4)]
+
+
+def test_heatmap_columns_count_scores_most_first():
+    # L1: 2 assessments x 2 statements = 4 scores; L2 and L3: 2 each (tie: L2 first by id)
+    columns = heatmap_columns(FRAMES.scores, by="location")
+    assert rows(columns) == [("L1", "Home L1", 4), ("L2", "Home L2", 2), ("L3", "Home L3", 2)]
+    # London: 4 + 2 = 6; North East 2. The current picture drops L1's 2024 scores: 2 + 2 = 4.
+    assert rows(heatmap_columns(FRAMES.scores, by="region")) == [("London", 6), ("North East", 2)]
+    current = heatmap_columns(FRAMES.scores, by="region", latest=True)
+    assert rows(current) == [("London", 4), ("North East", 2)]
+
+
+def test_heatmap_top_keeps_the_groups_with_the_most_scores():
+    top = statement_heatmap(FRAMES.scores, by="location", top=2)
+    # L1 (4 scores) and L2 (2, ahead of L3 by id); L1 statement 1: 4 and 1 -> mean 2.5
+    assert rows(top, "location_id", "statement_id", "n", "mean_score") == [
+        ("L1", 1, 2, 2.5),
+        ("L1", 2, 2, 3.0),  # 4 and 2
+        ("L2", 1, 1, 3.0),
+        ("L2", 2, 1, 4.0),
+    ]
+    everything = statement_heatmap(FRAMES.scores, by="region")
+    assert statement_heatmap(FRAMES.scores, by="region", top=5).equals(everything)
+    # no grouping: nothing to cut
+    assert statement_heatmap(FRAMES.scores, top=1).equals(statement_heatmap(FRAMES.scores))

@@ -1,0 +1,117 @@
+"""One location: finding it, every key question it was assessed on, and its statements.
+
+The band columns come from bands.band_table (on the exact fraction, never the rounded
+percentage), so a page can state how each rating follows from its scores.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ingest.reference import KEY_QUESTIONS
+from queries.bands import band_table
+from queries.filters import ALL, Filters
+
+# What assessment_statements expects of evidence texts (db.location_evidence's columns).
+EVIDENCE_SCHEMA = {
+    "assessment_id": pl.String,
+    "key_question": pl.String,
+    "position": pl.Int32,
+    "statement": pl.String,
+    "evidence": pl.String,
+}
+
+
+def matching_locations(
+    locations: pl.DataFrame, text: str, *, within: pl.Series | None = None
+) -> pl.DataFrame:
+    """Locations whose name, postcode or id holds `text` (case and spaces ignored), among `within` ids when given: location_id, location_name, postcode; an exact id first, then names starting with it or the postcode itself, then by name."""  # noqa: E501
+    needle = " ".join(text.split()).lower()
+    if not needle:
+        return locations.select("location_id", "location_name", "postcode").clear()
+    compact = needle.replace(" ", "")
+    name = pl.col("location_name").str.to_lowercase()
+    postcode = pl.col("postcode").str.replace_all(" ", "").str.to_lowercase()
+    ids = [pl.col(c).str.to_lowercase() for c in ("location_id", "cqc_location_id")]
+    rank = (
+        pl.when(pl.any_horizontal(i == compact for i in ids)).then(0)
+        .when(name.str.starts_with(needle) | (postcode == compact)).then(1)
+        .otherwise(2)
+    )  # fmt: skip
+    found = locations.filter(
+        name.str.contains(needle, literal=True)
+        | postcode.str.contains(compact, literal=True)
+        | pl.any_horizontal(i.str.contains(compact, literal=True) for i in ids)
+    )
+    if within is not None:
+        found = found.filter(pl.col("location_id").is_in(within.implode()))
+    return (
+        found.with_columns(rank=rank)
+        .sort("rank", "location_name", "location_id")
+        .select("location_id", "location_name", "postcode")
+    )
+
+
+def selectable_locations(key_questions: pl.LazyFrame, filters: Filters) -> pl.Series | None:
+    """location_id of every location with an assessment the filters select (None: no filter set)."""
+    if filters == ALL:
+        return None
+    return filters.apply(key_questions).select(pl.col("location_id").unique()).collect().to_series()
+
+
+def location_key_questions(key_questions: pl.LazyFrame, location_id: str) -> pl.DataFrame:
+    """Every assessed key question of the location, latest assessment first, key questions in framework order: the key_questions columns, band (String), next_band, points_to_next_band, points_to_spare."""  # noqa: E501
+    return (
+        key_questions.filter(pl.col("location_id") == location_id)
+        .join(
+            band_table().lazy().with_columns(pl.col("band").cast(pl.String)),
+            on=["statements_scored", "points"],
+            how="left",
+        )
+        .sort(pl.col("assessment_date"), pl.col("key_question"), descending=[True, False])
+        .collect()
+    )
+
+
+def assessment_history(rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per assessment of location_key_questions rows, latest first: assessment_date, era, one column per key question assessed ('82% Good', 'Good (no score)' or 'not assessed'), assessment_id."""  # noqa: E501
+    cell = (
+        pl.when(pl.col("key_question_score").is_not_null())
+        .then(pl.format("{}% {}", pl.col("key_question_score"), pl.col("key_question_rating")))
+        .otherwise(pl.format("{} (no score)", pl.col("key_question_rating")))
+    )
+    wide = (
+        rows.with_columns(cell=cell, key_question=pl.col("key_question").cast(pl.String))
+        .pivot("key_question", index=["assessment_date", "era", "assessment_id"], values="cell")
+        .sort("assessment_date", descending=True)
+    )
+    shown = [kq for kq in KEY_QUESTIONS if kq in wide.columns]
+    return wide.select(
+        "assessment_date",
+        pl.col("era").cast(pl.String),
+        pl.col(shown).fill_null("not assessed"),
+        "assessment_id",
+    )
+
+
+def assessment_statements(
+    scores: pl.LazyFrame, texts: pl.DataFrame | None, assessment_id: str, key_question: str
+) -> pl.DataFrame:
+    """The statements of one key question of one assessment, in published order (then statement id), with their evidence from `texts` (EVIDENCE_SCHEMA; None: no text): statement, score, evidence."""  # noqa: E501
+    rows = (
+        scores.filter(
+            pl.col("assessment_id") == assessment_id, pl.col("key_question") == key_question
+        )
+        .select("statement_id", pl.col("statement").cast(pl.String), "score")
+        .collect()
+    )
+    texts = (
+        (texts if texts is not None else pl.DataFrame(schema=EVIDENCE_SCHEMA))
+        .filter(pl.col("assessment_id") == assessment_id, pl.col("key_question") == key_question)
+        .select("statement", "position", "evidence")
+    )
+    return (
+        rows.join(texts, on="statement", how="left")
+        .sort("position", "statement_id", nulls_last=True)
+        .select("statement", "score", "evidence")
+    )

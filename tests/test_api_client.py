@@ -1,0 +1,340 @@
+"""The live sync client against a real HTTP server on 127.0.0.1 that serves the fixtures.
+
+The server pages, checks the key, and on request answers 429 (with Retry-After), 500, drops
+a connection mid-response, or stops answering altogether. No test reaches another address.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ingest import api_client, store
+from ingest.__main__ import main
+from tests.conftest import FIXTURES, REPORTS
+
+API = FIXTURES / "api"
+KEY = "test-key"
+LEGACY_REPORT = (
+    b"Overall rating for this service Good Is the service safe? Good Is the service effective?"
+    b" Good Is the service caring? Good Is the service responsive? Good Is the service"
+    b" well-led? Requires Improvement Ratings"
+)
+DATA_TABLES = {
+    "providers": "*",
+    "locations": "*",
+    "assessments": "* EXCLUDE (loaded_at)",
+    "key_question_results": "*",
+    "statement_scores": "*",
+    "location_aliases": "* EXCLUDE (linked_at)",
+}
+
+
+class FakeApi:
+    """The CQC API's paths over fixture files, with faults to order."""
+
+    def __init__(self) -> None:
+        self.locations = {
+            json.loads(p.read_bytes())["locationId"]: p.read_bytes()
+            for p in (API / "birchwood-two-service-groups.json",
+                      API / "harbour-lights-legacy-only.json", API / "rowan-court.json")
+        }  # fmt: skip
+        self.providers = {"1-2000000101": (API / "birchwood-provider.json").read_bytes()}
+        self.reports = {
+            "rowan-2025": (REPORTS / "rowan-court-three-key-questions.txt").read_bytes(),
+            "birchwood-2025": LEGACY_REPORT,
+        }
+        self.changes: list[str] = []
+        self.faults: dict[str, list[str]] = defaultdict(list)  # path -> faults, in turn
+        self.down_after: int | None = None  # requests answered before it stops answering
+        self.log: list[tuple[str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.api = self  # type: ignore[attr-defined]
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/public/v1"
+
+    def paths(self) -> list[str]:
+        return [urllib.parse.urlsplit(p).path.removeprefix("/public/v1") for p, _ in self.log]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        api: FakeApi = self.server.api  # type: ignore[attr-defined]
+        parts = urllib.parse.urlsplit(self.path)
+        path = parts.path.removeprefix("/public/v1")
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(parts.query).items()}
+        with api.lock:
+            api.log.append((self.path, dict(self.headers)))
+            answered = len(api.log)
+            fault = api.faults[path].pop(0) if api.faults.get(path) else None
+        if api.down_after is not None and answered > api.down_after:
+            self.connection.shutdown(socket.SHUT_RDWR)  # no response at all
+            self.close_connection = True
+            return
+        if self.headers.get(api_client.KEY_HEADER) != KEY:
+            return self._send(401, b'{"message": "Access denied due to invalid subscription key"}')
+        if fault == "429":
+            return self._send(429, b'{"message": "Rate limit is exceeded"}', {"Retry-After": "7"})
+        if fault == "500":
+            return self._send(500, b"Internal Server Error")
+        status, body, kind = self._route(api, path, query)
+        if fault == "drop":  # promise the whole body, send half, hang up
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        self._send(status, body, {"Content-Type": kind})
+
+    def _route(self, api: FakeApi, path: str, query: dict) -> tuple[int, bytes, str]:
+        kind = "application/json"
+        if path == "/locations":
+            return 200, _page("/locations", sorted(api.locations), query, "locations"), kind
+        if path == "/changes/location":
+            return 200, _page("/changes/location", api.changes, query, "changes"), kind
+        section, _, item = path.strip("/").partition("/")
+        found = {"locations": api.locations, "providers": api.providers, "reports": api.reports}
+        body = found.get(section, {}).get(item)
+        if body is None:
+            return 404, b'{"message": "Not found"}', kind
+        if section == "reports":
+            assert self.headers.get("Accept") == "text/plain"
+            kind = "text/plain; charset=utf-8"
+        return 200, body, kind
+
+    def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _page(uri: str, ids: list[str], query: dict, key: str) -> bytes:
+    page, per_page = int(query.get("page", 1)), int(query.get("perPage", 10))
+    chunk = ids[(page - 1) * per_page : page * per_page]
+    more = page * per_page < len(ids)
+    extra = {k: v for k, v in query.items() if k not in ("page", "perPage")}
+
+    def link(number: int) -> str:
+        return f"{uri}?" + urllib.parse.urlencode({"page": number, "perPage": per_page, **extra})
+
+    items = chunk if key == "changes" else [{"locationId": i, "locationName": "x"} for i in chunk]
+    return json.dumps({
+        "total": len(ids), "page": page, "perPage": per_page,
+        "totalPages": max(1, -(-len(ids) // per_page)),
+        "nextPageUri": link(page + 1) if more else None, "previousPageUri": None,
+        key: items, "uri": uri,
+    }).encode()  # fmt: skip
+
+
+@pytest.fixture
+def api():
+    server = FakeApi()
+    yield server
+    server.close()
+
+
+def client(api: FakeApi, waits: list[float], **options) -> api_client.Client:
+    options = {"rate": 0, "retries": 3, "backoff": 0.001, "timeout": 10, **options}
+    return api_client.Client(KEY, base_url=api.url, sleep=waits.append, **options)
+
+
+def snapshot(db: Path) -> dict[str, set[str]]:
+    con = store.connect(db)
+    try:
+        return {
+            t: {repr(r) for r in con.sql(f"SELECT {cols} FROM {t}").fetchall()}
+            for t, cols in DATA_TABLES.items()
+        }
+    finally:
+        con.close()
+
+
+def test_full_sync_pages_retries_and_loads_every_source(api, db_path):
+    api.faults["/locations/1-1000000202"] = ["429"]
+    api.faults["/providers/1-2000000101"] = ["500"]
+    api.faults["/reports/rowan-2025"] = ["drop"]
+    waits: list[float] = []
+    result = api_client.sync(client(api, waits), db_path, per_page=2, quiet=True)
+
+    assert (result.mode, result.locations, result.reports) == ("full", 3, 1)
+    assert result.actions["rejected"] == 0
+    paths = api.paths()
+    # Two listing pages, following nextPageUri; the retried requests appear twice.
+    assert [p for p in paths if p == "/locations"] == ["/locations"] * 2
+    assert paths.count("/locations/1-1000000202") == 2
+    assert paths.count("/providers/1-2000000101") == 2
+    assert paths.count("/reports/rowan-2025") == 2
+    # Reports from before the SAF are never fetched; a legacy one is fetched and skipped.
+    assert not {"/reports/rowan-2022", "/reports/birchwood-2019", "/reports/harbour-2022"} & set(
+        paths
+    )
+    assert "/reports/birchwood-2025" in paths
+    # The 429's Retry-After is honoured; the 500 and the dropped connection back off.
+    assert waits == [7.0, 0.001, 0.001]
+    assert all(headers[api_client.KEY_HEADER] == KEY for _, headers in api.log)
+
+    con = store.connect(db_path)
+    try:
+        by_source = con.sql(
+            "SELECT source, location_id, count(*) FROM assessments GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        providers = con.sql(
+            "SELECT provider_id, provider_name FROM providers ORDER BY 1"
+        ).fetchall()
+        assert store.get_meta(con, api_client.LAST_SYNC_KEY) == result.synced_to
+        assert store.get_meta(con, api_client.STATE_KEY) is None
+        scored = con.sql("SELECT DISTINCT location_id, source FROM scores ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    # Rowan Court: the report text (with scores, under the CQC id) stands for the API's
+    # ratings-only record of the same report (2025-05-20); its 2022 ratings stay.
+    assert by_source == [
+        ("api-json", "1-1000000101", 3),
+        ("api-json", "1-1000000202", 1),
+        ("api-json", "1-1000000404", 1),
+        ("report-text", "1-1000000404", 1),
+    ]
+    assert scored == [("1-1000000101", "api-json"), ("1-1000000404", "report-text")]
+    assert providers == [
+        ("1-2000000101", "Birchwood Care Group Ltd"),
+        ("1-2000000404", "Meadowfield Care Partnership Ltd"),
+    ]
+
+    # Run again with nothing changed: only the changes listing is asked for.
+    before = snapshot(db_path)
+    api.log.clear()
+    again = api_client.sync(client(api, waits), db_path, per_page=2, quiet=True)
+    assert again.mode.startswith("changes since ")
+    assert api.paths() == ["/changes/location"]
+    assert snapshot(db_path) == before
+
+
+def test_incremental_sync_fetches_changes_since_the_last_sync(api, db_path):
+    first = api_client.sync(client(api, []), db_path, per_page=2, quiet=True)
+    harbour = json.loads(api.locations["1-1000000202"])
+    harbour["currentRatings"]["overall"]["keyQuestionRatings"][0]["rating"] = "Good"
+    api.locations["1-1000000202"] = json.dumps(harbour).encode()
+    api.changes = ["1-1000000202"]
+    api.log.clear()
+
+    result = api_client.sync(client(api, []), db_path, per_page=2, quiet=True)
+
+    assert result.mode == f"changes since {first.synced_to}"
+    listing = api.log[0][0]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(listing).query)
+    assert query["startTimestamp"] == [first.synced_to]
+    assert query["endTimestamp"] == [result.synced_to]
+    assert [p for p in api.paths() if p.startswith("/locations")] == ["/locations/1-1000000202"]
+    assert result.actions["replaced"] == 1
+    con = store.connect(db_path)
+    try:
+        assert con.sql(
+            "SELECT key_question_rating FROM key_questions WHERE location_id = '1-1000000202'"
+            " AND key_question = 'Safe'"
+        ).fetchall() == [("Good",)]
+    finally:
+        con.close()
+
+
+def test_interrupted_sync_resumes_without_duplicates(api, tmp_path):
+    whole, broken = tmp_path / "whole.duckdb", tmp_path / "broken.duckdb"
+    api_client.sync(client(api, []), whole, per_page=2, batch=1, quiet=True)
+    requests_whole = len(api.log)
+
+    api.log.clear()
+    api.down_after = 5  # page 1, Birchwood, its report, its provider, page... then silence
+    with pytest.raises(api_client.ApiError, match=r"gave up on \S+ after 4 attempts"):
+        api_client.sync(client(api, []), broken, per_page=2, batch=1, quiet=True)
+    con = store.connect(broken)
+    try:
+        state = json.loads(store.get_meta(con, api_client.STATE_KEY))
+        assert state["done"] == ["1-1000000101"]
+        assert store.get_meta(con, api_client.LAST_SYNC_KEY) is None
+    finally:
+        con.close()
+
+    api.down_after = None
+    api.log.clear()
+    result = api_client.sync(client(api, []), broken, per_page=2, batch=1, quiet=True)
+    assert result.resumed and result.mode == "full"
+    assert "/locations/1-1000000101" not in api.paths()  # done before the interruption
+    assert len(api.log) < requests_whole
+    assert snapshot(broken) == snapshot(whole)
+
+
+def test_retries_are_bounded_with_doubling_backoff(api, db_path):
+    api.faults["/locations/1-1000000101"] = ["500"] * 10
+    waits: list[float] = []
+    with pytest.raises(api_client.ApiError) as err:
+        api_client.sync(
+            client(api, waits, retries=3), db_path, location_ids=["1-1000000101"], quiet=True
+        )
+    assert str(err.value) == "gave up on /locations/1-1000000101 after 4 attempts: HTTP 500"
+    assert waits == [0.001, 0.002, 0.004]
+    assert len(api.log) == 4
+
+
+def test_a_refused_key_stops_at_once(api, db_path):
+    bad = api_client.Client("wrong", base_url=api.url, rate=0, sleep=lambda s: None)
+    with pytest.raises(api_client.ApiError, match=r"refused the key \(HTTP 401\); check \$CQC"):
+        api_client.sync(bad, db_path, quiet=True)
+    assert len(api.log) == 1
+
+
+def test_requests_are_paced_to_the_rate_cap(api):
+    paced = api_client.Client(KEY, base_url=api.url, rate=20)
+    start = time.monotonic()
+    for _ in range(6):
+        paced.get("/providers/1-2000000101")
+    assert time.monotonic() - start >= 5 / 20  # six requests, five gaps of 1/20 s
+
+
+def test_command_line_sync(api, db_path, monkeypatch, capsys):
+    options = ["--db", str(db_path), "--base-url", api.url, "--quiet", "--rate", "0",
+               "--backoff", "0.001", "--retries", "1", "--per-page", "2"]  # fmt: skip
+    monkeypatch.delenv(api_client.API_KEY_ENV, raising=False)
+    assert main(["api", *options]) == 2
+    assert "set CQC_API_KEY" in capsys.readouterr().err
+    assert api.log == []
+
+    monkeypatch.setenv(api_client.API_KEY_ENV, KEY)
+    api.down_after = 2  # the first page and Birchwood's record, then silence
+    assert main(["api", *options]) == 3
+    err = capsys.readouterr().err
+    assert "sync stopped: gave up on /reports/birchwood-2025 after 2 attempts: Remote" in err
+    assert "run the same command again to resume" in err
+
+    api.down_after = None
+    assert main(["api", *options]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sync (full, resumed): 3 locations, 1 reports with scores;")
+    assert "complete to " in out
