@@ -221,16 +221,7 @@ def sync(
     """
     syncer = _Syncer(client, db, reports=reports, batch=batch, quiet=quiet)
     if location_ids:
-        con = syncer._db()
-        try:
-            syncer.prepare(con)
-        finally:
-            con.close()
-        syncer.result = SyncResult("locations")
-        syncer.bar.reset(total=len(location_ids))
-        syncer.locations(list(location_ids), state=None)
-        syncer.bar.close()
-        return syncer.result
+        return syncer.fetch(list(location_ids))
     return syncer.run(full=full, per_page=per_page)
 
 
@@ -283,6 +274,21 @@ class _Syncer:
                 self._write([], {STATE_KEY: json.dumps(state)})
             self._write([], {LAST_SYNC_KEY: state["until"], STATE_KEY: None})
             self.result.synced_to = state["until"]
+        finally:
+            self.bar.close()
+        return self.result
+
+    def fetch(self, ids: list[str]) -> SyncResult:
+        """Just these locations: no listing, no sync state, no change to last_sync."""
+        self.result = SyncResult("locations")
+        con = self._db()
+        try:
+            self.prepare(con)
+        finally:
+            con.close()
+        self.bar.reset(total=len(ids))
+        try:
+            self.locations(ids, state=None)
         finally:
             self.bar.close()
         return self.result

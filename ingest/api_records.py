@@ -54,8 +54,11 @@ def read(name: str, data: bytes) -> list[Record]:
 
 def records_from_document(document: Any, source: str) -> list[Record]:
     """Records of a parsed API document: a record, a list of records, or a page of them."""
+    items = _items(document)
+    if not items:
+        raise RejectedFile("JSON holds no location or provider records")
     by_item: dict[str, list[Record]] = {}
-    for item in _items(document):
+    for item in items:
         if "locationId" in item:
             key, records = f"location {item['locationId']}", location_records(item, source)
         else:

@@ -35,7 +35,7 @@ FORMAT = "rating-file"
 SHEET = "Locations"
 LOCATION_GROUP = "Overall"
 
-# Column -> record field. The first five are required; the rest are read when present.
+# Columns read: the required ones, and the optional ones when present.
 REQUIRED = (
     "Location ID",
     "Location Name",
@@ -290,23 +290,26 @@ def _location_records(entry: _Location) -> list[Record]:
 
 def _summary(counts: dict[str, int]) -> list[str]:
     """One warning per kind of row not loaded, with its count."""
-    text = {
-        "parts": "rate a service or population group, a part of a location",
-        "not rated": "have no rating of the four (e.g. 'Insufficient evidence to rate')",
-        "no date": "have no valid Publication Date",
-        "no id": "have no Location ID",
-        "domain": "have a Domain that is neither Overall nor a key question",
+    text = {  # (one row ..., several rows ...)
+        "parts": ("rates", "rate", "a service or population group, a part of a location"),
+        "not rated": (
+            "has",
+            "have",
+            "no rating of the four (e.g. 'Insufficient evidence to rate')",
+        ),
+        "no date": ("has", "have", "no valid Publication Date"),
+        "no id": ("has", "have", "no Location ID"),
+        "domain": ("has", "have", "a Domain that is neither Overall nor a key question"),
     }
-    warnings = [
-        f"{n:,} row{'s' if n > 1 else ''} {text[kind]}: not loaded"
-        for kind, n in counts.items()
-        if n and kind in text
-    ]
-    if counts["twice"]:
-        warnings.append(
-            f"{counts['twice']:,} row{'s' if counts['twice'] > 1 else ''} repeat a location's"
-            " domain on the same date: the last is kept"
-        )
+    warnings = []
+    for kind, (one, many, what) in text.items():
+        if n := counts[kind]:
+            warnings.append(
+                f"{n:,} {'row ' + one if n == 1 else 'rows ' + many} {what}: not loaded"
+            )
+    if n := counts["twice"]:
+        verb = "row repeats" if n == 1 else "rows repeat"
+        warnings.append(f"{n:,} {verb} a location's domain on the same date: the last is kept")
     return warnings
 
 

@@ -439,11 +439,13 @@ def _move_location(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
     ).fetchall()
     for aid, date, group in assessments:
         target = assessment_id({"assessment_date": date, "service_group": group}, new)
-        taken = con.execute("SELECT 1 FROM assessments WHERE assessment_id = ?", [target])
-        if taken.fetchall():  # the same assessment already came in under the CQC id
+        held = _stored_rank(con, target)
+        if held is not None:  # the same assessment also came in under the CQC id: keep one
+            loser = target if _outranks(_stored_rank(con, aid), held) else aid
             for table in ("statement_scores", "key_question_results", "assessments"):
-                con.execute(f"DELETE FROM {table} WHERE assessment_id = ?", [aid])
-            continue
+                con.execute(f"DELETE FROM {table} WHERE assessment_id = ?", [loser])
+            if loser == aid:
+                continue
         for table in ("statement_scores", "key_question_results"):
             con.execute(
                 f"UPDATE {table} SET assessment_id = ? WHERE assessment_id = ?", [target, aid]
@@ -457,6 +459,20 @@ def _move_location(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
     moved = dict(zip(columns, row, strict=True)) | {"location_id": new, "cqc_location_id": new}
     con.execute("DELETE FROM locations WHERE location_id = ?", [old])
     _Rows._upsert(con, "locations", [tuple(moved.values())], "location_id")
+
+
+def _stored_rank(con: duckdb.DuckDBPyConnection, aid: str) -> tuple[bool, int, str] | None:
+    """The rank (see ASSESSMENT_PRECEDENCE) of a stored assessment, None if there is none."""
+    found = con.execute(
+        "SELECT source, EXISTS (SELECT 1 FROM statement_scores WHERE assessment_id = $aid)"
+        " FROM assessments WHERE assessment_id = $aid",
+        {"aid": aid},
+    ).fetchall()
+    if not found:
+        return None
+    source, scored = found[0]
+    ranking = ASSESSMENT_PRECEDENCE
+    return scored, ranking.index(source) if source in ranking else -1, source
 
 
 def _existing_providers(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> dict[str, str]:

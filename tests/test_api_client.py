@@ -338,3 +338,29 @@ def test_command_line_sync(api, db_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.startswith("sync (full, resumed): 3 locations, 1 reports with scores;")
     assert "complete to " in out
+
+
+def test_report_text_of_an_assessment_the_api_scores_is_not_loaded_twice(api, db_path):
+    text = (REPORTS / "rowan-court-three-key-questions.txt").read_bytes()
+    # Birchwood's API record scores its assessment of 10 February 2025 (Care Homes).
+    api.reports["birchwood-2025"] = text.replace(
+        b"Report from 3 March 2025 assessment", b"Report from 10 February 2025 assessment"
+    )
+    result = api_client.sync(client(api, []), db_path, location_ids=["1-1000000101"], quiet=True)
+    assert "/reports/birchwood-2025" in api.paths()
+    assert result.reports == 0
+    con = store.connect(db_path)
+    try:
+        assert con.sql("SELECT DISTINCT source FROM assessments").fetchall() == [("api-json",)]
+        assert store.get_meta(con, api_client.LAST_SYNC_KEY) is None  # not a sync of all
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("7", 7.0), ("0.5", 0.5), ("-3", 0.0), (None, None), ("soon", None),
+     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)  # fmt: skip
+def test_retry_after_in_seconds_or_as_a_date(header, seconds):
+    assert api_client._retry_after(header) == seconds

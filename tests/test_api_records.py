@@ -161,6 +161,7 @@ def test_provider_record_keeps_the_name_only():
          b' [{"name": "Safeguarding", "qualityStatementscore": "7"}]}]}]}}]}',
          "location 1-5, Safe: score 7 for 'Safeguarding' is outside 1-4"),
         (b'{"locationId": "1-5", "currentRatings": {}}', "location 1-5 has no name"),
+        (b'{"locations": [], "total": 0}', "JSON holds no location or provider records"),
         (b'{"changes": ["1-1"], "total": 1}', "a /changes list: it holds location ids only, no"
          " ratings"),
         (b'\xef\xbb\xbf{"locationId": "1-5", "name": "\xff"}', "JSON file is not UTF-8 (byte 31)"),
@@ -416,3 +417,28 @@ def test_any_json_document_is_read_or_rejected_in_one_line(document):
             assert record["era"] in ("pre-SAF", "SAF by evidence category", "SAF by statement")
             for kq in record["key_questions"]:
                 assert all(1 <= s["score"] <= 4 for s in kq["statements"])
+
+
+def test_an_assessment_held_under_both_ids_is_kept_once_when_they_join(con):
+    # The same report, loaded from a file under a shorter name (derived id), and fetched by
+    # the sync with the CQC id: two assessments until a record links the shorter name too.
+    short = ROWAN_TEXT.read_text(encoding="utf-8").replace(
+        "Rowan Court Nursing Home", "Rowan Court"
+    )
+    [from_file] = store.read_file("rowan-short.txt", short.encode()).records
+    [synced] = store.read_file("https://api/reports/rowan-2025", ROWAN_TEXT.read_bytes()).records
+    synced["location_cqc_id"] = "1-1000000404"
+    api = json.loads(ROWAN_API.read_text(encoding="utf-8")) | {"name": "Rowan Court"}
+    files = [
+        store.ReadFile("rowan-short.txt", "report-text", "h1", [from_file]),
+        store.ReadFile("https://api/reports/rowan-2025", "report-text", "h2", [synced]),
+    ]
+    store.load_files(con, files)
+    assert con.sql("SELECT count(*) FROM assessments").fetchall() == [(2,)]
+    store.load_files(con, [store.read_file("rowan-short.json", json.dumps(api).encode())])
+    report_text = con.sql(
+        "SELECT location_id, source_file FROM assessments WHERE source = 'report-text'"
+    ).fetchall()
+    assert report_text == [("1-1000000404", "https://api/reports/rowan-2025")]
+    assert con.sql("SELECT count(*) FROM scores").fetchall() == [(17,)]
+    assert con.sql("SELECT count(*) FROM locations").fetchall() == [(1,)]

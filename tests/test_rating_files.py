@@ -95,8 +95,8 @@ def test_csv_gives_one_ratings_only_record_per_location_and_publication_date():
     # Elm Tree: 2 population groups x 3 domains = 6 rows of parts of a location.
     assert records[0]["warnings"] == [
         "6 rows rate a service or population group, a part of a location: not loaded",
-        "1 row have no rating of the four (e.g. 'Insufficient evidence to rate'): not loaded",
-        "1 row have no Location ID: not loaded",
+        "1 row has no rating of the four (e.g. 'Insufficient evidence to rate'): not loaded",
+        "1 row has no Location ID: not loaded",
     ]
     assert all(r["warnings"] == [] for r in records[1:])
 

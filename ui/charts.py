@@ -184,7 +184,7 @@ def transition_matrix(
         ),
         y=alt.Y(
             "from_rating:N",
-            title="Rating at the earlier assessment",
+            title="Earlier rating" if facet else "Rating at the earlier assessment",
             sort=order,
             scale=alt.Scale(domain=order),
             axis=alt.Axis(labelLimit=200),
@@ -210,10 +210,11 @@ def transition_matrix(
             .otherwise(alt.value("black")),
         )
     )
-    matrix = alt.layer(cells, text, data=frame).properties(height=alt.Step(44), width=alt.Step(120))
+    matrix = alt.layer(cells, text, data=frame)
     if facet is None:
-        return matrix
-    return matrix.facet(facet=alt.Facet(f"{facet}:N", title=facet_title), columns=2)
+        return matrix.properties(height=alt.Step(44), width=alt.Step(120))
+    panel = matrix.properties(height=alt.Step(34), width=alt.Step(84))  # two panels a row
+    return panel.facet(facet=alt.Facet(f"{facet}:N", title=facet_title), columns=2)
 
 
 def score_stack(frame: pl.DataFrame, order: Sequence[str]) -> alt.LayerChart:
