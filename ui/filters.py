@@ -18,22 +18,29 @@ from ui.data import AppData
 FILTER_KEYS = ("date", "region", "service_type", "provider", "key_question", "rating", "era")
 
 
+def _distinct(frame: pl.LazyFrame, column: str) -> list[str]:
+    values = frame.select(pl.col(column).cast(pl.String).unique().drop_nulls()).collect()
+    return sorted(values.to_series())
+
+
 @st.cache_resource(max_entries=4)
 def _options(version: str, _data: AppData) -> dict[str, list]:
     kq = _data.frames.key_questions
-    dates = kq.select(
-        lo=pl.col("assessment_date").min(), hi=pl.col("assessment_date").max()
-    ).collect()
+    dates = kq.select(lo=pl.col("assessment_date").min(), hi=pl.col("assessment_date").max())
+    lo, hi = dates.collect().row(0)
     providers = (
-        kq.select("provider_id", "provider_name").unique().drop_nulls().collect()
-        .sort(pl.col("provider_name").cast(pl.String))
-    )  # fmt: skip
+        kq.select("provider_id", pl.col("provider_name").cast(pl.String))
+        .unique()
+        .drop_nulls()
+        .sort("provider_name")
+        .collect()
+    )
     return {
-        "dates": [dates["lo"][0] or dt.date(2023, 11, 21), dates["hi"][0] or dt.date.today()],
-        "regions": sorted(kq.select(pl.col("region").cast(pl.String).unique().drop_nulls()).collect().to_series()),
-        "service_types": sorted(kq.select(pl.col("service_type").cast(pl.String).unique().drop_nulls()).collect().to_series()),
-        "providers": dict(zip(providers["provider_id"], providers["provider_name"].cast(pl.String))),
-    }  # fmt: skip
+        "dates": [lo or dt.date(2023, 11, 21), hi or dt.date.today()],
+        "regions": _distinct(kq, "region"),
+        "service_types": _distinct(kq, "service_type"),
+        "providers": dict(providers.iter_rows()),
+    }
 
 
 def _multi(label: str, options, key: str, help: str, format_func=str) -> tuple:
@@ -55,7 +62,7 @@ def sidebar_filters(data: AppData) -> Filters:
         format="DD/MM/YYYY", bind="query-params", persist_state="session",
         help="Assessments carried out between these dates (inclusive).",
     )  # fmt: skip
-    date_from, date_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+    date_from, date_to = (*dates, None, None)[:2] if dates else (None, None)
     names = options["providers"]
     return Filters(
         date_from=date_from if date_from != lo else None,
@@ -69,8 +76,12 @@ def sidebar_filters(data: AppData) -> Filters:
             "Provider", list(names), "provider", "Type to search by name.",
             format_func=lambda pid: names.get(pid, pid),
         ),
-        key_questions=_multi("Key question", list(KEY_QUESTIONS), "key_question", "Key question (domain)."),
-        ratings=_multi("Key question rating", list(RATINGS), "rating", "Rating of the key question."),
+        key_questions=_multi(
+            "Key question", list(KEY_QUESTIONS), "key_question", "Key question (domain).",
+        ),
+        ratings=_multi(
+            "Key question rating", list(RATINGS), "rating", "Rating of the key question.",
+        ),
         eras=_multi(
             "Era", list(ERAS), "era",
             "How scores were arrived at: by evidence category (before 2 December 2024) "
