@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from ingest import store
-from tests.conftest import REPORTS
+from tests.conftest import FIXTURES, REPORTS
 
 ROWAN = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
 DATA_TABLES = ("providers", "locations", "assessments", "key_question_results", "statement_scores")
@@ -73,6 +73,19 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
      "=HYPERLINK(\"http://x\",\"Rowan\")").replace(b"Staff knew how", b"<script>alert(1)</script>"
      b" @SUM(A1) +cmd Staff knew how"), "loaded", ""),
     ("one very long line", lambda: b"Score: 3 " * 200_000, "rejected", "not a CQC assessment"),
+    ("malformed json", lambda: b'{"locationId": "1-1", "name": ', "rejected", "not valid JSON"),
+    ("deeply nested json", lambda: b"[" * 100_000 + b"]" * 100_000, "rejected",
+     "nested too deeply"),
+    ("json that is not a cqc record", lambda: b"[1, 2, 3]", "rejected",
+     "not a CQC location or provider record"),
+    ("json with wrong types", lambda: b'{"locationId": 5, "name": ["x"], "assessment": "no"}',
+     "rejected", "has no name"),
+    ("rating file with missing columns", lambda: (FIXTURES / "rating-files" /
+     "ratings-missing-columns.csv").read_bytes(), "rejected", "missing columns"),
+    ("rating file with renamed columns", lambda: b'"Location ID","Location Name","Domain",'
+     b'"Rating","Publication Date"\n"1-1","X","Safe","Good","01/01/2025"\n', "rejected",
+     "missing columns 'Service / Population Group', 'Latest Rating'"),
+    ("damaged ods", lambda: b"PK\x03\x04" + bytes(100), "rejected", "damaged ODS file"),
 ]  # fmt: skip
 
 
