@@ -19,7 +19,7 @@ from queries.peers import (
 )
 from queries.rollup import provider_rollup
 from queries.trends import percentage_trend
-from ui import charts, links, page
+from ui import charts, coverage, links, page
 from ui.charts import PEER_TIPS, tips
 from ui.tables import MAX_ROWS, numbers
 
@@ -31,6 +31,7 @@ data, filters = page.start(
 links.follow()
 kq, labels = data.frames.key_questions, links.provider_labels(data)
 BIND = dict(bind="query-params", persist_state="session")
+ANYONE = dict(providers=(), locations=())  # peers ignore the sidebar's provider choice
 label_of = pl.col("provider_id").replace_strict(labels, default=None).alias("provider_label")
 
 
@@ -59,9 +60,10 @@ else:
         label_of, text=pl.format("{}% · {} loc.", pl.col("median").round(1), pl.col("n"))
     )
     st.caption(
-        f"Median of each provider's locations' current {key_question} percentage, with the "
-        f"number of locations (one current assessment each). Grey: fewer than {MIN_N} "
-        "locations. Click a bar to add the provider to the comparison below."
+        f"Median of each provider's locations' current {key_question} percentage (their latest "
+        f"scored assessment), with the number of locations. Grey: fewer than {MIN_N} "
+        "locations. Click a bar to add the provider to the comparison below. "
+        + coverage.scored(kq, scope, latest=True)
     )
     bars = charts.ranked_bars(
         ranked.head(top), label="provider_label", value="median", text="text",
@@ -95,7 +97,7 @@ if beside.is_empty():
     page.empty_note("scored key questions of the chosen providers")
     st.stop()
 
-current = latest_key_questions(kq, filters=replace(filters, providers=tuple(chosen)))
+current = latest_key_questions(kq, filters=replace(filters, providers=tuple(chosen)), scored=True)
 cols = st.columns(3)
 cols[0].metric("Providers", len(chosen))
 cols[1].metric("Locations with a current score", f"{beside['location_id'].n_unique():,}")
@@ -105,7 +107,7 @@ summary = summary.with_columns(label_of, band_of("key_question_score"))
 st.caption(
     "Dot: the provider's median location, in its rating band's colour (the band is named in the "
     "tooltip and table). Bar: the peers' 25th-75th percentile; tick: their median. Grey dots "
-    f"have fewer than {MIN_N} peers."
+    f"have fewer than {MIN_N} peers. {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
 )
 st.altair_chart(charts.beside_peers(
     summary, item="key_question", value="key_question_score", domain=(25, 100),
@@ -121,6 +123,7 @@ statements = peer_statement_scores(
 )
 if not statements.is_empty():
     st.subheader(f"{key_question} statement scores beside peers")
+    st.caption(coverage.scored(data.frames.scores, replace(scope, **ANYONE), latest=True))
     by_statement = provider_summary(statements, "score", ["statement_id", "statement"])
     st.altair_chart(charts.beside_peers(
         by_statement.with_columns(label_of), item="statement", value="score", domain=(1, 4),
@@ -137,8 +140,8 @@ peers = peer_trend(kq, providers=chosen, peers_by=peers_by, filters=scope)
 st.caption(
     "Mean percentage of each provider's assessments per quarter; dashed line and band: the "
     "median and 25th-75th percentile of the chosen providers' peers together. Grey points: "
-    f"fewer than {MIN_N} assessments. "
-    "Choose the years with the sidebar's date range."
+    f"fewer than {MIN_N} assessments. Choose the years with the sidebar's date range. "
+    + coverage.scored(kq, replace(scope, **ANYONE))
 )
 st.altair_chart(charts.trend_lines(
     trend.with_columns(label_of), value="mean_percentage", series="provider_label",

@@ -75,8 +75,11 @@ if provider_id:
     link(COMPARE, "Compare this provider", icon="⚖️", **{COMPARE_PROVIDERS: [label]})
 
 st.subheader("Current key question percentages")
-st.caption("Each key question's latest assessment. Dashed lines mark the band edges.")
-now = current(rows.lazy()).collect().filter(pl.col("key_question_score").is_not_null())
+st.caption(
+    "Each key question's latest scored assessment; a later rating without scores (from "
+    "the rating file, say) is listed under Every assessment. Dashed lines: band edges."
+)
+now = current(rows.lazy(), scored=True).collect()
 now = now.with_columns(
     label=pl.format("{}% {}", "key_question_score", "key_question_rating"),
     key_question=pl.col("key_question").cast(pl.String),

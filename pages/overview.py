@@ -10,7 +10,7 @@ from queries.distributions import percentage_bins
 from queries.filters import MIN_N
 from queries.headline import headline
 from queries.recent import quarter_on_quarter
-from ui import links, page
+from ui import coverage, links, page
 from ui.theme import rating_scale
 
 data, filters = page.start(
@@ -30,8 +30,9 @@ cols[3].metric("Assessed between", f"{numbers['first_date']:%b %Y} – {numbers[
 
 st.subheader("Current key question ratings")
 st.caption(
-    "Each location's latest rating of each key question. Bars show the share of rated "
-    "locations; the label gives the rating and the count."
+    "Each location's latest rating of each key question, ratings-only assessments included. "
+    "Bars show the share of rated locations; the label gives the rating and the count. "
+    + coverage.rated(kq, filters, latest=True)
 )
 shares = rating_shares(kq, filters=filters)
 bars = (
@@ -60,9 +61,10 @@ with st.expander("Numbers behind this chart"):
 
 st.subheader("Key question percentages")
 st.caption(
-    f"Latest percentage of each key question in 5-point bins. Dashed lines mark the band "
-    f"edges: up to {BAND_EDGES_PERCENT[0]} Inadequate, up to {BAND_EDGES_PERCENT[1]} Requires "
-    f"improvement, up to {BAND_EDGES_PERCENT[2]} Good, above Outstanding."
+    f"Percentage of each key question's latest scored assessment, in 5-point bins. Dashed "
+    f"lines mark the band edges: up to {BAND_EDGES_PERCENT[0]} Inadequate, up to "
+    f"{BAND_EDGES_PERCENT[1]} Requires improvement, up to {BAND_EDGES_PERCENT[2]} Good, above "
+    f"Outstanding. {coverage.scored(kq, filters, latest=True)}"
 )
 bins = percentage_bins(kq, filters=filters, latest=True)
 histogram = (
@@ -99,7 +101,7 @@ latest, before = recent["latest_start"][0], recent["previous_start"][0]
 recent_quarter = f"Q{(latest.month - 1) // 3 + 1} {latest.year}"
 previous = f"Q{(before.month - 1) // 3 + 1} {before.year}"
 st.caption(
-    f"Mean key question percentage of assessments in {recent_quarter}, the latest quarter "
+    f"Mean key question percentage of scored assessments in {recent_quarter}, the latest quarter "
     f"with at least {MIN_N} (the data runs to {numbers['last_date']:%d %b %Y}), against "
     f"{previous}. Marked “few” where either quarter has under {MIN_N} assessments of it."
 )

@@ -7,7 +7,7 @@ import streamlit as st
 from queries.distributions import score_distribution
 from queries.filters import MIN_N
 from queries.heatmap import heatmap_columns, statement_heatmap
-from ui import charts, links, page
+from ui import charts, coverage, links, page
 from ui.tables import numbers
 from ui.theme import SCORE_LABELS
 
@@ -36,8 +36,8 @@ metric = cols[2].segmented_control("Heatmap shows", list(METRICS), format_func=M
                                    **BIND)  # fmt: skip
 latest = cols[3].toggle(
     "Current picture only", key="statements_latest", **BIND,
-    help="On: each location's latest assessment of each key question. Off: every assessment "
-    "in the date range.",
+    help="On: each location's latest scored assessment of each key question. Off: every "
+    "assessment in the date range.",
 )  # fmt: skip
 
 overall = statement_heatmap(scores, filters=filters, latest=latest).with_columns(label)
@@ -49,6 +49,7 @@ rank = {"low_share": [pl.col("low_share"), -pl.col("mean_score")],
 ordered = overall.sort(*rank[sort], descending=sort == "low_share") if sort in rank else overall
 order = ordered["label"].to_list()
 solid = overall.filter(~pl.col("low_n"))
+behind = coverage.scored(scores, filters, latest=latest)
 
 cols = st.columns(3)
 cols[0].metric("Statement scores", f"{overall['n'].sum():,}")
@@ -57,7 +58,9 @@ cols[1].metric("Scoring 1 or 2", f"{low_total:.1%}")
 cols[2].metric("Statements scored", f"{overall.height}")
 
 st.subheader("Weakest and strongest statements")
-st.caption(f"Statements scored at least {MIN_N} times; share scoring 1-2, then mean score.")
+st.caption(
+    f"Statements scored at least {MIN_N} times; share scoring 1-2, then mean score. {behind}"
+)
 weakest = solid.sort(["low_share", "mean_score", "label"], descending=[True, False, False])
 strongest = solid.sort(["mean_score", "low_share", "label"], descending=[True, False, False])
 config = {
@@ -73,7 +76,7 @@ for title, frame in (("Weakest", weakest.head(5)), ("Strongest", strongest.head(
 st.subheader("Scores 1-4 of each statement")
 st.caption(
     "Share of each statement's scores at 1 (significant shortfalls) to 4 (exceptional); the "
-    f"figure at the end is the share scoring 1 or 2. Grey: fewer than {MIN_N} scores."
+    f"figure at the end is the share scoring 1 or 2. Grey: fewer than {MIN_N} scores. {behind}"
 )
 spread = score_distribution(scores, filters=filters, latest=latest).with_columns(
     label, score_label=pl.col("score").replace_strict(SCORE_LABELS, return_dtype=pl.String)
@@ -87,7 +90,7 @@ grid = statement_heatmap(scores, filters=filters, by=by, latest=latest, top=MAX_
 grid = grid.with_columns(label)
 name = {"provider": pl.col("provider_id").replace_strict(labels, default=None)}
 grid = grid.with_columns(group=name.get(by, pl.col(by).cast(pl.String)))
-notes = [f"Grey cells: fewer than {MIN_N} scores. Rows follow the sort chosen above."]
+notes = [behind, f"Grey cells: fewer than {MIN_N} scores. Rows follow the sort chosen above."]
 if groups > MAX_COLUMNS:
     notes.append(f"The {MAX_COLUMNS} of {groups:,} columns with the most scores are shown.")
 if by == "provider":

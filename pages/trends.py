@@ -9,6 +9,7 @@ import streamlit as st
 
 from ingest.reference import KEY_QUESTIONS, STATEMENTS, STATEMENTS_BY_ID
 from queries.changes import (
+    change_bins,
     change_counts,
     key_question_changes,
     rating_transitions,
@@ -18,7 +19,7 @@ from queries.changes import (
 from queries.filters import MIN_N
 from queries.quality import era_mix
 from queries.trends import percentage_trend, statement_score_trend
-from ui import charts, links, page
+from ui import charts, coverage, links, page
 from ui.charts import tips
 from ui.tables import numbers
 
@@ -62,10 +63,11 @@ scope = replace(
 )
 if statement is None:
     what, value, domain = f"{key_question} percentage", "mean_percentage", (25, 100)
-    trend = percentage_trend(data.frames.key_questions, filters=scope, period=period, by=group)
+    frame, trend_of = data.frames.key_questions, percentage_trend
 else:
     what, value, domain = f"score of '{STATEMENTS_BY_ID[statement].name}'", "mean_score", (1, 4)
-    trend = statement_score_trend(data.frames.scores, filters=scope, period=period, by=group)
+    frame, trend_of = data.frames.scores, statement_score_trend
+trend = trend_of(frame, filters=scope, period=period, by=group)
 if trend.is_empty():
     page.empty_note("scored assessments")
     st.stop()
@@ -85,7 +87,8 @@ cols[2].metric(f"Mean, latest {period}", f"{overall[value][-1]:.3g}",
                delta=f"{overall[value][-1] - overall[value][0]:+.2g} since the first")  # fmt: skip
 
 st.subheader(f"Mean {what} per {period}")
-notes = [f"Hover a point for its mean and `n` (assessments); grey points: fewer than {MIN_N}."]
+notes = [coverage.scored(frame, scope), "Hover a point for its mean and `n` (assessments);"
+         f" grey points: fewer than {MIN_N}."]  # fmt: skip
 if lines > MAX_LINES:
     notes.append(
         f"The {MAX_LINES} of {lines} lines with the most assessments are drawn (all are "
@@ -116,13 +119,7 @@ if statement is None:
 else:
     pairs, step = statement_changes(data.frames.scores, filters=scope), 1
     count_changes = partial(statement_change_counts, data.frames.scores)
-changes = (
-    pairs.filter(pl.col("change").is_not_null())
-    .group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")
-    .agg(count=pl.len())
-    .with_columns(change_to=pl.col("change_from") + step, direction=pl.col("direction").cast(str))
-    .sort("change_from")
-)
+changes = change_bins(pairs, step=step)
 if changes.is_empty():
     page.empty_note(f"locations scored twice on {what}")
 else:
@@ -131,7 +128,9 @@ else:
     for col, direction in zip(cols, ("improved", "unchanged", "declined"), strict=False):
         col.metric(direction.title(), f"{counts.get(direction, 0):,}")
     cols[3].metric("Mean change", f"{pairs['change'].mean():+.2f}")
-    st.caption(f"Locations re-assessed on {what}: change from the earlier to the later one.")
+    moved = pairs.filter(pl.col("change").is_not_null())["location_id"].n_unique()
+    st.caption(f"Locations re-assessed on {what}: change from the earlier to the later one. "
+               + coverage.scored_text(moved))  # fmt: skip
     st.altair_chart(charts.change_histogram(changes, step=step), width="stretch")
     numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
             key="trends_changes")  # fmt: skip
@@ -161,7 +160,8 @@ else:
     panels = f" of its {GROUPINGS[by].lower()} (a panel each)" if group else ""
     st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
                f"Each cell gives the locations and their share of all rated pairs{panels}."
-               f"{drawn_note(groups)}")  # fmt: skip
+               f"{drawn_note(groups)} "
+               + coverage.rated(data.frames.key_questions, rated))  # fmt: skip
     facet = dict(facet="series", facet_title=GROUPINGS[by]) if group else {}
     st.altair_chart(charts.transition_matrix(drawn, **facet), width="stretch")
     numbers(transitions, f"{key_question} rating transitions", rated, data,

@@ -6,13 +6,19 @@ them here would hide the modules `queries.current` and `queries.headline`.
 
 from queries.bands import band_of, band_table, distance_to_next_band
 from queries.changes import (
+    change_bins,
     change_counts,
     key_question_changes,
     rating_transitions,
     statement_change_counts,
     statement_changes,
 )
-from queries.current import latest_key_questions, percentage_summary, rating_shares
+from queries.current import (
+    latest_key_questions,
+    locations_behind,
+    percentage_summary,
+    rating_shares,
+)
 from queries.data import Frames, load_frames, prepare
 from queries.distributions import percentage_bins, score_distribution
 from queries.filters import ALL, MIN_N, Filters
@@ -46,6 +52,7 @@ __all__ = [
     "assessment_statements",
     "band_of",
     "band_table",
+    "change_bins",
     "change_counts",
     "distance_to_next_band",
     "era_mix",
@@ -56,6 +63,7 @@ __all__ = [
     "load_frames",
     "loaded_by",
     "location_key_questions",
+    "locations_behind",
     "matching_locations",
     "peer_percentages",
     "peer_statement_scores",

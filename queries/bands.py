@@ -1,5 +1,7 @@
 """Distance to the next band: how far each current key question is from moving up or down.
 
+Current is the scored picture (current.py): each key question's latest scored assessment.
+
 Bands are decided on the exact fraction (reference.rating_for), never on the rounded
 percentage. With n statements scored and p points (n <= p <= 4n):
     points_to_next_band = smallest k >= 1 with rating_for(p + k, n) better and p + k <= 4n
@@ -67,7 +69,7 @@ def distance_to_next_band(key_questions: pl.LazyFrame, *, filters: Filters = ALL
     """Current scored key questions: location_id, location_name, provider_id, provider_name, key_question, assessment_id, assessment_date, key_question_rating, key_question_score, points, statements_scored, exact_percentage, band, next_band, points_to_next_band, points_to_spare."""  # noqa: E501
     points, statements = pl.col("points"), pl.col("statements_scored")
     return (
-        selected(key_questions, filters, latest=True)
+        selected(key_questions, filters, latest=True, scored=True)
         .filter(points.is_not_null(), statements > 0)
         .select(
             "location_id",

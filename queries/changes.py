@@ -136,3 +136,15 @@ def statement_change_counts(
     """Statement changes per group: [by], key_question, statement_id, statement, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
     group = keys(by, "key_question", "statement_id", "statement")
     return _direction_counts(_statement_pairs(scores, filters, group), group, min_n)
+
+
+def change_bins(pairs: pl.DataFrame, *, step: float) -> pl.DataFrame:
+    """Changes of a key_question_changes / statement_changes frame (those with a change) in bins [change_from, change_to) of `step`: change_from, direction (String), count, change_to; by change_from, then direction."""  # noqa: E501
+    return (
+        pairs.filter(pl.col("change").is_not_null())
+        .group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")
+        .agg(count=pl.len())
+        .with_columns(change_to=pl.col("change_from") + step)
+        .sort("change_from", "direction")
+        .with_columns(pl.col("direction").cast(pl.String))
+    )

@@ -6,6 +6,13 @@ ties: data.LATEST_ORDER). The picture is the one at the filter's `date_to` (all 
 unset); every other filter then picks among current rows: "rated Good" means currently
 rated Good, an era means current scores arrived at that way, and `date_from` drops
 locations whose current assessment is older.
+
+There are two pictures. Rating views take the latest assessment of every source, ratings-only
+ones included (the rated picture). Score views take the latest *scored* assessment, one with
+a key_question_score, stated or computed (the scored picture): a rating file or the API's
+legacy ratings date their ratings-only copy of a report by its publication date, after the
+assessment date of the same report read with scores, so the latest of all would often have
+no score. In the scores frame every row is scored, so there both pictures are the scored one.
 """
 
 from __future__ import annotations
@@ -15,21 +22,31 @@ from collections.abc import Collection
 
 import polars as pl
 
+from queries.data import NEXT_SCORED
 from queries.filters import ALL, MIN_N, Filters
 from queries.groups import By, keys, low_n
 
 
-def is_current(as_of: dt.date | None = None) -> pl.Expr:
-    """True on rows of the latest assessment of their key question at `as_of` (None: latest)."""
-    latest = pl.col("next_date").is_null()
+def is_current(as_of: dt.date | None = None, *, next_date: str = "next_date") -> pl.Expr:
+    """True on rows of the latest assessment of their key question at `as_of` (None: latest), in the sequence whose next date is the column `next_date`."""  # noqa: E501
+    latest = pl.col(next_date).is_null()
     if as_of is None:
         return latest
-    return (pl.col("assessment_date") <= as_of) & (latest | (pl.col("next_date") > as_of))
+    return (pl.col("assessment_date") <= as_of) & (latest | (pl.col(next_date) > as_of))
 
 
-def current(frame: pl.LazyFrame, *, as_of: dt.date | None = None) -> pl.LazyFrame:
-    """Rows of each location's latest assessment of each key question (the input's columns)."""
-    return frame.filter(is_current(as_of))
+def _picture(frame: pl.LazyFrame, as_of: dt.date | None, scored: bool) -> pl.Expr:
+    """The filter of the rated picture, or of the scored one (see the module docstring)."""
+    if not scored or NEXT_SCORED not in frame.collect_schema().names():
+        return is_current(as_of)  # the scores frame's sequence is the scored one already
+    return pl.col("key_question_score").is_not_null() & is_current(as_of, next_date=NEXT_SCORED)
+
+
+def current(
+    frame: pl.LazyFrame, *, as_of: dt.date | None = None, scored: bool = False
+) -> pl.LazyFrame:
+    """Rows of each location's latest assessment (`scored`: latest scored one) of each key question (the input's columns)."""  # noqa: E501
+    return frame.filter(_picture(frame, as_of, scored))
 
 
 def selected(
@@ -37,17 +54,36 @@ def selected(
     filters: Filters = ALL,
     *,
     latest: bool = False,
+    scored: bool = False,
     skip: Collection[str] = (),
 ) -> pl.LazyFrame:
-    """Rows a query works on: `filters` (but `skip`) applied; when `latest`, the current picture."""
+    """Rows a query works on: `filters` (but `skip`) applied; when `latest`, the current picture (`scored`: the scored one)."""  # noqa: E501
     rows = filters.apply(frame, skip=skip)
-    return rows.filter(is_current(filters.date_to)) if latest else rows
+    return rows.filter(_picture(frame, filters.date_to, scored)) if latest else rows
 
 
-def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """Current key questions: location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""  # noqa: E501
+def locations_behind(
+    frame: pl.LazyFrame, *, filters: Filters = ALL, latest: bool = False
+) -> pl.DataFrame:
+    """How many locations the selected rows cover, one row: rated (with a rating; `latest`: in the rated picture), scored (with a key question percentage; `latest`: in the scored picture). On the scores frame both count scored rows."""  # noqa: E501
+    location = pl.col("location_key")
+    rated = location.filter(pl.col("key_question_rating").is_not_null()).n_unique().alias("rated")
+    scored = location.filter(pl.col("key_question_score").is_not_null()).n_unique().alias("scored")
+    if not latest:
+        return selected(frame, filters).select(rated, scored).collect()
+    pictures = [
+        selected(frame, filters, latest=True).select(rated),
+        selected(frame, filters, latest=True, scored=True).select(scored=location.n_unique()),
+    ]
+    return pl.concat(pictures, how="horizontal").collect()
+
+
+def latest_key_questions(
+    key_questions: pl.LazyFrame, *, filters: Filters = ALL, scored: bool = False
+) -> pl.DataFrame:
+    """Current key questions (`scored`: in the scored picture): location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""  # noqa: E501
     return (
-        selected(key_questions, filters, latest=True)
+        selected(key_questions, filters, latest=True, scored=scored)
         .select(
             "location_id",
             "location_name",
@@ -72,7 +108,7 @@ def latest_key_questions(key_questions: pl.LazyFrame, *, filters: Filters = ALL)
 def rating_shares(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current ratings per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""  # noqa: E501
+    """Current ratings (rated picture: every source) per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""  # noqa: E501
     group = keys(by, "key_question")
     return (
         selected(key_questions, filters, latest=True)
@@ -89,12 +125,11 @@ def rating_shares(
 def percentage_summary(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current key question percentages per group: [by], key_question, n, mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""  # noqa: E501
+    """Current key question percentages (scored picture) per group: [by], key_question, n (scored locations), mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""  # noqa: E501
     group = keys(by, "key_question")
     score = pl.col("key_question_score")
     return (
-        selected(key_questions, filters, latest=True)
-        .filter(score.is_not_null())
+        selected(key_questions, filters, latest=True, scored=True)
         .group_by(group)
         .agg(
             n=pl.len(),

@@ -1,6 +1,7 @@
 """How scores spread: statement scores 1-4 and key question percentages in bins.
 
-Both count every assessment in the filtered frame; `latest=True` counts the current picture.
+Both count every scored assessment in the filtered frame; `latest=True` counts the scored
+picture: each location's latest scored assessment of each key question (see current.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def score_distribution(
 ) -> pl.DataFrame:
     """Scores 1-4 per group and item: [by], key_question, [statement_id, statement], score, count, share (of rows), rows (statement scores), n (assessments), low_n."""  # noqa: E501
     group = keys(by, *_ITEMS[per])
-    rows = selected(scores, filters, latest=latest)
+    rows = selected(scores, filters, latest=latest, scored=True)
     counts = (
         rows.group_by(*group, "score")
         .agg(count=pl.len())
@@ -66,7 +67,7 @@ def percentage_bins(
     start, end = pl.col("bin_start"), pl.col("bin_end")
     edge = pl.coalesce(pl.when((start <= e) & (e < end)).then(e) for e in BAND_EDGES_PERCENT)
     return (
-        selected(key_questions, filters, latest=latest)
+        selected(key_questions, filters, latest=latest, scored=True)
         .filter(pl.col("key_question_score").is_not_null())
         .group_by(*group, bin_start=(pl.col("key_question_score") // width * width).cast(pl.Int32))
         .agg(count=pl.len())

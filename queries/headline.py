@@ -24,14 +24,20 @@ def headline(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataF
     )
 
 
-def loaded_by(key_questions: pl.LazyFrame, column: str, filters: Filters = ALL) -> pl.DataFrame:
-    """Everything loaded per value of `column` (as String; in the column's order, eras oldest first): [column], assessments, selected (by the filters), locations, key_questions, scored, first_date, last_date."""  # noqa: E501
+def loaded_by(
+    key_questions: pl.LazyFrame,
+    column: str,
+    filters: Filters = ALL,
+    *,
+    scores: pl.LazyFrame | None = None,
+) -> pl.DataFrame:
+    """Everything loaded per value of `column` (as String; in the column's order, eras oldest first): [column], assessments, selected (by the filters), locations, key_questions, scored, [statement_scores (rows of `scores`, when given)], first_date, last_date."""  # noqa: E501
     chosen = (
         filters.apply(key_questions)
         .group_by(column)
         .agg(selected=pl.col("assessment_key").n_unique())
     )
-    return (
+    counts = (
         key_questions.group_by(column)
         .agg(
             assessments=pl.col("assessment_key").n_unique(),
@@ -42,9 +48,16 @@ def loaded_by(key_questions: pl.LazyFrame, column: str, filters: Filters = ALL) 
             last_date=pl.col("assessment_date").max(),
         )
         .join(chosen, on=column, how="left", nulls_equal=True)
-        .sort(column)  # before the cast: eras sort oldest first
+    )
+    statements = []
+    if scores is not None:
+        per_value = scores.group_by(column).agg(statement_scores=pl.len())
+        counts = counts.join(per_value, on=column, how="left", nulls_equal=True)
+        statements = [pl.col("statement_scores").fill_null(0)]
+    return (
+        counts.sort(column)  # before the cast: eras sort oldest first
         .with_columns(pl.col("selected").fill_null(0), pl.col(column).cast(pl.String))
         .select(column, "assessments", "selected", "locations", "key_questions", "scored",
-                "first_date", "last_date")
+                *statements, "first_date", "last_date")
         .collect()
     )  # fmt: skip

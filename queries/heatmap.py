@@ -1,7 +1,8 @@
 """Statement heatmap: how each quality statement scores in each group (column).
 
 With many groups (providers, say) a chart draws only the `top` with the most statement
-scores; heatmap_columns says how many there are in all.
+scores; heatmap_columns says how many there are in all. `latest=True` takes each location's
+latest scored assessment of each key question (current.py's scored picture).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def statement_heatmap(
 ) -> pl.DataFrame:
     """Per group and statement (only the `top` groups with the most scores, ties by group, when set): [by], key_question, statement_id, statement, n (assessments scoring it), mean_score, low_share (share scoring 1 or 2), low_n."""  # noqa: E501
     group = keys(by, "key_question", "statement_id", "statement")
-    score, rows = pl.col("score"), selected(scores, filters, latest=latest)
+    score, rows = pl.col("score"), selected(scores, filters, latest=latest, scored=True)
     if top is not None and (columns := keys(by)):
         largest = group_sizes(rows, columns).head(top)
         rows = rows.join(largest, on=columns, how="semi", nulls_equal=True)
@@ -41,4 +42,4 @@ def heatmap_columns(
     scores: pl.LazyFrame, *, by: By, filters: Filters = ALL, latest: bool = False
 ) -> pl.DataFrame:
     """Statement scores per group, most first (statement_heatmap's `top` order): [by], rows."""
-    return group_sizes(selected(scores, filters, latest=latest), keys(by)).collect()
+    return group_sizes(selected(scores, filters, latest=latest, scored=True), keys(by)).collect()

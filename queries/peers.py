@@ -1,6 +1,7 @@
 """Chosen providers or locations beside their peers.
 
-The unit is a location's current key question percentage (or statement score). A chosen
+The unit is a location's current key question percentage (or statement score): that of its
+latest scored assessment of the key question (current.py's scored picture). A chosen
 location's peers are the current rows of every location run by another provider (so the
 chosen provider is excluded) that shares its `peers_by` values (service type and/or region;
 empty = all of England). Filters narrow the pool (a date range gives the picture as at
@@ -104,7 +105,7 @@ def peer_percentages(
 ) -> pl.DataFrame:
     """Each chosen location's current percentages beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, key_question_score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
     item, value = ["key_question"], "key_question_score"
-    pool = selected(key_questions, filters, latest=True, skip=_CHOICE).select(
+    pool = selected(key_questions, filters, latest=True, scored=True, skip=_CHOICE).select(
         *_WHO, *peers_by, *item, value
     )
     chosen = _chosen(providers, locations)
@@ -124,7 +125,7 @@ def peer_statement_scores(
     """Each chosen location's current statement scores beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, statement_id, statement, score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
     item, value = ["key_question", "statement_id", "statement"], "score"
     pool = (
-        selected(scores, filters, latest=True, skip=_CHOICE)
+        selected(scores, filters, latest=True, scored=True, skip=_CHOICE)
         .filter(pl.col("statement_id").is_not_null())
         .select(*_WHO, *peers_by, *item, value)
     )

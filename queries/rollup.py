@@ -1,4 +1,7 @@
-"""Provider group roll-up: how a provider's locations spread on each key question."""
+"""Provider group roll-up: how a provider's locations spread on each key question.
+
+Each location counts with its latest scored assessment of the key question (current.py).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ def provider_rollup(
     """Per provider and key question, current picture: provider_id, provider_name, key_question, n (locations with a percentage), min, median, max, worst_location_id, worst_location_name, best_location_id, best_location_name, low_n."""  # noqa: E501
     score = pl.col("key_question_score")
     return (
-        selected(key_questions, filters, latest=True)
+        selected(key_questions, filters, latest=True, scored=True)
         .filter(score.is_not_null())
         .group_by("provider_id", "provider_name", "key_question")
         .agg(

@@ -6,7 +6,8 @@ gives the `scores` and `key_questions` frames as `load_frames` shapes them: the 
 dtypes and sequence columns (test_data checks this against a real DuckDB file). Unless given,
 a key question's statements are the first ones of its key question in the framework, its
 rating is the band of its exact score, its percentage is computed half-up, its assessment id
-is "<location>@<date>", its provider P1 in London, a "Care home", and its era follows the date.
+is "<location>@<date>", its provider P1 in London, a "Care home", its source report text, and
+its era follows the date.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def kq(
     assessment: str | None = None,
     statement_ids: list[int | None] | None = None,
     published: str | None = None,
+    source: str = "report-text",
 ) -> dict[str, Any]:
     """One assessed key question with its statement scores (none: ratings only)."""
     day = dt.date.fromisoformat(date)
@@ -97,7 +99,7 @@ def kq(
         "computed_score": computed,
         "points": points if n else None,
         "statements_scored": n or None,
-        "source": "report-text",
+        "source": source,
         "statements": [
             {
                 "statement_id": sid,

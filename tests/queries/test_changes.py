@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from queries.changes import (
     DIRECTION,
+    change_bins,
     change_counts,
     key_question_changes,
     rating_transitions,
@@ -58,6 +59,18 @@ def test_key_question_changes():
     ]
     assert changes["from_assessment_id"][0] == "L1@2024-03-01"
     assert changes["to_assessment_id"][0] == "L1@2025-03-01"
+
+
+def test_change_bins_of_scored_changes():
+    # +13 -> floor(13 / 5) x 5 = 10, bin [10, 15); 0 -> [0, 5); -25 -> [-25, -20);
+    # L3's rating-only change has no bin
+    bins = change_bins(key_question_changes(KQ), step=5)
+    assert rows(bins, "change_from", "change_to", "direction", "count") == [
+        (-25, -20, "declined", 1),
+        (0, 5, "unchanged", 1),
+        (10, 15, "improved", 1),
+    ]
+    assert bins.schema["direction"] == pl.String
 
 
 def test_key_question_changes_schema():

@@ -99,12 +99,38 @@ def test_sequence_columns_link_consecutive_assessments(loaded):
     assert scores["next_date"].to_list() == [D(2025, 3, 1)] * 2 + [None] * 2
 
 
+def test_scored_sequence_skips_ratings_only_rows():
+    frames = build(
+        kq("L", "2024-06-01", "Safe", [3, 3]),
+        kq("L", "2024-09-01", "Safe", rating="Good", assessment="file"),  # ratings only
+        kq("L", "2025-03-01", "Safe", [4, 3]),
+    )
+    key_questions = frames.key_questions.collect().sort("assessment_date")
+    assert key_questions.schema["next_scored_date"] == pl.Date
+    # every row: 2024-06 -> the file's 2024-09 -> 2025-03; scored rows: 2024-06 -> 2025-03
+    assert key_questions["next_date"].to_list() == [D(2024, 9, 1), D(2025, 3, 1), None]
+    assert key_questions["next_scored_date"].to_list() == [D(2025, 3, 1), None, None]
+    # the scores frame holds scored rows only, so its sequence skips the file as well
+    scores = frames.scores.collect().sort("assessment_date", "statement_id")
+    assert scores["next_date"].to_list() == [D(2025, 3, 1)] * 2 + [None] * 2
+    assert scores["previous_date"].to_list() == [None] * 2 + [D(2024, 6, 1)] * 2
+    assert scores["previous_score"].to_list() == [None, None, 3, 3]
+
+
 def test_assessment_key_is_one_integer_per_assessment_in_both_frames(loaded):
     frames = (loaded.scores.collect(), loaded.key_questions.collect())
     assert all(frame.schema["assessment_key"] == pl.UInt32 for frame in frames)
     by_frame = [dict(f.select("assessment_id", "assessment_key").unique().rows()) for f in frames]
     assert by_frame[0] == by_frame[1]  # the same key for A1 (and A2) in both frames
     assert sorted(by_frame[0]) == ["A1", "A2"] and len(set(by_frame[0].values())) == 2
+
+
+def test_location_key_is_one_integer_per_location_in_both_frames():
+    frames = build(kq("B", "2024-01-01", "Safe", [3]), kq("A", "2024-01-01", "Caring", [2]),
+                   kq("A", "2025-01-01", "Safe", rating="Good"))  # fmt: skip
+    for frame in (frames.scores.collect(), frames.key_questions.collect()):
+        assert frame.schema["location_key"] == pl.UInt32
+        assert dict(frame.select("location_id", "location_key").unique().rows()) == {"A": 1, "B": 2}
 
 
 def test_builder_matches_load_frames(loaded):

@@ -1,0 +1,17 @@
+"""How the Data page states where the data came from: the last sync with the CQC API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def last_sync(settings: dict[str, str]) -> str:
+    """The time the last API sync is complete to (meta `last_sync`, UTC), else 'never synced'; says so when a sync is unfinished (meta `sync_state`)."""  # noqa: E501
+    when = settings.get("last_sync")
+    try:
+        text = f"{dt.datetime.fromisoformat(when):%d %b %Y, %H:%M} UTC" if when else "never synced"
+    except ValueError:  # not ISO: show it as stored
+        text = when
+    if settings.get("sync_state"):
+        text += "; a sync is unfinished (`python -m ingest api` resumes it)"
+    return text
