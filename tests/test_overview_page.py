@@ -8,9 +8,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest import store
-from tests.conftest import REPORTS
+from tests.conftest import FIXTURES, REPORTS
+from tests.pages.oracle import CURRENT, sql
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "overview.py")
+ROWAN = REPORTS / "rowan-court-three-key-questions.txt"
+RATINGS_CSV = FIXTURES / "rating-files" / "latest-ratings-locations.csv"
+# Each location's latest *scored* assessment of each key question (the score views' picture).
+CURRENT_SCORED = CURRENT.replace(
+    "FROM key_questions", "FROM key_questions WHERE key_question_score IS NOT NULL"
+)
 
 
 @pytest.fixture
@@ -47,3 +54,63 @@ def test_overview_rating_table_counts_current_ratings(loaded_db):
     caring = shares[shares["key_question"] == "Caring"]
     # Only Rowan Court has Caring, rated Good: 1 of 1 rated location.
     assert caring[["key_question_rating", "count", "n"]].values.tolist() == [["Good", 1, 1]]
+
+
+@pytest.fixture
+def report_then_rating_file(db_path):
+    """Rowan Court's report (assessed 3 Mar 2025: Safe 56, Caring 75, Well-led 50), then the
+    rating file, which names its CQC id and rates the same key questions again, dated by
+    publication (20 May 2025) and without scores; it also rates Elm Tree and Kestrel."""
+    con = store.connect(db_path)
+    try:
+        for path in (ROWAN, RATINGS_CSV):
+            store.load_files(con, [store.read_file(path.name, path.read_bytes())])
+    finally:
+        con.close()
+    return db_path
+
+
+def test_rating_file_row_counts_as_rated_and_the_report_keeps_its_scores(
+    report_then_rating_file,
+):
+    db = report_then_rating_file
+    # The report's location now sits under the CQC id, and its latest row of each key
+    # question is the rating file's (ratings only).
+    assert sql(db, f"""
+        SELECT DISTINCT source FROM ({CURRENT}) WHERE location_id = '1-1000000404'
+          AND key_question IN ('Safe', 'Caring', 'Well-led')
+    """) == [("rating-file",)]  # fmt: skip
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+
+    # Rated: Rowan Court, Elm Tree and Kestrel, from every source.
+    ((rated,),) = sql(db, f"SELECT count(DISTINCT location_id) FROM ({CURRENT})"
+                          " WHERE key_question_rating IS NOT NULL")  # fmt: skip
+    assert rated == 3
+    assert any(f"All rated locations ({rated}), from every source." in c.value for c in at.caption)
+    shares = at.dataframe[0].value
+    safe = shares[shares["key_question"] == "Safe"]
+    # Safe: Rowan Court Requires improvement (the file's row), Elm Tree and Kestrel Good
+    assert safe[["key_question_rating", "count", "n"]].values.tolist() == [
+        ["Requires improvement", 1, 3],
+        ["Good", 2, 3],
+    ]
+
+    # Scored: Rowan Court's report still counts, with its three percentages.
+    scored = sql(db, f"SELECT key_question_score FROM ({CURRENT_SCORED}) ORDER BY 1")
+    assert scored == [(50,), (56,), (75,)]
+    assert any("Scored assessments only: 1 location." in c.value for c in at.caption)
+    bins = at.dataframe[1].value
+    # Safe 56 in 55-59, Caring 75 in 75-79, Well-led 50 in 50-54 (framework order)
+    assert bins[["key_question", "bin_start", "count"]].values.tolist() == [
+        ["Safe", 55, 1],
+        ["Caring", 75, 1],
+        ["Well-led", 50, 1],
+    ]
+
+    # A region filter: only Kestrel (South West) is left, rated and never scored.
+    ((region,),) = sql(db, "SELECT region FROM locations WHERE location_id = '1-1000000606'")
+    at.multiselect(key="region").select(region).run()
+    assert not at.exception
+    assert any("All rated locations (1), from every source." in c.value for c in at.caption)
+    assert any("Scored assessments only: 0 locations." in c.value for c in at.caption)

@@ -225,3 +225,32 @@ def test_app_without_a_database_it_can_create_says_so(tmp_path: Path, monkeypatc
     [error] = at.error
     assert "cannot be created there: Not a directory" in error.value
     assert "QSD_DB" in error.value
+
+
+def test_cli_gives_up_on_a_database_another_process_holds(source_db, tmp_path, monkeypatch, capsys):
+    from ingest import __main__ as cli
+    from ingest import store
+
+    db = tmp_path / "held.duckdb"
+    shutil.copy(source_db, db)
+    before = snapshot(db)
+    real = store.connect_for_writing
+    monkeypatch.setattr(store, "connect_for_writing", lambda path: real(path, wait_seconds=1))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
+         " print('ready', flush=True); sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        status = cli.main(["load", "--quiet", "--db", str(db), str(REPORTS)])
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    assert status == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"error: {db} is being written by another process; nothing was loaded, try again when"
+        " it has finished"
+    )
+    assert snapshot(db) == before

@@ -15,10 +15,12 @@ from queries.filters import Filters
 
 
 def rated_text(n: int) -> str:
+    """'All rated locations (N), from every source.'"""
     return f"All rated locations ({n:,}), from every source."
 
 
 def scored_text(n: int) -> str:
+    """'Scored assessments only: N locations.'"""
     return f"Scored assessments only: {n:,} location{'s' * (n != 1)}."
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas  # noqa: F401 - see below
 import polars as pl
 import streamlit as st
 
@@ -25,11 +24,6 @@ from queries.data import Frames, load_frames
 from ui import db
 
 DEMO_REPORTS = Path(__file__).resolve().parent.parent / "data" / "demo-reports"
-
-# Every page imports this module before drawing, so pandas is imported whole, once, above.
-# Altair finds pandas through sys.modules; on a fresh server, a chart drawn in one session
-# while another session's thread was still importing pandas failed with "partially
-# initialized module 'pandas' has no attribute 'Timestamp'".
 
 
 def build_demo_database(

@@ -119,8 +119,11 @@ def load_button(page: Page, n: int = 1):
 def test_cli_load_while_three_sessions_rerun(open_sessions, live_db: Path, tmp_path: Path):
     more = demo.write_demo_corpus(tmp_path / "more", locations=300, seed=4)  # > 1 batch of 500
     (before,) = sql(live_db, "SELECT count(*) FROM assessments")
-    overview, data, export = open_sessions("", "data", "export")
+    # Four sessions start at once on the fresh server (their first imports race each other).
+    overview, data, export, trends = open_sessions("", "data", "export", "trends")
     expect(metric(overview, "Assessments")).to_have_text(f"{before:,}")
+    assert errors_seen(trends) == []
+    trends.context.close()
 
     loader = subprocess.Popen(
         [sys.executable, "-m", "ingest", "load", "--quiet", "--db", str(live_db),
@@ -128,8 +131,9 @@ def test_cli_load_while_three_sessions_rerun(open_sessions, live_db: Path, tmp_p
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        rounds, on = 0, True
+        rounds, during, on = 0, 0, True
         while loader.poll() is None or rounds < 2:
+            during += loader.poll() is None
             toggle_key_question(overview, on)
             data.locator(".st-key-data_log_problems label").click()
             toggle_key_question(export, on)
@@ -161,11 +165,11 @@ def test_cli_load_while_three_sessions_rerun(open_sessions, live_db: Path, tmp_p
         if shown == f"{after:,}":
             break
     assert shown == f"{after:,}", f"still {shown} assessments 10 s after the load"
-    print(f"rounds of reruns during the load: {rounds}; new data shown after "
+    print(f"rounds of reruns begun during the load: {during}; new data shown after "
           f"{time.monotonic() - finished:.1f} s")  # fmt: skip
     for page in (overview, data, export):
         assert errors_seen(page) == []
-    assert rounds >= 2
+    assert during >= 1
 
 
 def test_two_sessions_upload_at_the_same_moment_and_both_land(open_sessions, live_db: Path):

@@ -11,11 +11,30 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPORTS
+from ingest import store
+from tests.conftest import FIXTURES, REPORTS
 from ui import db
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
 REPORT = REPORTS / "rowan-court-three-key-questions.txt"
+# One of each source: Rowan Court's report text; the rating file (Rowan Court's ratings, Elm
+# Tree, Kestrel); the API records of Birchwood (scored) and Harbour Lights (legacy ratings).
+SOURCES = (
+    REPORT,
+    FIXTURES / "rating-files" / "latest-ratings-locations.csv",
+    FIXTURES / "api" / "birchwood-two-service-groups.json",
+    FIXTURES / "api" / "harbour-lights-legacy-only.json",
+    FIXTURES / "api" / "birchwood-provider.json",
+)
+# Per source, from the tables the loader writes (not the views the app reads).
+PER_SOURCE = """
+    SELECT a.source, count(DISTINCT a.assessment_id), count(DISTINCT a.location_id),
+           count(k.key_question), count(COALESCE(k.stated_score, k.computed_score)),
+           (SELECT count(*) FROM statement_scores s JOIN assessments b USING (assessment_id)
+            WHERE b.source = a.source)
+    FROM assessments a LEFT JOIN key_question_results k USING (assessment_id)
+    GROUP BY a.source ORDER BY a.source
+"""
 
 
 def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
@@ -37,6 +56,51 @@ def own_copy(demo_db, tmp_path, monkeypatch) -> Path:
     shutil.copy(demo_db, path)
     monkeypatch.setenv("QSD_DB", str(path))
     return path
+
+
+@pytest.fixture
+def sources_db(db_path) -> Path:
+    """A database of every source format, synced with the API up to 1 May 2026, 10:00 UTC."""
+    con = store.connect(db_path)
+    try:
+        store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in SOURCES])
+        store.set_meta(con, "last_sync", "2026-05-01T10:00:00Z")
+    finally:
+        con.close()
+    return db_path
+
+
+def test_per_source_counts_and_the_last_sync(sources_db):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    columns = ["source", "assessments", "locations", "key_questions", "scored", "statement_scores"]
+    expected = [list(row) for row in sql(sources_db, PER_SOURCE)]
+    shown = at.dataframe[0].value
+    assert shown[columns].values.tolist() == expected
+    # every source is there; ratings-only sources have no scores
+    assert dict(zip(shown["source"], shown["statement_scores"], strict=True))["rating-file"] == 0
+    assert set(shown["source"]) == {"report-text", "api-json", "rating-file"}
+    assert any(m.value == "**Last API sync**: 01 May 2026, 10:00 UTC" for m in at.markdown)
+
+    # A region filter changes what is selected, not what is loaded
+    ((region,),) = sql(
+        sources_db, "SELECT region FROM locations WHERE location_id = '1-1000000404'"
+    )
+    at.multiselect(key="region").select(region).run()
+    assert not at.exception
+    selected = dict(
+        sql(
+            sources_db,
+            "SELECT a.source, count(*) FROM assessments a JOIN locations l USING (location_id)"
+            " WHERE l.region = ? GROUP BY 1",
+            [region],
+        )
+    )
+    shown = at.dataframe[0].value
+    assert dict(zip(shown["source"], shown["selected"], strict=True)) == {
+        source: selected.get(source, 0) for source in shown["source"]
+    }
+    assert shown[columns].values.tolist() == expected
 
 
 def test_counts_follow_the_era_filter(use_demo_db):
@@ -73,6 +137,7 @@ def test_sources_and_the_ingest_log_latest_first(use_demo_db):
     assert sources[["source", "assessments", "locations"]].values.tolist() == [
         list(row) for row in expected
     ]
+    assert any(m.value == "**Last API sync**: never synced" for m in at.markdown)
     latest = sql(use_demo_db, "SELECT file, action FROM ingest_log ORDER BY log_id DESC LIMIT 50")
     log = at.dataframe[3].value
     assert log[["file", "action"]].values.tolist() == [list(row) for row in latest]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ingest import store
 from ingest.reference import KEY_QUESTIONS
 from queries.bands import band_table
-from tests.conftest import REPORTS
+from tests.conftest import FIXTURES, REPORTS
 from ui import location
 from ui.text import plain
 
@@ -118,6 +118,28 @@ def test_text_from_reports_is_shown_as_written_never_run(db_path):
     assert "\\<img" in at.header[0].value and "\\*Nursing\\*" in at.header[0].value
     assert HOSTILE_EVIDENCE in [t.value for t in at.text]  # st.text: no Markdown, no HTML
     assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_current_percentages_skip_a_later_rating_without_scores(db_path):
+    # Rowan Court's report (3 Mar 2025), then the rating file rating the same key questions
+    # again, dated by publication (20 May 2025), without scores
+    con = store.connect(db_path)
+    for path in (REPORTS / "rowan-court-three-key-questions.txt",
+                 FIXTURES / "rating-files" / "latest-ratings-locations.csv"):  # fmt: skip
+        store.load_files(con, [store.read_file(path.name, path.read_bytes())])
+    con.close()
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["location_id"] = "1-1000000404"
+    at.run()
+    assert not at.exception
+    assert metric(at, "Latest assessment") == "20 May 2025"
+    now = next(d.value for d in at.dataframe if "points_to_next_band" in d.value.columns)
+    shown = now[["key_question", "assessment_date", "key_question_score"]].astype(str)
+    assert shown.values.tolist() == [
+        ["Safe", "2025-03-03", "56"],
+        ["Caring", "2025-03-03", "75"],
+        ["Well-led", "2025-03-03", "50"],
+    ]
 
 
 @pytest.mark.parametrize(

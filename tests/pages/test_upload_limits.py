@@ -1,0 +1,22 @@
+"""The Data page's uploader takes only the formats the loader reads, up to the size cap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import upload
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
+
+
+@pytest.mark.usefixtures("use_demo_db")
+def test_the_uploader_takes_four_types_up_to_50_mb_each():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    [uploader] = at.file_uploader
+    assert list(uploader.proto.type) == [".txt", ".json", ".ods", ".csv"]
+    assert uploader.proto.max_upload_size_mb == upload.MAX_FILE_MB == 50
+    assert uploader.proto.multiple_files
