@@ -62,7 +62,7 @@ def calls(
     first, *rest = params
     frame_names = FRAME_PARAMETERS.get(first, ANY_FRAME)
     kwargs: dict[str, Any] = {}
-    known = {"providers": (provider,), "peers_by": ("service_type",)}
+    known = {"providers": (provider,), "peers_by": ("service_type",), "column": "source"}
     for name in rest:
         param = params[name]
         if name in known:

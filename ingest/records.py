@@ -83,6 +83,24 @@ def assessment_id(record: Record, location: str) -> str:
     return "a-" + _digest(location, record["assessment_date"], record.get("service_group"))
 
 
+def is_scored(record: Record) -> bool:
+    """Whether any key question has statement scores or a stated percentage."""
+    return any(kq["statements"] or kq.get("score") is not None for kq in record["key_questions"])
+
+
+def is_publication_ratings(record: Record) -> bool:
+    """A ratings-only record dated by its publication: the rating file's, or the API's legacy.
+
+    Such a record may be a copy of a scored assessment published that day (the same report,
+    read with scores and dated by its assessment); the store keeps the scored one only.
+    """
+    return (
+        not is_scored(record)
+        and record.get("service_group") is None
+        and record.get("published_date") == record["assessment_date"]
+    )
+
+
 def content_hash(record: Record) -> str:
     """Hash of what the record says, ignoring where it was read from and its warnings."""
     body = {k: v for k, v in record.items() if k not in ("source", "warnings")}

@@ -12,6 +12,14 @@ with a CQC id, a name and a postcode leaves that derived id behind as an alias
 text read later loads under the CQC id directly. Region, local authority and service type
 are taken from the most authoritative source present (`FIELD_PRECEDENCE`), and the source
 of each is kept beside it.
+
+One report, one assessment: the rating file and the API's legacy ratings give a report
+ratings-only, dated by its publication date, while report text and the API's SAF block give
+it with scores, dated by its assessment date (its `published_date` is the publication date).
+Such a ratings-only record (no statement scores, no stated percentage) of location L dated D
+is a copy of a scored assessment of L published on D (exactly: both are CQC's publication
+date of the report): it is not stored, and a copy stored before the scored assessment arrived
+is deleted in the same transaction, whatever the order of loading (`_Copies`).
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from ingest.records import (
     assessment_id,
     content_hash,
     derived_location_id,
+    is_publication_ratings,
+    is_scored,
     location_id,
     provider_id,
 )
@@ -147,7 +157,10 @@ def storage_failure(err: BaseException) -> str | None:
 
 def is_lock_conflict(err: BaseException) -> bool:
     """Another process holds the file's write lock (it clears when that process is done)."""
-    return isinstance(err, duckdb.IOException) and "lock" in str(err).lower()
+    text = str(err).lower()
+    return isinstance(err, duckdb.IOException) and (
+        "could not set lock" in text or "conflicting lock" in text
+    )
 
 
 def connect_for_writing(
@@ -307,11 +320,14 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
     aliases = _link_locations(con, files, now)
     existing = _existing_hashes(con, files, aliases)
     providers = _existing_providers(con, files)
+    copies = _Copies(con, files, aliases)
     rows = _Rows()
     results = []
     for f in files:
         result = FileResult(f.file, f.format, action="unchanged")
         replaced_from: list[str] = []
+        repeats: list[str] = []  # ratings-only copies of scored assessments, not stored
+        removed: list[str] = []  # stored ratings-only copies deleted
         for record in f.records:
             result.warnings.extend(record.get("warnings", []))
             if record.get("kind") == "provider":
@@ -321,6 +337,15 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             aid = assessment_id(record, loc)
             digest = content_hash(record)
             result.assessment_ids.append(aid)
+            original = copies.original(record, loc, aid)
+            if original is not None:
+                result.unchanged += 1
+                repeats.append(f"{loc} {record['assessment_date']} duplicates {original}")
+                rows.describe(record, loc)  # what it says of the location still counts
+                removed += copies.remove(loc, record["assessment_date"], None, original, rows)
+                continue
+            if is_scored(record) and record.get("published_date"):
+                removed += copies.remove(loc, record["published_date"], aid, aid, rows)
             previous = existing.get(aid)
             rank = _assessment_rank(record)
             if previous and previous[0] == digest:
@@ -348,7 +373,20 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             if result.loaded or result.providers
             else "unchanged"
         )
+        if repeats:
+            result.warnings.append(_listed(
+                f"{len(repeats)} ratings-only assessments are copies of scored assessments"
+                " published the same day, not stored:" if len(repeats) > 1 else
+                "a ratings-only assessment is a copy of the scored assessment published the"
+                " same day, not stored:", repeats,
+            ))  # fmt: skip
         result.message = _describe(result, replaced_from)
+        if removed:
+            result.message += "; " + _listed(
+                f"removed {len(removed)} ratings-only cop{'ies' if len(removed) > 1 else 'y'}"
+                " of scored assessments:",
+                removed,
+            )
         results.append(result)
     rows.write(con)
     return results
@@ -370,6 +408,77 @@ def _describe(result: FileResult, replaced_from: list[str]) -> str:
             f"; {result.providers} provider{'s' if result.providers > 1 else ''} added or updated"
         )
     return text
+
+
+def _listed(text: str, items: list[str], most: int = 3) -> str:
+    """'text a; b; c and 4 more': a sentence naming the first few of many items."""
+    shown = "; ".join(items[:most])
+    return f"{text} {shown}" + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+class _Copies:
+    """Ratings-only copies of scored assessments, for the locations of a batch (module doc).
+
+    A copy is a ratings-only record dated by its publication (`is_publication_ratings`): the
+    rating file's, or the API's legacy ratings. It repeats the scored assessment of the same
+    location whose `published_date` is its date, stored or in the batch; the match is on
+    the final location id, after aliases. Knowing the whole batch up front, a copy is never
+    written when its scored assessment comes later in the batch, so counts stay true.
+    """
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, files: list[ReadFile], aliases: dict[str, str]
+    ) -> None:
+        records = _assessment_records(files)
+        located = [(r, _resolved_location(r, aliases)) for r in records]
+        scored: dict[str, tuple[str, str]] = {}  # scored assessment -> (location, published)
+        # (location, date) -> stored copies that a scored assessment would make redundant
+        self.stored: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+        locations = list({loc for _, loc in located})
+        for aid, loc, date, published, group, file, is_scored_row in (
+            con.sql(
+                "WITH batch AS (SELECT * FROM assessments"
+                " WHERE location_id IN (SELECT unnest($locs))),"
+                " scored AS (SELECT assessment_id FROM statement_scores"
+                " WHERE assessment_id IN (SELECT assessment_id FROM batch)"
+                " UNION SELECT assessment_id FROM key_question_results"
+                " WHERE stated_score IS NOT NULL"
+                " AND assessment_id IN (SELECT assessment_id FROM batch))"
+                " SELECT assessment_id, location_id, CAST(assessment_date AS VARCHAR),"
+                " CAST(published_date AS VARCHAR), service_group, source_file,"
+                " assessment_id IN (SELECT assessment_id FROM scored) FROM batch",
+                params={"locs": locations},
+            ).fetchall()
+            if locations
+            else []
+        ):
+            if is_scored_row and published:
+                scored[aid] = (loc, published)
+            elif not is_scored_row and group is None and published == date:
+                self.stored.setdefault((loc, date), []).append((aid, file))
+        for r, loc in located:  # the batch's own version of an assessment is the one to match
+            if is_scored(r) and r.get("published_date"):
+                scored[assessment_id(r, loc)] = (loc, r["published_date"])
+        self.scored: dict[tuple[str, str], str] = {}
+        for aid, key in sorted(scored.items()):  # the first id, when two share a day
+            self.scored.setdefault(key, aid)
+
+    def original(self, record: Record, loc: str, aid: str) -> str | None:
+        """The scored assessment a ratings-only record copies, else None."""
+        if not is_publication_ratings(record):
+            return None
+        original = self.scored.get((loc, record["assessment_date"]))
+        return original if original != aid else None  # the same id: precedence decides
+
+    def remove(
+        self, loc: str, date: str, keep: str | None, original: str, rows: _Rows
+    ) -> list[str]:
+        """Queue the deletion of stored copies of `original` (published on `date`)."""
+        if (loc, date) not in self.scored:
+            return []
+        gone = [(aid, file) for aid, file in self.stored.pop((loc, date), []) if aid != keep]
+        rows.replaced += [aid for aid, _ in gone]
+        return [f"{aid} (from {file}) of {original}" for aid, file in gone]
 
 
 def _resolved_location(record: Record, aliases: dict[str, str]) -> str:

@@ -281,7 +281,8 @@ def test_report_text_location_is_upgraded_to_the_cqc_id(con):
     assert derived.startswith("x-")
     load(con, ROWAN_API)
     # One location now, under the CQC id, holding the report's scored assessment and the
-    # API's two ratings-only reports (2025-05-20 and 2022-01-12).
+    # API's ratings-only report of 2022-01-12. Its report of 2025-05-20 is the scored one
+    # (published that day), so it is not stored again.
     assert _location_rows(con) == [(
         "1-1000000404", "1-1000000404", "Yorkshire & Humberside", "api-json", "Leeds",
         "api-json", "Care home service with nursing", "api-json",
@@ -289,7 +290,7 @@ def test_report_text_location_is_upgraded_to_the_cqc_id(con):
     assert con.sql(
         "SELECT source, count(*) FROM assessments WHERE location_id = '1-1000000404' GROUP BY 1"
         " ORDER BY 1"
-    ).fetchall() == [("api-json", 2), ("report-text", 1)]
+    ).fetchall() == [("api-json", 1), ("report-text", 1)]
     assert con.sql("SELECT count(*), min(location_id) FROM scores").fetchall() == [
         (17, "1-1000000404")
     ]
@@ -362,9 +363,10 @@ def test_one_command_loads_every_format_in_any_mix(tmp_path, db_path, capsys):
         (folder / source.name).write_bytes(source.read_bytes())
     assert main(["load", "--quiet", "--db", str(db_path), str(folder)]) == 0
     out = capsys.readouterr().out
-    # The ODS is the CSV's table: nothing new. Rowan Court's two reports (2025-05-20 and
-    # 2022-01-12) come from the rating file, then from the API, which replaces them: one
-    # assessment read from two sources is held once, the API's ranking higher.
+    # The ODS is the CSV's table: nothing new. Rowan Court's report of 2022-01-12 comes from
+    # the rating file, then from the API, which replaces it: one assessment read from two
+    # sources is held once, the API's ranking higher. Its report of 2025-05-20 is held once,
+    # with scores, from the report text: the ratings-only copies of it are not stored.
     assert out.startswith("8 files: 6 loaded, 1 unchanged, 1 replaced, 0 rejected;")
     assert main(["load", "--quiet", "--db", str(db_path), str(folder)]) == 0
     assert capsys.readouterr().out.startswith("8 files: 0 loaded, 8 unchanged, 0 replaced")
@@ -375,9 +377,9 @@ def test_one_command_loads_every_format_in_any_mix(tmp_path, db_path, capsys):
         scored = con.sql("SELECT count(DISTINCT location_id) FROM scores").fetchall()
     finally:
         con.close()
-    # API: Birchwood 3, Harbour 1, Rowan 2. Report text: Rowan, Harbour View. Rating file:
-    # Elm Tree, Kestrel (its Rowan Court reports are the API's).
-    assert counts == {"api-json": 6, "report-text": 2, "rating-file": 2}
+    # API: Birchwood 3, Harbour 1, Rowan 1 (2022). Report text: Rowan (2025), Harbour View.
+    # Rating file: Elm Tree, Kestrel (its Rowan Court reports are the API's and the text's).
+    assert counts == {"api-json": 5, "report-text": 2, "rating-file": 2}
     # Birchwood, Harbour Lights, Rowan Court, Harbour View, Elm Tree, Kestrel.
     assert rated == [(6,)]
     assert scored == [(3,)]  # Birchwood (API), Rowan Court and Harbour View (report text)

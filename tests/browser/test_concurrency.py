@@ -60,8 +60,7 @@ def live_url(browser: Browser, live_db: Path) -> Iterator[str]:
 
 @pytest.fixture
 def open_sessions(browser: Browser, live_url: str) -> Iterator[Callable[..., list[Page]]]:
-    """Opens pages, each in a browser context (a session) of its own, all at once; all
-    closed after the test."""
+    """Opens pages at once, each in a browser context (a session) of its own."""
     contexts = []
 
     def open_pages(*paths: str) -> list[Page]:
@@ -74,7 +73,7 @@ def open_sessions(browser: Browser, live_url: str) -> Iterator[Callable[..., lis
             pages.append(context.new_page())
             pages[-1].goto(live_url + path, wait_until="commit")
         for page in pages:
-            settle(page)
+            settle(page, timeout=60_000)  # first runs on a cold server share the CPU
         return pages
 
     yield open_pages

@@ -121,18 +121,23 @@ def test_text_from_reports_is_shown_as_written_never_run(db_path):
 
 
 def test_current_percentages_skip_a_later_rating_without_scores(db_path):
-    # Rowan Court's report (3 Mar 2025), then the rating file rating the same key questions
-    # again, dated by publication (20 May 2025), without scores
+    # Rowan Court's report (3 Mar 2025), then a rating file rating the same key questions
+    # again, without scores, in a later publication (1 Sep 2025). (The file's own rows of
+    # 20 May 2025 are the report's publication: a copy, which the loader does not store.)
+    ratings = FIXTURES / "rating-files" / "latest-ratings-locations.csv"
+    later = ratings.read_text(encoding="utf-8").replace("20/05/2025", "01/09/2025")
     con = store.connect(db_path)
-    for path in (REPORTS / "rowan-court-three-key-questions.txt",
-                 FIXTURES / "rating-files" / "latest-ratings-locations.csv"):  # fmt: skip
-        store.load_files(con, [store.read_file(path.name, path.read_bytes())])
+    for name, data in (
+        ("rowan.txt", (REPORTS / "rowan-court-three-key-questions.txt").read_bytes()),
+        ("later-ratings.csv", later.encode()),
+    ):
+        store.load_files(con, [store.read_file(name, data)])
     con.close()
     at = AppTest.from_file(PAGE, default_timeout=30)
     at.query_params["location_id"] = "1-1000000404"
     at.run()
     assert not at.exception
-    assert metric(at, "Latest assessment") == "20 May 2025"
+    assert metric(at, "Latest assessment") == "01 Sep 2025"
     now = next(d.value for d in at.dataframe if "points_to_next_band" in d.value.columns)
     shown = now[["key_question", "assessment_date", "key_question_score"]].astype(str)
     assert shown.values.tolist() == [
