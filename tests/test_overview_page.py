@@ -58,13 +58,15 @@ def test_overview_rating_table_counts_current_ratings(loaded_db):
 
 @pytest.fixture
 def report_then_rating_file(db_path):
-    """Rowan Court's report (assessed 3 Mar 2025: Safe 56, Caring 75, Well-led 50), then the
-    rating file, which names its CQC id and rates the same key questions again, dated by
-    publication (20 May 2025) and without scores; it also rates Elm Tree and Kestrel."""
+    """Rowan Court's report (assessed 3 Mar 2025: Safe 56, Caring 75, Well-led 50), then a
+    rating file that names its CQC id and rates the same key questions again, without scores,
+    in a later publication (1 Sep 2025); it also rates Elm Tree and Kestrel. (The fixture's
+    own date, 20 May 2025, is the report's publication: a copy the loader does not store.)"""
+    later = RATINGS_CSV.read_text(encoding="utf-8").replace("20/05/2025", "01/09/2025")
     con = store.connect(db_path)
     try:
-        for path in (ROWAN, RATINGS_CSV):
-            store.load_files(con, [store.read_file(path.name, path.read_bytes())])
+        for name, data in ((ROWAN.name, ROWAN.read_bytes()), ("later.csv", later.encode())):
+            store.load_files(con, [store.read_file(name, data)])
     finally:
         con.close()
     return db_path
