@@ -33,7 +33,8 @@ def decode(data: bytes, name: str) -> tuple[str, list[str]]:
         raise RejectedFile("file is empty")
     if len(data) > MAX_REPORT_BYTES:
         raise RejectedFile(
-            f"file is {len(data) / 2**20:.1f} MB; a report is at most {MAX_REPORT_BYTES // 2**20} MB"
+            f"file is {len(data) / 2**20:.1f} MB;"
+            f" a report is at most {MAX_REPORT_BYTES // 2**20} MB"
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -260,7 +261,8 @@ def _statement(rows, idx, current, sections, warnings) -> dict:
 def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:
     """The warning for a stated percentage that is not the one the statement scores give."""
     computed = ref.rounded_percentage(points, statements)
-    return f"{key_question}: stated {stated} but statements give {points}/{4 * statements} = {computed}"
+    given = f"{points}/{4 * statements} = {computed}"
+    return f"{key_question}: stated {stated} but statements give {given}"
 
 
 def _check(record: Record) -> None:
@@ -287,7 +289,8 @@ def _check(record: Record) -> None:
             )
         if count > ref.STATEMENTS_PER_KEY_QUESTION[name]:
             warnings.append(
-                f"{name}: {count} statements scored; the framework has {ref.STATEMENTS_PER_KEY_QUESTION[name]}"
+                f"{name}: {count} statements scored;"
+                f" the framework has {ref.STATEMENTS_PER_KEY_QUESTION[name]}"
             )
     if record["era"] == "pre-SAF" and any(s["statements"] for s in sections):
         warnings.append(

@@ -23,7 +23,8 @@ def edit(old: str, new: str, count: int = 1) -> bytes:
 CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("empty", lambda: b"", "rejected", "file is empty"),
     ("whitespace only", lambda: b" \r\n\t\n", "rejected", "file is empty"),
-    ("png image", lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300), "rejected", "binary"),
+    ("png image", lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300), "rejected",
+     "binary"),
     ("nul byte inside text", lambda: ROWAN[:500].encode() + b"\x00" + ROWAN[500:].encode(),
      "rejected", "binary"),
     ("utf-16 without bom", lambda: ROWAN.encode("utf-16-le"), "rejected", "binary"),
@@ -36,8 +37,9 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("crlf line endings", lambda: ROWAN.replace("\n", "\r\n").encode(), "loaded", ""),
     ("truncated before any key question", lambda: ROWAN[: ROWAN.index("On this page")].encode(),
      "rejected", "no key question with 'Score: N'"),
-    ("cut mid-statement, name without score", lambda: ROWAN[: ROWAN.index("Score: 2\n\nStaff were not")]
-     .encode(), "loaded", "'Shared direction and culture' has no score"),
+    ("cut mid-statement, name without score",
+     lambda: ROWAN[: ROWAN.index("Score: 2\n\nStaff were not")].encode(), "loaded",
+     "'Shared direction and culture' has no score"),
     ("score above 4", lambda: edit("Score: 3", "Score: 5"), "rejected", "outside 1-4"),
     ("score zero", lambda: edit("Score: 2", "Score: 0"), "rejected", "outside 1-4"),
     ("score is a word", lambda: edit("Score: 3", "Score: three"), "rejected", "not a number 1-4"),

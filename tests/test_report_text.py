@@ -75,7 +75,8 @@ def test_variants_unknown_statement_and_band_mismatch():
     assert resp["statements"][2]["name"] == "Community outreach and engagement"
     assert resp["computed_score"] == 75  # 9 of 12
     assert r["warnings"] == [
-        "line 77: statement 'Community outreach and engagement' is not one of the 34; kept without an id",
+        "line 77: statement 'Community outreach and engagement' is not one of the 34;"
+        " kept without an id",
         "Effective: stated 90 but statements give 17/20 = 85",
         "Effective: rated Outstanding but 17/20 is in the Good band",
     ]
@@ -181,6 +182,9 @@ def test_ratings_only_report_is_kept_without_scores():
     _, [r] = formats.read("x", RATINGS_ONLY.encode())
     [kq] = r["key_questions"]
     assert (kq["name"], kq["rating"], kq["statements"], kq["computed_score"]) == (
-        "Safe", "Good", [], None
+        "Safe",
+        "Good",
+        [],
+        None,
     )
     assert r["warnings"] == ["no statement scores: loaded as ratings only"]
