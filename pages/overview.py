@@ -26,7 +26,15 @@ cols = st.columns(4)
 cols[0].metric("Assessments", f"{numbers['assessments']:,}")
 cols[1].metric("Locations", f"{numbers['locations']:,}")
 cols[2].metric("Providers", f"{numbers['providers']:,}")
-cols[3].metric("Assessed between", f"{numbers['first_date']:%b %Y} – {numbers['last_date']:%b %Y}")
+cols[3].metric(
+    "Latest assessment",
+    f"{numbers['last_date']:%-d %b %Y}",
+    help=f"Assessments dated {numbers['first_date']:%-d %B %Y} to {numbers['last_date']:%-d %B %Y}",
+)
+st.caption(
+    f"Assessments dated {numbers['first_date']:%-d %B %Y} to {numbers['last_date']:%-d %B %Y}; "
+    f"{numbers['key_questions']:,} key question ratings, {numbers['scored']:,} with a score."
+)
 
 st.subheader("Current key question ratings")
 st.caption(

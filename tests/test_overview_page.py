@@ -40,10 +40,17 @@ def test_overview_headline_numbers_follow_the_region_filter(loaded_db):
     # (PL -> South West), each one assessment of one location by one provider.
     assert metric(at, "Assessments") == "2"
     assert metric(at, "Locations") == "2"
+    # Rowan Court was assessed 3 March 2025, Harbour View 9 January 2025.
+    assert metric(at, "Latest assessment") == "3 Mar 2025"
+    # Key questions: Rowan 3 + Harbour 2 = 5 ratings, all of them scored.
+    assert "9 January 2025 to 3 March 2025; 5 key question ratings, 5 with a score" in (
+        at.caption[1].value
+    )
     at.multiselect(key="region").select("South West").run()
     assert not at.exception
     assert metric(at, "Assessments") == "1"
     assert metric(at, "Providers") == "1"
+    assert metric(at, "Latest assessment") == "9 Jan 2025"
     # No demo label on data loaded by the user.
     assert not any("Demo data" in i.value for i in at.info)
 
