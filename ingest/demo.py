@@ -546,3 +546,33 @@ def write_demo_corpus(
         if stale not in written:
             stale.unlink()
     return paths
+
+
+def build_database(
+    path: Path,
+    reports_dir: Path,
+    locations: int = DEFAULT_LOCATIONS,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write the demo corpus to `reports_dir` and load it into `path` through the real loader.
+
+    The database is marked as demo data (meta `demo` = true). `progress(done, total)` follows
+    the reports loaded.
+    """
+    from ingest import store
+
+    reports = write_demo_corpus(reports_dir, locations=locations, seed=seed)
+    con = store.connect(path)
+    try:
+        step = 200
+        for start in range(0, len(reports), step):
+            chunk = reports[start : start + step]
+            store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in chunk])
+            if progress:
+                progress(min(start + step, len(reports)), len(reports))
+        store.set_meta(con, "demo", "true")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path

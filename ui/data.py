@@ -37,22 +37,16 @@ def build_demo_database(
         if target.exists():  # another session built it while we waited
             return
         say(0.0, "Writing the demo reports")
-        size = locations or demo.DEFAULT_LOCATIONS
-        reports = demo.write_demo_corpus(DEMO_REPORTS, locations=size)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             staging = Path(tmp) / target.name
-            con = store.connect(staging)
-            try:
-                step = 200
-                for start in range(0, len(reports), step):
-                    chunk = reports[start : start + step]
-                    store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in chunk])
-                    done = min(start + step, len(reports))
-                    say(done / len(reports), f"Loaded {done:,} of {len(reports):,} demo reports")
-                store.set_meta(con, "demo", "true")
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
+            demo.build_database(
+                staging,
+                DEMO_REPORTS,
+                locations=locations or demo.DEFAULT_LOCATIONS,
+                progress=lambda done, total: say(
+                    done / total, f"Loaded {done:,} of {total:,} demo reports"
+                ),
+            )
             shutil.move(staging, target)
 
 

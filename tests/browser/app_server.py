@@ -44,15 +44,7 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 def build_demo_db(folder: Path, locations: int = 30, seed: int = 3) -> Path:
     """A database of the demo corpus, loaded through the real parser and loader."""
-    reports = demo.write_demo_corpus(folder / "reports", locations=locations, seed=seed)
-    path = folder / "demo.duckdb"
-    con = store.connect(path)
-    try:
-        store.load_files(con, [store.read_file(p.name, p.read_bytes()) for p in reports])
-        store.set_meta(con, "demo", "true")
-    finally:
-        con.close()
-    return path
+    return demo.build_database(folder / "demo.duckdb", folder / "reports", locations, seed)
 
 
 def free_port() -> int:
