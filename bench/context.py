@@ -20,23 +20,31 @@ class Context:
     out: Path = OUT  # generated data (report files, scratch databases)
 
     def typical(self) -> dict[str, str]:
-        """The typical selection: the largest region and the largest service type by rows.
+        """Typical choices: the largest region, service type and provider (by locations), and
+        the location with most assessments with its latest assessment that covers Safe.
 
-        Picked from the data rather than named, so a tiny scale has rows in it too; the
-        largest are the heaviest of the typical choices a user makes.
+        Picked from the data rather than named, so a tiny scale has them too; the largest
+        are the heaviest of the typical choices a user makes.
         """
         con = duckdb.connect(str(self.db), read_only=True)
         try:
-            region, service_type, provider = (
-                con.execute(sql).fetchall()[0][0]
-                for sql in (
-                    "SELECT region FROM locations GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1",
-                    "SELECT service_type FROM locations GROUP BY ALL"
-                    " ORDER BY count(*) DESC, 1 LIMIT 1",
-                    "SELECT provider_id FROM locations GROUP BY ALL"
-                    " ORDER BY count(*) DESC, 1 LIMIT 1",
-                )
-            )
+            one = {name: con.execute(sql).fetchall()[0][0] for name, sql in _TYPICAL.items()}
+            one["assessment"] = con.execute(
+                "SELECT assessment_id FROM assessments JOIN key_question_results USING"
+                " (assessment_id) WHERE location_id = ? AND key_question = 'Safe'"
+                " ORDER BY assessment_date DESC LIMIT 1",
+                [one["location"]],
+            ).fetchall()[0][0]
         finally:
             con.close()
-        return {"region": region, "service_type": service_type, "provider": provider}
+        return one
+
+
+_TYPICAL = {
+    "region": "SELECT region FROM locations GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1",
+    "service_type": "SELECT service_type FROM locations GROUP BY ALL"
+    " ORDER BY count(*) DESC, 1 LIMIT 1",
+    "provider": "SELECT provider_id FROM locations GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1",
+    "location": "SELECT location_id FROM assessments JOIN key_question_results USING"
+    " (assessment_id) WHERE key_question = 'Safe' GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1",
+}

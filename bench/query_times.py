@@ -55,23 +55,34 @@ def typical_filters(ctx: Context) -> Filters:
 
 
 def calls(
-    fn: Callable, frames: Frames, filters: dict[str, Filters], provider: str
+    fn: Callable, frames: Frames, filters: dict[str, Filters], typical: dict[str, str]
 ) -> Iterator[tuple[str, Callable[[], Any]] | tuple[str, str]]:
     """(variant, call) for every way the benchmark runs `fn`; (variant, reason) if it cannot."""
     params = inspect.signature(fn).parameters
     first, *rest = params
     frame_names = FRAME_PARAMETERS.get(first, ANY_FRAME)
     kwargs: dict[str, Any] = {}
-    known = {"providers": (provider,), "peers_by": ("service_type",), "column": "source"}
+    # Values for parameters without a default; `providers` is always given (peers need one).
+    known = {
+        "providers": (typical["provider"],),
+        "peers_by": ("service_type",),
+        "column": "source",
+        "by": "service_type",
+        "location_id": typical["location"],
+        "assessment_id": typical["assessment"],
+        "key_question": "Safe",
+        "texts": None,
+    }
     for name in rest:
-        param = params[name]
-        if name in known:
-            kwargs[name] = known[name]
-        elif name in ("filters", "latest"):
+        required = params[name].default is inspect.Parameter.empty
+        if name in ("filters", "latest") or not (required or name == "providers"):
             continue
-        elif param.default is inspect.Parameter.empty:
+        if name not in known:
             yield first, f"skipped: no benchmark value for required parameter {name!r}"
             return
+        kwargs[name] = known[name]
+    if "filters" not in params:
+        filters = {"no filter parameter": ALL}
     latest_options = [False, True] if "latest" in params else [None]
     for frame_name in frame_names:
         frame = getattr(frames, frame_name)
@@ -122,7 +133,7 @@ def run(ctx: Context) -> list[Row]:
     filters = {"no filter": ALL, "typical filter": typical_filters(ctx)}
     rows = []
     for name, fn in query_functions():
-        for variant, call in calls(fn, frames, filters, typical["provider"]):
+        for variant, call in calls(fn, frames, filters, typical):
             if isinstance(call, str):
                 rows.append(Row("queries", name, variant, note=call))
                 continue

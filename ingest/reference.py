@@ -8,6 +8,7 @@ change (rounding, band edges, era dates) is defined once and used everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from math import floor
@@ -104,6 +105,7 @@ _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), 
 _QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032`\u00b4"), "'")
 
 
+@functools.lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
     """Lower-case, straight apostrophes, plain hyphens, no commas, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_QUOTES)
@@ -128,12 +130,17 @@ def statement_id(name: str) -> int | None:
     return _STATEMENT_LOOKUP.get(normalise(name))
 
 
+# No key question or rating name is anywhere near this long: longer lines (evidence
+# paragraphs) are answered without normalising them, which is most of a report's lines.
+_LONGEST_NAME = 48
+
+
 def canonical_key_question(name: str) -> str | None:
-    return _KEY_QUESTION_LOOKUP.get(normalise(name))
+    return None if len(name) > _LONGEST_NAME else _KEY_QUESTION_LOOKUP.get(normalise(name))
 
 
 def canonical_rating(name: str) -> str | None:
-    return _RATING_LOOKUP.get(normalise(name))
+    return None if len(name) > _LONGEST_NAME else _RATING_LOOKUP.get(normalise(name))
 
 
 # Scoring arithmetic ----------------------------------------------------------------------
