@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench import machine, proposals, scale
+from bench.page_times import APP_MEMORY
 from bench.phase import PHASES
 from bench.process import run_watched, total_memory_mb
 from bench.report import record, table
@@ -25,7 +26,6 @@ from bench.timing import RUNS, Row, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
-APP_MEMORY_PHASE = "pages"
 
 
 def memory_target(scale_value: float) -> str:
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     about = machine.describe()
+    about["code"] = machine.code_state(ROOT)
     say(f"machine: {machine.one_line(about)}")
     seconds_db, db = _timed_database(args)
     counts = machine.counts(db)
@@ -112,12 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in phases:
         say(f"{name}: running")
         rows.extend(run_phase(name, args, db))
-    app_peak = [r for r in rows if r.phase == APP_MEMORY_PHASE and r.unit == "MB"]
-    if app_peak:
-        rows.append(
-            Row("memory", "peak memory of the app (all pages in one process)",
-                value=app_peak[0].value, unit="MB", target=memory_target(args.scale)).check()
-        )  # fmt: skip
+    for peak in [r for r in rows if r.phase == "pages" and r.name == APP_MEMORY]:
+        rows.append(Row("memory", f"{APP_MEMORY} (all pages in one process)", peak.variant,
+                        peak.value, "MB", target=memory_target(args.scale)).check())  # fmt: skip
     about["load_after"] = machine.load_average()
     total = time.perf_counter() - started
     result = {
@@ -126,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "database": db.name,
         "proposals": args.propose,
+        "phases": phases,
         "counts": counts,
         "generated_seconds": seconds_db,
         "machine": about,

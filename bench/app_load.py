@@ -5,8 +5,8 @@ DuckDB or Polars; the operating system's file cache is warm after the first run,
 for a server that has read its file before. Steps:
     load_frames  queries.data.load_frames: what every query reads (timed, with peak memory)
     app_data     ui.data._load outside Streamlit: load_frames plus the app's other reads
-    breakdown    the same load in parts: DuckDB -> Polars fetch of each view, then the
-                 preparation in Polars (dtypes, sequence columns), when queries.data has it
+    breakdown    the same load in parts: DuckDB -> Polars fetch (queries.data.fetch, else
+                 both views whole), then the preparation in Polars (dtypes, sequence columns)
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def _child(db: str, step: str) -> dict:
     def fetch() -> tuple:
         con = duckdb.connect(db, read_only=True)
         try:
+            if hasattr(data, "fetch"):  # what load_frames reads
+                return data.fetch(con)
             scores = con.sql("SELECT * EXCLUDE (evidence) FROM scores").pl()
             key_questions = con.sql("SELECT * FROM key_questions").pl()
         finally:
@@ -96,7 +98,7 @@ def run(ctx: Context) -> list[Row]:
         rows.append(Row("load", "breakdown", note=f"skipped above scale {BREAKDOWN_UP_TO:g}"))
         return rows
     parts = _spawn(ctx, "breakdown")
-    rows.append(Row("load", "DuckDB -> Polars fetch of both views", "cold", parts["fetch"]))
+    rows.append(Row("load", "DuckDB -> Polars fetch (queries.data.fetch)", "cold", parts["fetch"]))
     if "prepare" in parts:
         rows.append(Row("load", "queries.data.prepare (Polars)", "after fetch", parts["prepare"]))
     rows.append(

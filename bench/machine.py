@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -67,6 +68,20 @@ def one_line(about: dict) -> str:
         f"{about['cpus']} CPUs ({about['cpu_model']}), {about['memory_gb']} GB RAM,"
         f" Python {about['python']}, {packages}; load average {about['load_before']}"
     )
+
+
+def code_state(root: Path) -> dict:
+    """The commit measured and the files changed since (read-only git commands)."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        except OSError:
+            return ""
+        return done.stdout.rstrip("\n") if done.returncode == 0 else ""
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line[:2] != "??"]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or "unknown", "changed": changed}
 
 
 def counts(db: Path) -> dict[str, int]:

@@ -70,6 +70,8 @@ def markdown(result: dict) -> str:
         f"Machine: {one_line(result['machine'])}; load average after:"
         f" {result['machine'].get('load_after')}.",
         f"Data: `{result['database']}`: {counts}.",
+        f"Phases: {', '.join(result['phases'])}." if result.get("phases") else "",
+        _code_line(result["machine"].get("code")),
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),
@@ -77,6 +79,14 @@ def markdown(result: dict) -> str:
     for row in rows:
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells(row)) + " |")
     return "\n".join(lines)
+
+
+def _code_line(code: dict | None) -> str:
+    if not code:
+        return "Code: unknown."
+    changed = code.get("changed") or []
+    dirty = f", with uncommitted changes to {', '.join(changed)}" if changed else ""
+    return f"Code: commit {code['commit']}{dirty}."
 
 
 def record(path: Path, result: dict) -> None:
@@ -90,8 +100,9 @@ def record(path: Path, result: dict) -> None:
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
     else:
-        title = f"Latest run at scale {scale}" + "".join(
-            f", with proposal {p}" for p in result.get("proposals", [])
+        applied = result.get("proposals") or []
+        title = f"Latest run at scale {scale}" + (
+            f", with proposals {', '.join(applied)}" if applied else ""
         )
         text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
     path.write_text(text, encoding="utf-8")

@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -32,7 +31,10 @@ links.follow()
 kq, labels = data.frames.key_questions, links.provider_labels(data)
 BIND = dict(bind="query-params", persist_state="session")
 ANYONE = dict(providers=(), locations=())  # peers ignore the sidebar's provider choice
-label_of = pl.col("provider_id").replace_strict(labels, default=None).alias("provider_label")
+
+
+def label_of(frame: pl.DataFrame) -> pl.Expr:
+    return links.provider_label(frame, labels).alias("provider_label")
 
 
 def add_clicked_provider() -> None:
@@ -56,8 +58,9 @@ ranked = provider_rollup(kq, filters=scope).filter(pl.lit(not hide_low_n) | ~pl.
 if ranked.is_empty():
     page.empty_note(f"providers with a current {key_question} percentage")
 else:
-    ranked = ranked.sort("median", "provider_name").with_columns(
-        label_of, text=pl.format("{}% · {} loc.", pl.col("median").round(1), pl.col("n"))
+    ranked = ranked.sort("median", "provider_name")
+    ranked = ranked.with_columns(
+        label_of(ranked), text=pl.format("{}% · {} loc.", pl.col("median").round(1), pl.col("n"))
     )
     st.caption(
         f"Median of each provider's locations' current {key_question} percentage (their latest "
@@ -68,13 +71,13 @@ else:
     bars = charts.ranked_bars(
         ranked.head(top), label="provider_label", value="median", text="text",
         title=f"Median current {key_question} percentage",
-        select=alt.selection_point(name="provider", fields=["provider_id"]),
+        select=charts.Pick("provider", "provider_id"),
         tooltip=tips(("provider_label", "Provider"), ("median", "Median %", ".1f"),
                      ("min", "Lowest location %"), ("max", "Highest location %"),
                      ("n", "Scored locations (n)"), ("worst_location_name", "Lowest location")),
     )  # fmt: skip
-    st.altair_chart(bars, width="stretch", key="compare_ranking",
-                    on_select=add_clicked_provider, selection_mode="provider")  # fmt: skip
+    charts.show(bars, width="stretch", key="compare_ranking", on_select=add_clicked_provider,
+                selection_mode="provider")  # fmt: skip
     numbers(ranked.drop("text"), f"Providers ranked by current {key_question} percentage",
             scope, data, key="compare_ranking_table")  # fmt: skip
 
@@ -103,15 +106,15 @@ cols[0].metric("Providers", len(chosen))
 cols[1].metric("Locations with a current score", f"{beside['location_id'].n_unique():,}")
 cols[2].metric("Assessments behind them", f"{current['assessment_id'].n_unique():,}")
 summary = provider_summary(beside, "key_question_score", ["key_question"])
-summary = summary.with_columns(label_of, band_of("key_question_score"))
+summary = summary.with_columns(label_of(summary), band_of("key_question_score"))
 st.caption(
     "Dot: the provider's median location, in its rating band's colour (the band is named in the "
     "tooltip and table). Bar: the peers' 25th-75th percentile; tick: their median. Grey dots "
     f"have fewer than {MIN_N} peers. {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
 )
-st.altair_chart(charts.beside_peers(
+charts.show(charts.beside_peers(
     summary, item="key_question", value="key_question_score", domain=(25, 100),
-    title="Current key question percentage", colour=charts.RATING_COLOUR,
+    title="Current key question percentage", rating_colour=True,
     tooltip=tips(("provider_label", "Provider"), ("key_question", "Key question"),
                  ("key_question_score", "Percentage", ".1f"), ("band", "Rating band"), *PEER_TIPS),
 ))  # fmt: skip
@@ -125,8 +128,9 @@ if not statements.is_empty():
     st.subheader(f"{key_question} statement scores beside peers")
     st.caption(coverage.scored(data.frames.scores, replace(scope, **ANYONE), latest=True))
     by_statement = provider_summary(statements, "score", ["statement_id", "statement"])
-    st.altair_chart(charts.beside_peers(
-        by_statement.with_columns(label_of), item="statement", value="score", domain=(1, 4),
+    labelled = by_statement.with_columns(label_of(by_statement))
+    charts.show(charts.beside_peers(
+        labelled, item="statement", value="score", domain=(1, 4),
         title="Current statement score (1-4)",
         tooltip=tips(("provider_label", "Provider"), ("statement", "Statement"),
                      ("score", "Score", ".1f"), *PEER_TIPS),
@@ -143,8 +147,8 @@ st.caption(
     f"fewer than {MIN_N} assessments. Choose the years with the sidebar's date range. "
     + coverage.scored(kq, replace(scope, **ANYONE))
 )
-st.altair_chart(charts.trend_lines(
-    trend.with_columns(label_of), value="mean_percentage", series="provider_label",
+charts.show(charts.trend_lines(
+    trend.with_columns(label_of(trend)), value="mean_percentage", series="provider_label",
     series_title="Provider", title=f"Mean {key_question} percentage", domain=(25, 100),
     peers=peers, tooltip=tips(("provider_label", "Provider"), ("period_start", "Quarter from"),
                               ("mean_percentage", "Mean %", ".1f"), ("n", "Assessments (n)")),

@@ -8,7 +8,7 @@ import streamlit as st
 from ingest import store
 from queries.headline import headline, loaded_by
 from ui import db, page, upload
-from ui.data import reload
+from ui.data import loaded_headline, reload
 from ui.sources import last_sync
 
 LOG_PAGE_ROWS = 50
@@ -21,7 +21,7 @@ data, filters = page.start(
 )
 kq = data.frames.key_questions
 
-everything = headline(kq).row(0, named=True)
+everything = loaded_headline(data)  # no filter: computed once per data version
 chosen = headline(kq, filters=filters).row(0, named=True)
 cols = st.columns(4)
 cols[0].metric("Assessments loaded", f"{everything['assessments']:,}")

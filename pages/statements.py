@@ -1,6 +1,5 @@
 """Quality statements: which statements score lowest, how often they score 1-2, and where."""
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -81,23 +80,23 @@ st.caption(
 spread = score_distribution(scores, filters=filters, latest=latest).with_columns(
     label, score_label=pl.col("score").replace_strict(SCORE_LABELS, return_dtype=pl.String)
 )
-st.altair_chart(charts.score_stack(spread, order), width="stretch")
+charts.show(charts.score_stack(spread, order), width="stretch")
 numbers(spread, "Statement scores 1-4 by statement", filters, data, key="statements_spread")
 
 st.subheader(f"{METRICS[metric]} by {GROUPINGS[by].lower()}")
 groups = heatmap_columns(scores, by=by, filters=filters, latest=latest).height
 grid = statement_heatmap(scores, filters=filters, by=by, latest=latest, top=MAX_COLUMNS)
 grid = grid.with_columns(label)
-name = {"provider": pl.col("provider_id").replace_strict(labels, default=None)}
-grid = grid.with_columns(group=name.get(by, pl.col(by).cast(pl.String)))
+name = links.provider_label(grid, labels) if by == "provider" else pl.col(by).cast(pl.String)
+grid = grid.with_columns(group=name)
 notes = [behind, f"Grey cells: fewer than {MIN_N} scores. Rows follow the sort chosen above."]
 if groups > MAX_COLUMNS:
     notes.append(f"The {MAX_COLUMNS} of {groups:,} columns with the most scores are shown.")
 if by == "provider":
     notes.append("Click a cell to compare that provider with its peers.")
 st.caption(" ".join(notes))
-pick = alt.selection_point(name="cell", fields=["provider_id"]) if by == "provider" else None
-st.altair_chart(charts.heatmap(
+pick = charts.Pick("cell", "provider_id") if by == "provider" else None
+charts.show(charts.heatmap(
     grid, column="group", column_title=GROUPINGS[by], metric=metric, order=order, select=pick,
 ), key="statements_heatmap", selection_mode="cell" if pick else None,
    on_select=links.compare_on_click("statements_heatmap", "cell", labels) if pick else "ignore",

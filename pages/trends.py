@@ -3,7 +3,6 @@
 from dataclasses import replace
 from functools import partial
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -72,10 +71,15 @@ if trend.is_empty():
     page.empty_note("scored assessments")
     st.stop()
 
-series = {"provider": pl.col("provider_id").replace_strict(labels, default=None)}.get(
-    by, pl.col(by).cast(pl.String) if group else pl.lit("All selected")
-)
-trend = trend.with_columns(series=series)
+
+def series_of(frame: pl.DataFrame) -> pl.Expr:
+    """What each line, bar or panel stands for: the provider's label, the group, or all."""
+    if by == "provider":
+        return links.provider_label(frame, labels)
+    return pl.col(by).cast(pl.String) if group else pl.lit("All selected")
+
+
+trend = trend.with_columns(series=series_of(trend))
 shown, lines = charts.largest_series(trend, "n", MAX_LINES)
 overall = trend.group_by("period_start").agg(  # the groups' means, weighted by their rows
     (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum()
@@ -101,8 +105,8 @@ if era_mix(data.frames.key_questions, filters=scope, by=group)["mixed"].any():
     st.warning("These lines cross 2 December 2024, when CQC began scoring statements "
                "directly rather than through evidence categories: compare across it with care.",
                icon="⚠️")  # fmt: skip
-pick = alt.selection_point(name="line", fields=["provider_id"]) if by == "provider" else None
-st.altair_chart(charts.trend_lines(
+pick = charts.Pick("line", "provider_id") if by == "provider" else None
+charts.show(charts.trend_lines(
     shown, value=value, series="series", series_title=GROUPINGS[by], title=f"Mean {what}",
     domain=domain, select=pick,
     tooltip=tips(("series", GROUPINGS[by]), ("period_start", f"{period.title()} from"),
@@ -131,20 +135,19 @@ else:
     moved = pairs.filter(pl.col("change").is_not_null())["location_id"].n_unique()
     st.caption(f"Locations re-assessed on {what}: change from the earlier to the later one. "
                + coverage.scored_text(moved))  # fmt: skip
-    st.altair_chart(charts.change_histogram(changes, step=step), width="stretch")
+    charts.show(charts.change_histogram(changes, step=step), width="stretch")
     numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
             key="trends_changes")  # fmt: skip
 if group and not changes.is_empty():
-    counts = (
-        count_changes(filters=scope, by=group)
-        .with_columns(series=series)
-        .sort("n", "series", descending=[True, False])
+    counts = count_changes(filters=scope, by=group)
+    counts = counts.with_columns(series=series_of(counts)).sort(
+        "n", "series", descending=[True, False]
     )
     drawn, groups = charts.largest_series(counts, "n", MAX_LINES)
     st.caption(f"Per {GROUPINGS[by].lower()}: ↓ declined, = unchanged, ↑ improved; faded: fewer "
                f"than {MIN_N} re-assessments.{drawn_note(groups)}")  # fmt: skip
-    st.altair_chart(charts.direction_bars(drawn, series="series", series_title=GROUPINGS[by]),
-                    width="stretch")  # fmt: skip
+    charts.show(charts.direction_bars(drawn, series="series", series_title=GROUPINGS[by]),
+                width="stretch")  # fmt: skip
     numbers(counts.drop("series"), f"Change in {what} by {GROUPINGS[by].lower()}", scope, data,
             key="trends_changes_by")  # fmt: skip
 
@@ -155,7 +158,7 @@ if transitions.is_empty():
     page.empty_note(f"locations rated twice on {key_question}")
 else:
     drawn, groups = charts.largest_series(
-        transitions.with_columns(series=series), "count", MAX_LINES
+        transitions.with_columns(series=series_of(transitions)), "count", MAX_LINES
     )
     panels = f" of its {GROUPINGS[by].lower()} (a panel each)" if group else ""
     st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
@@ -163,6 +166,6 @@ else:
                f"{drawn_note(groups)} "
                + coverage.rated(data.frames.key_questions, rated))  # fmt: skip
     facet = dict(facet="series", facet_title=GROUPINGS[by]) if group else {}
-    st.altair_chart(charts.transition_matrix(drawn, **facet), width="stretch")
+    charts.show(charts.transition_matrix(drawn, **facet), width="stretch")
     numbers(transitions, f"{key_question} rating transitions", rated, data,
             key="trends_transitions")  # fmt: skip

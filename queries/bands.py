@@ -65,6 +65,30 @@ def band_table(max_statements: int = MAX_STATEMENTS) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+# Key of a (statements_scored, points) pair: statements * _STEP + points, points 0.._STEP - 1.
+_STEP = 4 * MAX_STATEMENTS + 1
+_BAND_COLUMNS = ("band", "next_band", "points_to_next_band", "points_to_spare")
+
+
+@cache
+def _band_lookup() -> pl.DataFrame:
+    """band_table keyed by one integer: key, then the _BAND_COLUMNS."""
+    key = pl.col("statements_scored") * _STEP + pl.col("points")
+    return band_table().select(key.alias("key"), *_BAND_COLUMNS)
+
+
+def _band_columns(statements: pl.Expr, points: pl.Expr) -> list[pl.Expr]:
+    """band_table's columns for each row, null where it has no entry; a lookup, not a join, so the rows keep their order."""  # noqa: E501
+    lookup = _band_lookup()
+    key = pl.when(points.is_between(0, _STEP - 1)).then(statements * _STEP + points)
+    return [
+        key.replace_strict(
+            lookup["key"], lookup[c], default=None, return_dtype=lookup.schema[c]
+        ).alias(c)
+        for c in _BAND_COLUMNS
+    ]
+
+
 def distance_to_next_band(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
     """Current scored key questions: location_id, location_name, provider_id, provider_name, key_question, assessment_id, assessment_date, key_question_rating, key_question_score, points, statements_scored, exact_percentage, band, next_band, points_to_next_band, points_to_spare."""  # noqa: E501
     points, statements = pl.col("points"), pl.col("statements_scored")
@@ -83,9 +107,13 @@ def distance_to_next_band(key_questions: pl.LazyFrame, *, filters: Filters = ALL
             "key_question_score",
             points.cast(pl.Int32),
             statements.cast(pl.Int32),
+            "location_key",
             exact_percentage=100 * points / (4 * statements),
         )
-        .join(band_table().lazy(), on=["statements_scored", "points"], how="left")
-        .sort("location_id", "key_question")
+        .with_columns(_band_columns(statements, points))
         .collect()
+        # As location_id; after collect: the in-memory sort notices rows already in order (they
+        # usually are, data.py), the streaming engine's does not.
+        .sort("location_key", "key_question")
+        .drop("location_key")
     )

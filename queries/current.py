@@ -99,8 +99,10 @@ def latest_key_questions(
             "key_question_score",
             "points",
             "statements_scored",
+            "location_key",
         )
-        .sort("location_id", "key_question")
+        .sort("location_key", "key_question")  # as location_id; often in that order already
+        .drop("location_key")
         .collect()
     )
 

@@ -1,16 +1,29 @@
 """The frames every query reads: the flattened views loaded from DuckDB once per data version.
 
-Dtypes (others keep DuckDB's type: ids and postcode String, dates Date, numbers Int32):
+Dtypes (others keep DuckDB's type: dates Date, numbers Int32):
     key_question          Enum(reference.KEY_QUESTIONS)   framework order: Safe ... Well-led
     key_question_rating   Enum(reference.RATINGS)         worst to best, so sorts and compares
     era                   Enum(reference.ERAS)            oldest to newest
     location_name, provider_name, service_type, region, local_authority, statement, source
                           Categorical (few distinct values over millions of rows; sort lexically)
+    location_id, provider_id, assessment_id, previous_assessment_id, postcode
+                          Categorical (repeated on every statement row: 4 bytes a row, not 30);
+                          compare and filter with strings as String does, but a join needs
+                          both sides Categorical (cast a String frame's ids first)
 A value outside an Enum's set fails the load: ingest stores canonical names only.
 
-assessment_key and location_key (UInt32) stand in for assessment_id and location_id where
-assessments or locations are counted: distinct integers count several times faster than
-distinct strings.
+assessment_key, location_key and provider_key (UInt32, dense ranks of assessment_id,
+location_id and provider_id, so they sort as the ids do; null where the id is) stand in for
+the ids where assessments, locations or providers are counted, grouped or sorted: integers
+count distinct, group and sort several times faster than strings.
+
+The scores frame is the `scores` view but evidence, built from the five statement columns
+(STATEMENT_COLUMNS) of statement_scores joined to their key question's row of key_questions:
+fetching the view itself would carry 15 location and assessment columns through DuckDB, Arrow
+and Polars as strings on every statement row (3 million at national scale).
+Row order, which filters keep: scores in SCORES_ORDER (the export's), key_questions in sequence
+order (SEQUENCE, then LATEST_ORDER). Queries still sort their results; a sort of rows already
+in order (by location and key question, say) costs a check, not a reordering.
 
 Sequence columns, added once at load so that "current" and "change" are row filters, not
 window functions. A sequence is a location's assessments of one key question in LATEST_ORDER;
@@ -47,6 +60,7 @@ import duckdb
 import polars as pl
 
 from ingest.reference import ERAS, KEY_QUESTIONS, RATINGS
+from ingest.schema import VIEW_COLUMNS
 
 KEY_QUESTION = pl.Enum(KEY_QUESTIONS)
 RATING = pl.Enum(RATINGS)
@@ -65,6 +79,12 @@ DTYPES: dict[str, pl.DataType] = {
             "local_authority",
             "statement",
             "source",
+            # Ids are 14 characters, too long for Polars to keep inline: 30 bytes a row as
+            # String, 4 as Categorical, on millions of statement rows.
+            "location_id",
+            "provider_id",
+            "assessment_id",
+            "postcode",
         ),
         pl.Categorical(),
     ),
@@ -72,10 +92,27 @@ DTYPES: dict[str, pl.DataType] = {
 
 SEQUENCE = ("location_id", "key_question")
 LATEST_ORDER = ("assessment_date", "published_date", "assessment_id")
+SCORES_ORDER = ("assessment_date", "location_id", "assessment_id", "key_question", "statement_id")
 _ASSESSED = ["assessment_id", "key_question"]
 NEXT_SCORED = "next_scored_date"
-_KEYED = ("assessment", "location")
+_KEYED = ("assessment", "location", "provider")
 _SEQUENCED = ("key_question_rating", "key_question_score", "statements_scored")
+# The scores frame: the `scores` view's columns but evidence, then the keys and sequence columns.
+SCORES_COLUMNS = tuple(c for c, _ in VIEW_COLUMNS["scores"] if c != "evidence")
+STATEMENT_COLUMNS = ("assessment_id", "key_question", "statement_id", "statement", "score")
+_SCORES_IDENTITY = [c for c in SCORES_COLUMNS if c not in STATEMENT_COLUMNS[2:]]
+_KEYS = tuple(f"{c}_key" for c in _KEYED)
+_SCORES_ADDED = (*_KEYS, "next_date", "previous_date", "previous_score")
+# SCORES_ORDER and the sequence order (SEQUENCE, LATEST_ORDER) on the integer keys, which sort
+# as the ids they stand for.
+_SCORES_SORT = ["assessment_date", "location_key", "assessment_key", "key_question", "statement_id"]
+_SEQUENCE_SORT = [
+    "location_key",
+    "key_question",
+    "assessment_date",
+    "published_date",
+    "assessment_key",
+]
 
 
 @dataclass(frozen=True)
@@ -110,10 +147,12 @@ def _neighbours(
 
 
 def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Sequence columns per assessed key question, for the key_questions frame (assessment_id, key_question, assessment_key, location_key, next_date, previous_*, next_scored_date) and for the scores frame (assessment_id, key_question, assessment_key, location_key, next_date, previous_date, previous_assessment_id)."""  # noqa: E501
+    """Sequence columns per assessed key question: for the key_questions frame (assessment_id, key_question, the keys, next_date, previous_*, next_scored_date) and, over those with statement scores, for the scores frame (assessment_id, key_question, next_date, previous_date, previous_assessment_key)."""  # noqa: E501
+    keys = [pl.col(f"{c}_id").rank("dense").cast(pl.UInt32).alias(f"{c}_key") for c in _KEYED]
     ordered = (
-        key_questions.select(*SEQUENCE, *LATEST_ORDER, *_SEQUENCED)
-        .sort(*SEQUENCE, *LATEST_ORDER)
+        key_questions.select(*SEQUENCE, *LATEST_ORDER, *_SEQUENCED, "provider_id")
+        .with_columns(keys)
+        .sort(_SEQUENCE_SORT)  # SEQUENCE, LATEST_ORDER on the keys
         .collect()
         .lazy()
     )
@@ -123,39 +162,66 @@ def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         "previous_rating": "key_question_rating",
         "previous_score": "key_question_score",
     }
-    keys = [pl.col(f"{c}_id").rank("dense").cast(pl.UInt32).alias(f"{c}_key") for c in _KEYED]
-    every = _neighbours(ordered, "next_date", previous, *keys).collect().lazy()
+    every = _neighbours(ordered, "next_date", previous, *_KEYS).collect().lazy()
     scored = ordered.filter(pl.col("key_question_score").is_not_null())
     with_statements = _neighbours(
         ordered.filter(pl.col("statements_scored").is_not_null()),
         "next_date",
-        {"previous_date": "assessment_date", "previous_assessment_id": "assessment_id"},
+        {"previous_date": "assessment_date", "previous_assessment_key": "assessment_key"},
     )
     return (
         every.join(_neighbours(scored, NEXT_SCORED, {}), on=_ASSESSED, how="left"),
-        every.select(*_ASSESSED, *(f"{c}_key" for c in _KEYED)).join(with_statements, on=_ASSESSED),
+        with_statements,
     )
 
 
-def prepare(scores: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
-    """Both views with the dtypes and sequence columns above, computed once (collected)."""
-    key_questions = with_dtypes(key_questions)
+def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
+    """Both frames with the dtypes, keys and sequence columns above, computed once (collected); `statements` needs STATEMENT_COLUMNS only (a scores row takes the rest from its key question)."""  # noqa: E501
+    key_questions = with_dtypes(key_questions).collect().lazy()
     steps, statement_steps = (s.collect().lazy() for s in sequences(key_questions))
-    previous_scores = scores.select(
-        "statement_id", previous_assessment_id="assessment_id", previous_score="score"
-    )
-    scores = (
-        with_dtypes(scores)
+    joined = key_questions.join(steps, on=_ASSESSED, how="left").collect()
+    key_questions = joined.sort(_SEQUENCE_SORT)  # in sequence order (module docstring)
+    # The scores frame in SCORES_ORDER without sorting its 3 million wide rows: number the
+    # key questions in that order (heads), sort the narrow statement rows by head and
+    # statement_id, then gather each row's key question columns from its head.
+    heads = (
+        key_questions.lazy()
+        .select(*_SCORES_IDENTITY, *_KEYS)
         .join(statement_steps, on=_ASSESSED, how="left")
-        .join(previous_scores, on=["previous_assessment_id", "statement_id"], how="left")
-        .drop("previous_assessment_id")
+        .sort(_SCORES_SORT[:-1])
+        .with_row_index("head")
+        .collect()
     )
-    key_questions = key_questions.join(steps, on=_ASSESSED, how="left")
-    return Frames(scores=scores.collect().lazy(), key_questions=key_questions.collect().lazy())
+    statements = with_dtypes(statements.select(STATEMENT_COLUMNS)).join(
+        heads.lazy().select(*_ASSESSED, "head", "assessment_key", "previous_assessment_key"),
+        on=_ASSESSED,
+    )
+    previous = statements.select(
+        "statement_id", previous_assessment_key="assessment_key", previous_score="score"
+    )
+    rows = (
+        statements.join(previous, on=["previous_assessment_key", "statement_id"], how="left")
+        .select("head", *STATEMENT_COLUMNS[2:], "previous_score")
+        .collect()
+        # unrecognised statements (null id) last; faster than nulls_last=True
+        .sort("head", pl.col("statement_id").is_null(), "statement_id")
+    )
+    scores = pl.concat([heads[rows["head"]], rows.drop("head")], how="horizontal")
+    return Frames(
+        scores=scores.select(*SCORES_COLUMNS, *_SCORES_ADDED).lazy(),
+        key_questions=key_questions.lazy(),
+    )
+
+
+def fetch(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What load_frames reads: STATEMENT_COLUMNS of statement_scores, and the key_questions view."""
+    statements = con.sql(
+        "SELECT assessment_id, key_question, statement_id, statement, score FROM statement_scores"
+    ).pl()
+    return statements, con.sql("SELECT * FROM key_questions").pl()
 
 
 def load_frames(con: duckdb.DuckDBPyConnection) -> Frames:
     """Read both views into memory once; evidence text stays in DuckDB (fetched on demand)."""
-    scores = con.sql("SELECT * EXCLUDE (evidence) FROM scores").pl()
-    key_questions = con.sql("SELECT * FROM key_questions").pl()
-    return prepare(scores.lazy(), key_questions.lazy())
+    statements, key_questions = fetch(con)
+    return prepare(statements.lazy(), key_questions.lazy())

@@ -13,8 +13,8 @@ def headline(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataF
         filters.apply(key_questions)
         .select(
             assessments=pl.col("assessment_key").n_unique(),
-            locations=pl.col("location_id").n_unique(),
-            providers=pl.col("provider_id").drop_nulls().n_unique(),
+            locations=pl.col("location_key").n_unique(),
+            providers=pl.col("provider_key").drop_nulls().n_unique(),
             key_questions=pl.len(),
             scored=pl.col("key_question_score").is_not_null().sum(),
             first_date=pl.col("assessment_date").min(),
@@ -41,7 +41,7 @@ def loaded_by(
         key_questions.group_by(column)
         .agg(
             assessments=pl.col("assessment_key").n_unique(),
-            locations=pl.col("location_id").n_unique(),
+            locations=pl.col("location_key").n_unique(),
             key_questions=pl.len(),
             scored=pl.col("key_question_score").is_not_null().sum(),
             first_date=pl.col("assessment_date").min(),

@@ -13,6 +13,7 @@ _FRAMEWORK = pl.col("key_question").replace_strict(
     STATEMENTS_PER_KEY_QUESTION, return_dtype=pl.Int32
 )
 _ASSESSMENT = ("location_id", "location_name", "assessment_id", "assessment_date", "key_question")
+_ORDER = ("assessment_date", "location_key", "key_question")  # location_key sorts as location_id
 
 
 def score_mismatches(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
@@ -29,8 +30,10 @@ def score_mismatches(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> 
             "points",
             "statements_scored",
             "source",
+            "location_key",
         )
-        .sort("assessment_date", "location_id", "key_question")
+        .sort(_ORDER)
+        .drop("location_key")
         .collect()
     )
 
@@ -65,9 +68,11 @@ def incomplete_key_questions(
             *_ASSESSMENT,
             "statements_scored",
             "framework_statements",
+            "location_key",
             missing=pl.col("framework_statements") - pl.col("statements_scored"),
         )
-        .sort("assessment_date", "location_id", "key_question")
+        .sort(_ORDER)
+        .drop("location_key")
         .collect()
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from queries.changes import key_question_changes
+from queries.changes import _key_question_pairs
 from queries.filters import ALL, MIN_N, Filters
 from queries.trends import percentage_trend
 
@@ -48,8 +48,7 @@ def quarter_on_quarter(
         .join(quarters, how="cross")
     )
     moves = (
-        key_question_changes(key_questions, filters=filters)
-        .lazy()
+        _key_question_pairs(key_questions, filters)  # key_question_changes, unsorted
         .join(quarters, how="cross")
         .filter(pl.col("to_date").dt.truncate("1q") == pl.col("latest_start"))
         .group_by("key_question")

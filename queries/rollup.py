@@ -11,7 +11,8 @@ from queries.current import selected
 from queries.filters import ALL, MIN_N, Filters
 from queries.groups import low_n
 
-_ORDER = ["key_question_score", "location_name", "location_id"]
+# location_key sorts as location_id (data.py), faster.
+_ORDER = ["key_question_score", "location_name", "location_key"]
 
 
 def _location(role: str, *, highest: bool) -> pl.Expr:
@@ -29,8 +30,9 @@ def provider_rollup(
     return (
         selected(key_questions, filters, latest=True, scored=True)
         .filter(score.is_not_null())
-        .group_by("provider_id", "provider_name", "key_question")
+        .group_by("provider_key", "key_question")  # provider_key: one per provider_id, faster
         .agg(
+            pl.col("provider_id", "provider_name").first(),
             n=pl.len(),
             min=score.min(),
             median=score.median(),
@@ -38,8 +40,13 @@ def provider_rollup(
             worst=_location("worst", highest=False),
             best=_location("best", highest=True),
         )
+        .sort("provider_key", "key_question")
+        .select(
+            "provider_id",
+            "provider_name",
+            pl.exclude("provider_key", "provider_id", "provider_name"),
+        )
         .unnest("worst", "best")
         .with_columns(low_n(min_n))
-        .sort("provider_id", "key_question")
         .collect()
     )

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -21,6 +22,7 @@ import streamlit as st
 
 from ingest import demo, store
 from queries.data import Frames, load_frames
+from queries.headline import headline
 from ui import db
 
 DEMO_REPORTS = Path(__file__).resolve().parent.parent / "data" / "demo-reports"
@@ -119,6 +121,16 @@ def app_data() -> AppData:
         return _LAST_GOOD[path]
     _LAST_GOOD[path] = data
     return data
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _loaded_headline(version: str, _data: AppData) -> dict[str, Any]:
+    return headline(_data.frames.key_questions).row(0, named=True)
+
+
+def loaded_headline(data: AppData) -> dict[str, Any]:
+    """queries.headline.headline of everything loaded (no filter), once per data version."""
+    return _loaded_headline(data.version, data)
 
 
 def reload() -> None:

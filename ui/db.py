@@ -7,6 +7,10 @@ has the file open in the other mode (ConnectionException); both clear within mom
 opening retries for a few seconds before giving up with `DatabaseBusy`. A file that cannot be
 written at all (read-only file system, no permission) is not waited for: opening it for
 writing raises `store.DatabaseUnwritable` at once.
+
+The settings and the ingest log change only when the file does, so their reads are cached per
+data version (`store.data_version`: the file's and its WAL's mtime and size): a rerun that
+only changes the filters opens nothing. A busy file raises and is not cached.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import streamlit as st
 
 from ingest import store
 
@@ -86,14 +91,30 @@ def evidence_for(assessment_ids: pl.Series, path: str | Path | None = None) -> p
         ).pl()
 
 
+def _file(path: str | Path | None) -> tuple[str, str]:
+    """The database path and its current data version: the first arguments of a cached read."""
+    target = store.db_path(path)
+    return str(target), store.data_version(target)
+
+
 def meta(path: str | Path | None = None) -> dict[str, str]:
     """Every setting of the `meta` table (schema_version, demo, last_sync, ...)."""
+    return _meta(*_file(path))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _meta(path: str, version: str) -> dict[str, str]:
     with reading(path) as con:
         return dict(con.execute("SELECT key, value FROM meta").fetchall())
 
 
 def ingest_log_counts(path: str | Path | None = None) -> pl.DataFrame:
     """One row per action: action, files, warnings (lines of the log, warnings they carry)."""
+    return _ingest_log_counts(*_file(path))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _ingest_log_counts(path: str, version: str) -> pl.DataFrame:
     with reading(path) as con:
         return con.sql(
             "SELECT action, count(*) AS files, sum(len(warnings))::BIGINT AS warnings"
@@ -106,6 +127,11 @@ _PROBLEMS = " WHERE NOT $problems OR action = 'rejected' OR len(warnings) > 0"
 
 def ingest_log_lines(*, problems_only: bool = False, path: str | Path | None = None) -> int:
     """How many lines the ingest log holds (only rejections and warnings when asked)."""
+    return _ingest_log_lines(*_file(path), problems_only)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _ingest_log_lines(path: str, version: str, problems_only: bool) -> int:
     with reading(path) as con:
         query = "SELECT count(*) FROM ingest_log" + _PROBLEMS
         return con.sql(query, params={"problems": problems_only}).fetchall()[0][0]
@@ -115,6 +141,13 @@ def ingest_log_page(
     limit: int, offset: int, *, problems_only: bool = False, path: str | Path | None = None
 ) -> pl.DataFrame:
     """Log lines, latest first: logged_at, file, format, action, message, warnings (joined)."""
+    return _ingest_log_page(*_file(path), limit, offset, problems_only)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _ingest_log_page(
+    path: str, version: str, limit: int, offset: int, problems_only: bool
+) -> pl.DataFrame:
     with reading(path) as con:
         return con.sql(
             "SELECT logged_at, file, format, action, message,"

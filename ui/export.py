@@ -28,6 +28,7 @@ import polars as pl
 
 from ingest.schema import VIEW_COLUMNS
 from queries.current import selected
+from queries.data import SCORES_ORDER
 from queries.filters import Filters
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -36,7 +37,8 @@ EVIDENCE = "evidence"
 # Every column of the `scores` view but the evidence text, which is a separate choice.
 COLUMNS: tuple[str, ...] = tuple(c for c, _ in VIEW_COLUMNS["scores"] if c != EVIDENCE)
 DESCRIPTIONS: dict[str, str] = dict(VIEW_COLUMNS["scores"])
-ROW_ORDER = ("assessment_date", "location_id", "assessment_id", "key_question", "statement_id")
+# The loaded scores frame comes in this order (queries.data) and filters keep it.
+ROW_ORDER = SCORES_ORDER
 EVIDENCE_KEYS = ("assessment_id", "key_question", "statement")
 FORMULA_START = r"^[=+\-@\t\r]"
 
@@ -96,8 +98,37 @@ def provenance(
 
 
 def selected_rows(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
-    """The `scores` rows the filters select, in a stable order."""
-    return selected(scores, filters).sort(ROW_ORDER, nulls_last=True)
+    """The `scores` rows the filters select, in ROW_ORDER (the loaded frame's, which filters keep)."""  # noqa: E501
+    return selected(scores, filters)
+
+
+def _rows(
+    scores: pl.LazyFrame,
+    filters: Filters,
+    columns: Sequence[str],
+    evidence: EvidenceFetch | None,
+    limit: int | None,
+) -> pl.DataFrame:
+    """export_frame with Categorical and Enum columns as they are loaded."""
+    chosen = [c for c in COLUMNS if c in columns]
+    rows = selected_rows(scores, filters)
+    if limit is not None:
+        rows = rows.head(limit)
+    keep = list(dict.fromkeys(chosen + (list(EVIDENCE_KEYS) if evidence else [])))
+    frame = rows.select(keep).collect()
+    if evidence is not None:
+        texts = evidence(frame["assessment_id"])
+        texts = texts.with_columns(pl.col(k).cast(frame.schema[k]) for k in EVIDENCE_KEYS)
+        frame = frame.join(texts, on=list(EVIDENCE_KEYS), how="left", maintain_order="left")
+        chosen.append(EVIDENCE)
+    return frame.select(chosen)
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its Categorical and Enum columns as String."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, _LABELS)
+    )
 
 
 def export_frame(
@@ -109,32 +140,24 @@ def export_frame(
     limit: int | None = None,
 ) -> pl.DataFrame:
     """The selected rows with `columns` (schema order), plus `evidence` fetched when given."""
-    chosen = [c for c in COLUMNS if c in columns]
-    rows = selected_rows(scores, filters)
-    if limit is not None:
-        rows = rows.head(limit)
-    keep = list(dict.fromkeys(chosen + (list(EVIDENCE_KEYS) if evidence else [])))
-    frame = rows.select(keep).collect()
-    frame = frame.with_columns(
-        pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, _LABELS)
-    )
-    if evidence is not None:
-        texts = evidence(frame["assessment_id"]).with_columns(pl.col(EVIDENCE_KEYS).cast(pl.String))
-        frame = frame.join(texts, on=list(EVIDENCE_KEYS), how="left", maintain_order="left")
-        chosen.append(EVIDENCE)
-    return frame.select(chosen)
+    return _as_text(_rows(scores, filters, columns, evidence, limit))
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with a single quote before every text cell that starts like a formula (Categorical and Enum columns become String)."""  # noqa: E501
-    text = [c for c, t in frame.schema.items() if t == pl.String or isinstance(t, _LABELS)]
-    cell = {c: pl.col(c).cast(pl.String) for c in text}
+    """`frame` with a single quote before every text cell that starts like a formula (a Categorical or Enum column with such a cell becomes String)."""  # noqa: E501
+    # A label column is checked on its few distinct values, a String column row by row; only
+    # columns holding a formula-like cell are rewritten, so an export of millions of clean
+    # rows costs a scan, not a copy.
+    schema = frame.schema
+    found = frame.select(
+        *(pl.col(c).unique().cast(pl.String).str.contains(FORMULA_START).any()
+          for c, t in schema.items() if isinstance(t, _LABELS)),
+        *(pl.col(c).str.contains(FORMULA_START).any() for c, t in schema.items() if t == pl.String),
+    )  # fmt: skip
+    cells = {c: pl.col(c).cast(pl.String) for c in found.columns if found[c][0]}
     return frame.with_columns(
-        pl.when(cell[c].str.contains(FORMULA_START))
-        .then(pl.lit("'") + cell[c])
-        .otherwise(cell[c])
-        .alias(c)
-        for c in text
+        pl.when(cell.str.contains(FORMULA_START)).then(pl.lit("'") + cell).otherwise(cell).alias(c)
+        for c, cell in cells.items()
     )
 
 
@@ -179,8 +202,11 @@ def builder(
     """A function that builds the whole file ('csv' or 'parquet') when called: on download."""
 
     def build() -> bytes:
-        frame = export_frame(scores, filters, columns, evidence=evidence)
+        # The CSV writes Categorical and Enum cells as text itself: no cast of millions of rows.
+        frame = _rows(scores, filters, columns, evidence, None)
         about = provenance(frame, filters, data_as_of, demo)
-        return csv_bytes(frame, about) if kind == "csv" else parquet_bytes(frame, about)
+        if kind == "csv":
+            return csv_bytes(frame, about)
+        return parquet_bytes(_as_text(frame), about)
 
     return build

@@ -18,6 +18,13 @@ from ui.data import AppData
 FILTER_KEYS = ("date", "region", "service_type", "provider", "key_question", "rating", "era")
 
 
+class _Names(dict):
+    """Provider id -> name; an id without a name (gone from the data) shows as itself."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
 def _distinct(frame: pl.LazyFrame, column: str) -> list[str]:
     values = frame.select(pl.col(column).cast(pl.String).unique().drop_nulls()).collect()
     return sorted(values.to_series())
@@ -35,11 +42,14 @@ def _options(version: str, _data: AppData) -> dict[str, list]:
         .sort("provider_name")
         .collect()
     )
+    names = _Names(providers.iter_rows())
     return {
         "dates": [lo or dt.date(2023, 11, 21), hi or dt.date.today()],
         "regions": _distinct(kq, "region"),
         "service_types": _distinct(kq, "service_type"),
-        "providers": dict(providers.iter_rows()),
+        # ~40,000 at national scale: listed once per data version, named by a dict lookup
+        "provider_ids": list(names),
+        "providers": names,
     }
 
 
@@ -73,8 +83,8 @@ def sidebar_filters(data: AppData) -> Filters:
             "The most specific service type the location is registered for.",
         ),
         providers=_multi(
-            "Provider", list(names), "provider", "Type to search by name.",
-            format_func=lambda pid: names.get(pid, pid),
+            "Provider", options["provider_ids"], "provider", "Type to search by name.",
+            format_func=names.__getitem__,
         ),
         key_questions=_multi(
             "Key question", list(KEY_QUESTIONS), "key_question", "Key question (domain).",

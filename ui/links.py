@@ -50,6 +50,17 @@ def provider_labels(data: AppData) -> dict[str, str]:
     return _provider_labels(data.version, data)
 
 
+def provider_label(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.Expr:
+    """The picker label of each row's provider_id in `frame` (null for an unknown id).
+
+    Maps only the ids `frame` holds: replacing with all ~40,000 labels would build that
+    mapping again on every call.
+    """
+    ids = frame.get_column("provider_id").unique().drop_nulls().to_list()
+    mapping = {pid: labels[pid] for pid in ids if pid in labels}
+    return pl.col("provider_id").replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
 def link(page: Path, label: str, icon: str | None = None, **params: Any) -> None:
     """A link to another page that keeps the sidebar filters (plus `params`)."""
     try:

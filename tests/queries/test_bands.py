@@ -98,12 +98,12 @@ def test_distance_to_next_band_schema_and_filters():
     distance = distance_to_next_band(FRAMES.key_questions, filters=Filters(locations=("L2",)))
     assert distance.schema == pl.Schema(
         {
-            "location_id": pl.String,
+            "location_id": pl.Categorical(),
             "location_name": pl.Categorical(),
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "key_question": KEY_QUESTION,
-            "assessment_id": pl.String,
+            "assessment_id": pl.Categorical(),
             "assessment_date": pl.Date,
             "key_question_rating": RATING,
             "key_question_score": pl.Int32,

@@ -76,16 +76,16 @@ def test_change_bins_of_scored_changes():
 def test_key_question_changes_schema():
     assert key_question_changes(KQ).schema == pl.Schema(
         {
-            "location_id": pl.String,
+            "location_id": pl.Categorical(),
             "location_name": pl.Categorical(),
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "key_question": KEY_QUESTION,
-            "from_assessment_id": pl.String,
+            "from_assessment_id": pl.Categorical(),
             "from_date": pl.Date,
             "from_rating": RATING,
             "from_score": pl.Int32,
-            "to_assessment_id": pl.String,
+            "to_assessment_id": pl.Categorical(),
             "to_date": pl.Date,
             "to_rating": RATING,
             "to_score": pl.Int32,

@@ -65,13 +65,13 @@ def test_latest_takes_each_key_questions_own_latest_assessment():
 def test_latest_key_questions_schema():
     assert latest_key_questions(KQ).schema == pl.Schema(
         {
-            "location_id": pl.String,
+            "location_id": pl.Categorical(),
             "location_name": pl.Categorical(),
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "service_type": pl.Categorical(),
             "region": pl.Categorical(),
-            "assessment_id": pl.String,
+            "assessment_id": pl.Categorical(),
             "assessment_date": pl.Date,
             "era": ERA,
             "key_question": KEY_QUESTION,
@@ -170,7 +170,7 @@ def test_rating_shares_schema_and_empty_selection():
     assert empty.height == 0
     assert empty.schema == pl.Schema(
         {
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "key_question": KEY_QUESTION,
             "key_question_rating": RATING,

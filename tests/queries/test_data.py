@@ -73,7 +73,8 @@ def test_load_frames_dtypes(loaded):
         assert frame.schema["era"] == ERA
         for name in ("location_name", "provider_name", "service_type", "region", "source"):
             assert frame.schema[name] == pl.Categorical(), name
-        assert frame.schema["location_id"] == pl.String
+        for name in ("location_id", "provider_id", "assessment_id", "postcode"):
+            assert frame.schema[name] == pl.Categorical(), name
         assert frame.schema["assessment_date"] == pl.Date
         assert frame.schema["next_date"] == pl.Date
     assert loaded.scores.collect_schema()["score"] == pl.Int32

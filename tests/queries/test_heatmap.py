@@ -52,7 +52,7 @@ def test_heatmap_schema():
     heat = statement_heatmap(FRAMES.scores, by="provider", filters=Filters(statements=(2,)))
     assert heat.schema == pl.Schema(
         {
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "key_question": KEY_QUESTION,
             "statement_id": pl.Int32,

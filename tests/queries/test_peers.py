@@ -100,9 +100,9 @@ def test_nothing_chosen_gives_an_empty_table_with_its_schema():
     assert result.height == 0
     assert result.schema == pl.Schema(
         {
-            "location_id": pl.String,
+            "location_id": pl.Categorical(),
             "location_name": pl.Categorical(),
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "service_type": pl.Categorical(),
             "key_question": KEY_QUESTION,

@@ -55,16 +55,16 @@ def test_provider_rollup_schema_and_filters():
     rollup = provider_rollup(FRAMES.key_questions, filters=Filters(providers=("P2",)))
     assert rollup.schema == pl.Schema(
         {
-            "provider_id": pl.String,
+            "provider_id": pl.Categorical(),
             "provider_name": pl.Categorical(),
             "key_question": KEY_QUESTION,
             "n": pl.UInt32,
             "min": pl.Int32,
             "median": pl.Float64,
             "max": pl.Int32,
-            "worst_location_id": pl.String,
+            "worst_location_id": pl.Categorical(),
             "worst_location_name": pl.Categorical(),
-            "best_location_id": pl.String,
+            "best_location_id": pl.Categorical(),
             "best_location_name": pl.Categorical(),
             "low_n": pl.Boolean,
         }

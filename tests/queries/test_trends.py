@@ -80,7 +80,7 @@ def test_trend_schemas_and_empty_filter():
     assert percentage_trend(FRAMES.key_questions, filters=nothing, by="provider").schema == (
         pl.Schema(
             {
-                "provider_id": pl.String,
+                "provider_id": pl.Categorical(),
                 "provider_name": pl.Categorical(),
                 "period_start": pl.Date,
                 "n": pl.UInt32,
