@@ -10,16 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ingest import demo as demo_defaults
-from ingest import store
+from ingest import files as files_module
 from ingest.records import RejectedFile
 
-BATCH_FILES = 500
+# ingest.store (DuckDB, Polars), tqdm and the demo model are imported where they are used:
+# the worker processes that read files import this module too, and need none of them.
+
+BATCH_FILES = 1000  # files a transaction
+HOLD_SECONDS = 2.0  # the loader keeps the database open this long at a time (opening and
+PAUSE_SECONDS = 0.1  # closing cost more than storing did), then lets the app in for this long
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
@@ -50,52 +53,61 @@ def _parse(args: argparse.Namespace) -> int:
     return status
 
 
-def load_paths(db: Path | None, paths: list[Path], quiet: bool = False) -> tuple[int, str]:
+def load_paths(
+    db: Path | None, paths: list[Path], quiet: bool = False, workers: int | None = None
+) -> tuple[int, str]:
     """Load files and folders into the database; (exit status, summary line).
 
-    The database is opened per batch, so between batches the app can read the new data.
+    Files are read by `workers` processes (default: one per CPU; 1 reads in this process)
+    while this process writes the batches read so far, in order, one transaction each. It
+    lets go of the file every HOLD_SECONDS for PAUSE_SECONDS, so the app can read meanwhile.
     """
-    from ingest import rating_files
+    from tqdm import tqdm
+
+    from ingest import rating_files, store
 
     rating_files.show_progress = not quiet  # the row-level bar of a big rating file
     files = list(iter_files(paths))
+    workers = files_module.default_workers() if workers is None else workers
     totals = {"loaded": 0, "unchanged": 0, "replaced": 0, "rejected": 0}
     warnings = 0
+    done = 0
+    con, opened = None, 0.0
     bar = tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet or None)
-    for start in range(0, len(files), BATCH_FILES):
-        batch = [_read(path) for path in files[start : start + BATCH_FILES]]
-        try:
-            con = store.connect_for_writing(db)
-            try:
-                results = store.load_files(con, batch)
-            finally:
+    try:
+        for batch in files_module.read_batches(files, BATCH_FILES, workers):
+            if con is not None and time.monotonic() - opened > HOLD_SECONDS:
                 con.close()
-        except store.DatabaseUnwritable as err:
-            err.done = start
-            raise
-        for result in results:
-            totals[result.action] += 1
-            warnings += len(result.warnings)
-            if result.action == "rejected":
-                tqdm.write(result.line, file=sys.stderr)
-        bar.update(len(batch))
+                con = None
+                time.sleep(PAUSE_SECONDS)
+            try:
+                if con is None:
+                    con, opened = store.connect_for_writing(db), time.monotonic()
+                results = store.load_files(con, batch)
+            except store.DatabaseUnwritable as err:
+                err.done = done
+                raise
+            for result in results:
+                totals[result.action] += 1
+                warnings += len(result.warnings)
+                if result.action == "rejected":
+                    tqdm.write(result.line, file=sys.stderr)
+            done += len(batch)
+            bar.update(len(batch))
+    finally:
+        if con is not None:
+            con.close()
     bar.close()
     summary = ", ".join(f"{n} {action}" for action, n in totals.items())
     summary = f"{len(files)} files: {summary}; {warnings} warnings"
     return (1 if totals["rejected"] else 0), summary
 
 
-def _read(path: Path) -> store.ReadFile | store.FileResult:
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return store.FileResult(str(path), message=f"cannot be read: {err.strerror or err}")
-    return store.read_file(str(path), data)
-
-
 def _load(args: argparse.Namespace) -> int:
+    from ingest import store
+
     try:
-        status, summary = load_paths(args.db, args.paths, quiet=args.quiet)
+        status, summary = load_paths(args.db, args.paths, quiet=args.quiet, workers=args.workers)
     except store.DatabaseBusy as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
@@ -115,7 +127,7 @@ def _load(args: argparse.Namespace) -> int:
 def _api(args: argparse.Namespace) -> int:
     import os
 
-    from ingest import api_client
+    from ingest import api_client, store
 
     key = os.environ.get(api_client.API_KEY_ENV, "").strip()
     if not key:
@@ -162,6 +174,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ingest import demo as demo_defaults
+    from ingest import store
+
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -172,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     load = commands.add_parser("load", help="load files and folders into the database")
     load.add_argument("--db", type=Path, help=f"database file (default ${store.DB_ENV} or data/)")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes reading files (default: one per CPU; 1: read in the loading process)",
+    )
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     load.set_defaults(run=_load)
 

@@ -360,6 +360,7 @@ class _Syncer:
             or r["service_group"] is not None
             or any(kq["statements"] for kq in r["key_questions"])
         ]
+        read.digests = None  # they were the unfiltered records'; the store works them out
         return [read, *(f for _, f in reports if f is not None)]
 
     def _reports(

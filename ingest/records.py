@@ -35,6 +35,7 @@ one-line reason, and the CLI prints "<file>: <reason>".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -48,6 +49,7 @@ class RejectedFile(Exception):
     """A file that cannot be read as any supported format; str() is the one-line reason."""
 
 
+@functools.lru_cache(maxsize=65536)  # the store asks for each record's ids several times
 def _digest(*parts: str | None) -> str:
     return hashlib.sha1("|".join(p or "" for p in parts).encode()).hexdigest()[:12]
 

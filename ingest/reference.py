@@ -135,12 +135,32 @@ def statement_id(name: str) -> int | None:
 _LONGEST_NAME = 48
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_question(name: str) -> str | None:
+    return _KEY_QUESTION_LOOKUP.get(normalise(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _rating(name: str) -> str | None:
+    return _RATING_LOOKUP.get(normalise(name))
+
+
 def canonical_key_question(name: str) -> str | None:
-    return None if len(name) > _LONGEST_NAME else _KEY_QUESTION_LOOKUP.get(normalise(name))
+    return None if len(name) > _LONGEST_NAME else _key_question(name)
 
 
 def canonical_rating(name: str) -> str | None:
-    return None if len(name) > _LONGEST_NAME else _RATING_LOOKUP.get(normalise(name))
+    return None if len(name) > _LONGEST_NAME else _rating(name)
+
+
+def key_questions_of(lines: list[str]) -> list[str | None]:
+    """canonical_key_question of each line, in one call (the report parser's hot loop)."""
+    return [_key_question(line) if len(line) <= _LONGEST_NAME else None for line in lines]
+
+
+def ratings_of(lines: list[str]) -> list[str | None]:
+    """canonical_rating of each line, in one call."""
+    return [_rating(line) if len(line) <= _LONGEST_NAME else None for line in lines]
 
 
 # Scoring arithmetic ----------------------------------------------------------------------

@@ -154,8 +154,9 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         (
             "key",
             "VARCHAR PRIMARY KEY",
-            "Setting name: schema_version, demo, last_sync (ISO time an API sync is"
-            " complete to), sync_state (JSON progress of an unfinished API sync)",
+            "Setting name: schema_version, schema_hash (of the DDL the file was last set up"
+            " with), demo, last_sync (ISO time an API sync is complete to), sync_state (JSON"
+            " progress of an unfinished API sync)",
         ),
         ("value", "VARCHAR", "Setting value"),
     ],

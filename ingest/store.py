@@ -31,7 +31,6 @@ import hashlib
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -39,6 +38,7 @@ import polars as pl
 
 from ingest import reference as ref
 from ingest import schema
+from ingest.files import FileResult, ReadFile, read_file  # read_file: part of the store API
 from ingest.records import (
     Record,
     RejectedFile,
@@ -58,37 +58,6 @@ DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "qsd.duckdb"
 def db_path(path: str | Path | None = None) -> Path:
     """The database file: the argument, else $QSD_DB, else data/qsd.duckdb in the project."""
     return Path(path or os.environ.get(DB_ENV) or DEFAULT_DB)
-
-
-@dataclass
-class FileResult:
-    """What happened to one file."""
-
-    file: str
-    format: str | None = None
-    action: str = "rejected"  # loaded, unchanged, replaced or rejected
-    loaded: int = 0
-    unchanged: int = 0
-    replaced: int = 0
-    message: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    assessment_ids: list[str] = field(default_factory=list)
-    providers: int = 0  # provider records that added or changed a provider
-
-    @property
-    def line(self) -> str:
-        """One line for the terminal: '<file>: <reason>' for a rejection."""
-        return f"{self.file}: {self.message}"
-
-
-@dataclass
-class ReadFile:
-    """A file read into records, waiting to be loaded."""
-
-    file: str
-    format: str
-    file_hash: str
-    records: list[Record]
 
 
 def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -190,7 +159,17 @@ def connect_for_writing(
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in schema.ddl():
+    """Create or update the tables and views, unless the file already has this exact schema.
+
+    The check is one read: running the DDL (~50 statements) took as long as storing 150
+    reports, and the loader opens the file for every batch.
+    """
+    statements = schema.ddl()
+    fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
+    with contextlib.suppress(duckdb.CatalogException):  # a new file has no meta table
+        if get_meta(con, "schema_hash") == fingerprint:
+            return
+    for statement in statements:
         con.execute(statement)
     if not con.execute("SELECT count(*) FROM quality_statements").fetchall()[0][0]:
         con.executemany(
@@ -201,6 +180,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
         [str(schema.SCHEMA_VERSION)],
     )
+    set_meta(con, "schema_hash", fingerprint)
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -222,19 +202,6 @@ def write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) ->
             con.execute("DELETE FROM meta WHERE key = ?", [key])
         else:
             set_meta(con, key, value)
-
-
-def read_file(name: str, data: bytes) -> ReadFile | FileResult:
-    """Read one file's bytes; a FileResult (rejected) when it cannot be read."""
-    from ingest import formats
-
-    try:
-        fmt, records = formats.read(name, data)
-    except RejectedFile as err:
-        return FileResult(file=name, message=str(err))
-    except RecursionError:
-        return FileResult(file=name, message="structure is nested too deeply to read")
-    return ReadFile(name, fmt, hashlib.sha256(data).hexdigest(), records)
 
 
 # Rows are written to the database (still inside the transaction) every this many assessments,
@@ -328,14 +295,14 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
         replaced_from: list[str] = []
         repeats: list[str] = []  # ratings-only copies of scored assessments, not stored
         removed: list[str] = []  # stored ratings-only copies deleted
-        for record in f.records:
+        for i, record in enumerate(f.records):
             result.warnings.extend(record.get("warnings", []))
             if record.get("kind") == "provider":
                 result.providers += rows.add_provider(record, providers)
                 continue
             loc = _resolved_location(record, aliases)
             aid = assessment_id(record, loc)
-            digest = content_hash(record)
+            digest = f.digests[i] if f.digests else content_hash(record)
             result.assessment_ids.append(aid)
             original = copies.original(record, loc, aid)
             if original is not None:
@@ -737,7 +704,8 @@ class _Rows:
     @staticmethod
     def _frame(table: str, rows: list[tuple]) -> pl.DataFrame:
         columns = [c for c, _, _ in schema.COLUMNS[table]]
-        return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)
+        # Built by column: 3x faster than by row for the statement rows.
+        return pl.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
         if rows:

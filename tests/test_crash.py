@@ -17,8 +17,29 @@ from ingest import demo, formats
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_command(db: Path, folder: Path) -> list[str]:
-    return [sys.executable, "-m", "ingest", "load", "--quiet", "--db", str(db), str(folder)]
+def load_command(db: Path, folder: Path, workers: int = 2) -> list[str]:
+    return [sys.executable, "-m", "ingest", "load", "--quiet", "--db", str(db),
+            "--workers", str(workers), str(folder)]  # fmt: skip
+
+
+def children(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 @pytest.mark.slow
@@ -44,8 +65,14 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
         time.sleep(0.02)
     time.sleep(0.3)
     assert proc.poll() is None, "the load finished before it could be killed: use more files"
+    workers = children(proc.pid)
+    assert len(workers) >= 2, "expected the worker processes reading the files"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # The workers notice their loader is gone and exit, rather than wait for work forever.
+    while any(running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if running(w)], "worker processes outlived the loader"
 
     con = duckdb.connect(str(db))
     stored = dict(

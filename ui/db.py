@@ -27,8 +27,8 @@ import streamlit as st
 from ingest import store
 
 BUSY_ERRORS = (duckdb.IOException, duckdb.ConnectionException)
-ATTEMPTS = 20
-WAIT_SECONDS = 0.25
+ATTEMPTS = 100  # 5 s in all, tried often: a loader lets go of the file for 0.1 s at a time
+WAIT_SECONDS = 0.05
 
 
 class DatabaseBusy(RuntimeError):

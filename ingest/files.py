@@ -1,0 +1,144 @@
+"""Reading files into records, apart from the database.
+
+`python -m ingest load` reads (decodes, parses, hashes) in worker processes while its own
+process writes the batches already read, in order, so the database keeps a single writer and
+every batch is still one transaction (ingest.store). This module imports neither DuckDB nor
+Polars, so a worker starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from ingest import formats
+from ingest.records import Record, RejectedFile, content_hash
+
+# Files a worker reads per task: small enough that every worker has a share of each batch.
+CHUNK_FILES = 50
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    file: str
+    format: str | None = None
+    action: str = "rejected"  # loaded, unchanged, replaced or rejected
+    loaded: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    assessment_ids: list[str] = field(default_factory=list)
+    providers: int = 0  # provider records that added or changed a provider
+
+    @property
+    def line(self) -> str:
+        """One line for the terminal: '<file>: <reason>' for a rejection."""
+        return f"{self.file}: {self.message}"
+
+
+@dataclass
+class ReadFile:
+    """A file read into records, waiting to be loaded."""
+
+    file: str
+    format: str
+    file_hash: str
+    records: list[Record]
+    # records.content_hash of records[i] at i, worked out while reading (read_file does, in
+    # the worker process); None, the store works them out. Whoever changes `records` resets it.
+    digests: list[str] | None = None
+
+
+def read_file(name: str, data: bytes) -> ReadFile | FileResult:
+    """Read one file's bytes; a FileResult (rejected) when it cannot be read."""
+    try:
+        fmt, records = formats.read(name, data)
+    except RejectedFile as err:
+        return FileResult(file=name, message=str(err))
+    except RecursionError:
+        return FileResult(file=name, message="structure is nested too deeply to read")
+    digests = [content_hash(r) for r in records]
+    return ReadFile(name, fmt, hashlib.sha256(data).hexdigest(), records, digests)
+
+
+def read_path(path: Path) -> ReadFile | FileResult:
+    """Read one file from disk (see read_file)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return FileResult(str(path), message=f"cannot be read: {err.strerror or err}")
+    return read_file(str(path), data)
+
+
+def _read_paths(paths: list[Path]) -> list[ReadFile | FileResult]:
+    return [read_path(p) for p in paths]
+
+
+def default_workers() -> int:
+    """Worker processes for reading: one per CPU this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def read_batches(
+    paths: list[Path], size: int, workers: int = 1
+) -> Iterator[list[ReadFile | FileResult]]:
+    """The files read, `size` at a time and in order; by `workers` processes when over one.
+
+    At most two batches are read ahead of the one the caller holds, so memory stays bounded
+    however many files there are.
+    """
+    if workers <= 1 or len(paths) <= size:  # one batch: starting processes would not pay
+        for start in range(0, len(paths), size):
+            yield _read_paths(paths[start : start + size])
+        return
+    step = min(CHUNK_FILES, size)
+    chunks = [paths[i : i + step] for i in range(0, len(paths), step)]
+    ahead = 2 * size // step + workers
+    context = get_context("spawn")  # not fork: the parent may hold DuckDB and Polars threads
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_setup) as pool:
+        pending: deque[Future[list[ReadFile | FileResult]]] = deque()
+        submitted = 0
+        batch: list[ReadFile | FileResult] = []
+        try:
+            while pending or submitted < len(chunks):
+                while submitted < len(chunks) and len(pending) < ahead:
+                    pending.append(pool.submit(_read_paths, chunks[submitted]))
+                    submitted += 1
+                batch += pending.popleft().result()
+                while len(batch) >= size:
+                    yield batch[:size]
+                    batch = batch[size:]
+            if batch:
+                yield batch
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _worker_setup() -> None:
+    """A worker leaves Ctrl-C to the loader, and exits when the loader is gone (even killed:
+    the pool's own pipes would leave it waiting for work forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
