@@ -69,6 +69,8 @@ def sniff(head: bytes) -> bool:
     """A zip (ODS, or another spreadsheet we can name) or a CSV with a CQC 'Location ID' column."""
     if head.startswith(b"PK\x03\x04"):
         return True
+    if b"Location ID" not in head[:16384]:  # as text (UTF-8 or Windows-1252) it cannot be either
+        return False
     text = _decode(head[:16384])
     for line in text.splitlines()[:_HEADER_SEARCH_ROWS]:
         if "Location ID" in line:
