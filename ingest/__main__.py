@@ -58,7 +58,7 @@ def load_paths(
 ) -> tuple[int, str]:
     """Load files and folders into the database; (exit status, summary line).
 
-    Files are read by `workers` processes (default: one per CPU; 1 reads in this process)
+    Files are read by `workers` processes (default: one per CPU, up to 4; 1: this process)
     while this process writes the batches read so far, in order, one transaction each. It
     lets go of the file every HOLD_SECONDS for PAUSE_SECONDS, so the app can read meanwhile.
     """
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         metavar="N",
-        help="processes reading files (default: one per CPU; 1: read in the loading process)",
+        help="processes reading files (default: one per CPU, up to 4; 1: no extra process)",
     )
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     load.set_defaults(run=_load)

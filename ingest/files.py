@@ -86,12 +86,18 @@ def _read_paths(paths: list[Path]) -> list[ReadFile | FileResult]:
     return [read_path(p) for p in paths]
 
 
+# More readers than this would outrun the one process that writes (about twice as fast as a
+# reader), whatever the number of CPUs.
+MAX_WORKERS = 4
+
+
 def default_workers() -> int:
-    """Worker processes for reading: one per CPU this process may use."""
+    """Worker processes for reading: one per CPU this process may use, at most MAX_WORKERS."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return min(cpus, MAX_WORKERS)
 
 
 def read_batches(
