@@ -8,6 +8,7 @@ Exit codes: 0 every file read, 1 some file rejected (the rest still processed), 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -74,11 +75,17 @@ def load_paths(
     done = 0
     con, opened = None, 0.0
     bar = tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet or None)
+    # Records hold no reference cycles: reference counting frees each batch, and the cyclic
+    # collector, left on, kept scanning the batches in flight (15% of this process's time).
+    # It runs once per hold instead.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for batch in files_module.read_batches(files, BATCH_FILES, workers):
             if con is not None and time.monotonic() - opened > HOLD_SECONDS:
                 con.close()
                 con = None
+                gc.collect()
                 time.sleep(PAUSE_SECONDS)
             try:
                 if con is None:
@@ -95,6 +102,8 @@ def load_paths(
             done += len(batch)
             bar.update(len(batch))
     finally:
+        if collecting:
+            gc.enable()
         if con is not None:
             con.close()
     bar.close()
