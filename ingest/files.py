@@ -8,11 +8,14 @@ Polars, so a worker starts in a fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
+import sys
 import threading
 import time
+import types
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -123,7 +126,8 @@ def read_batches(
         try:
             while pending or submitted < len(chunks):
                 while submitted < len(chunks) and len(pending) < ahead:
-                    pending.append(pool.submit(_read_paths, chunks[submitted]))
+                    with _no_main_module():  # a submit may start a worker
+                        pending.append(pool.submit(_read_paths, chunks[submitted]))
                     submitted += 1
                 batch += pending.popleft().result()
                 while len(batch) >= size:
@@ -134,6 +138,18 @@ def read_batches(
         finally:
             for future in pending:
                 future.cancel()
+
+
+@contextlib.contextmanager
+def _no_main_module() -> Iterator[None]:
+    """Start workers without the parent's __main__: a spawned worker would run it again, and
+    it may be anything (a script without a main guard, a page an app or test is running)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")  # no file or spec: nothing to run
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _worker_setup() -> None:
