@@ -24,15 +24,16 @@ _KEYS = ("location_key", "assessment_key")
 
 def _with_direction(pairs: pl.LazyFrame) -> pl.LazyFrame:
     change = pl.col("to_score") - pl.col("from_score")
+    # Enum literals: String ones cost a string per row before the cast (10 ms on 900,000 rows).
     direction = (
         pl.when(change > 0)
-        .then(pl.lit("improved"))
+        .then(pl.lit("improved", DIRECTION))
         .when(change < 0)
-        .then(pl.lit("declined"))
+        .then(pl.lit("declined", DIRECTION))
         .when(change == 0)
-        .then(pl.lit("unchanged"))
+        .then(pl.lit("unchanged", DIRECTION))
     )
-    return pairs.with_columns(change=change, direction=direction.cast(DIRECTION))
+    return pairs.with_columns(change=change, direction=direction)
 
 
 def _who(group: Sequence[str]) -> list[str]:
@@ -129,11 +130,43 @@ def rating_transitions(
     )
 
 
+def _in_location_order(pairs: pl.DataFrame) -> pl.DataFrame:
+    """`pairs` (statement pairs in the scores frame's order) sorted by location_key, key_question, to_date, statement_id (as the ids), without _KEYS."""  # noqa: E501
+    # In the scores frame's order each assessment's key question is a run of rows by
+    # statement_id: sorting the runs and taking their rows in turn moves 6x fewer rows through
+    # the sort. It gives the sorted order unless runs tie (one location's two assessments of
+    # a key question on one date) or a run repeats a statement: then sort the rows.
+    assessment, key_question = pl.col("assessment_key"), pl.col("key_question")
+    starts = pl.any_horizontal(c.ne_missing(c.shift()) for c in (assessment, key_question))
+    # One integer that sorts as location_key, key_question, to_date (days since the earliest:
+    # 29 bits hold a million years), cheaper to sort than the three columns.
+    day = pl.col("to_date").to_physical()
+    located = pl.col("location_key").cast(pl.UInt64) * 8 + key_question.to_physical()
+    runs = (
+        pairs.lazy()  # lazy: the filter reads only the columns the runs need
+        .with_row_index("start")
+        .filter(starts)
+        .select(
+            "start",
+            end=pl.col("start").shift(-1, fill_value=pairs.height),
+            order=located * 2**29 + (day - day.min()).cast(pl.UInt64),
+        )
+        .sort("order", multithreaded=False)  # one thread: faster on a busy 2-core machine
+        .collect(engine="in-memory")
+    )
+    rising = pairs.select((starts | (pl.col("statement_id").diff() > 0)).all(ignore_nulls=False))
+    if not rising.item() or (runs["order"].diff() == 0).any():
+        return pairs.sort("location_key", "key_question", "to_date", "statement_id").drop(_KEYS)
+    rows = runs.select(pl.int_ranges("start", "end", dtype=pl.UInt32).explode()).to_series()
+    return pairs.drop(_KEYS)[rows]
+
+
 def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
     """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""  # noqa: E501
-    pairs = _statement_pairs(scores, filters)
-    order = ("location_key", "key_question", "to_date", "statement_id")  # as the ids, faster
-    return pairs.collect().sort(order).drop(_KEYS)  # in memory: faster than streaming here
+    # The in-memory engine returns one chunk: gathering rows from the streaming engine's
+    # many chunks is several times slower.
+    pairs = _statement_pairs(scores, filters).collect(engine="in-memory")
+    return _in_location_order(pairs)
 
 
 def statement_change_counts(

@@ -17,6 +17,11 @@ location_id and provider_id, so they sort as the ids do; null where the id is) s
 the ids where assessments, locations or providers are counted, grouped or sorted: integers
 count distinct, group and sort several times faster than strings.
 
+rollup_order (UInt32, key_questions only) is the row's position when every row is sorted by
+provider_key (nulls first), key_question, key_question_score, location_name, location_key:
+sorting a selection by it puts each provider's key question together, lowest percentage
+first, ties by location name then id (provider_rollup's groups, without a sort per group).
+
 The scores frame is the `scores` view but evidence, built from the five statement columns
 (STATEMENT_COLUMNS) of statement_scores joined to their key question's row of key_questions:
 fetching the view itself would carry 15 location and assessment columns through DuckDB, Arrow
@@ -113,6 +118,14 @@ _SEQUENCE_SORT = [
     "published_date",
     "assessment_key",
 ]
+# rollup_order's sort (module docstring); nulls first, as sort_by puts them.
+_ROLLUP_SORT = [
+    "provider_key",
+    "key_question",
+    "key_question_score",
+    "location_name",
+    "location_key",
+]
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,10 @@ def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
     steps, statement_steps = (s.collect().lazy() for s in sequences(key_questions))
     joined = key_questions.join(steps, on=_ASSESSED, how="left").collect()
     key_questions = joined.sort(_SEQUENCE_SORT)  # in sequence order (module docstring)
+    # rollup_order: each row's position in _ROLLUP_SORT order (the argsort of the argsort)
+    key_questions = key_questions.with_columns(
+        rollup_order=pl.int_range(pl.len()).sort_by(_ROLLUP_SORT).arg_sort().cast(pl.UInt32)
+    )
     # The scores frame in SCORES_ORDER without sorting its 3 million wide rows: number the
     # key questions in that order (heads), sort the narrow statement rows by head and
     # statement_id, then gather each row's key question columns from its head.

@@ -44,39 +44,73 @@ def _known(peers_by: Sequence[str]) -> list[str]:
 
 
 def _peer_counts(
-    pool: pl.LazyFrame, targets: pl.LazyFrame, group: list[str], value: str
+    pool: pl.LazyFrame, targets: pl.DataFrame, group: list[str], peers_by: list[str], value: str
 ) -> pl.LazyFrame:
     """How many peers of each chosen provider have each value: target_provider, [group], peer_value, count."""  # noqa: E501
-    return (
-        targets.select(*group, target_provider="provider_id")
-        .unique()
-        .join(pool.select("provider_id", *group, peer_value=value), on=group)
-        .filter(pl.col("provider_id").ne_missing(pl.col("target_provider")))
-        .group_by("target_provider", *group, "peer_value")
-        .agg(count=pl.len())
+    keys = [*group, "peer_value"]
+    values = pool.select("provider_id", *group, peer_value=value)
+    # Every provider's values in the chosen rows' groups, less each chosen provider's own: a
+    # join of the pool to the chosen rows, or a count per provider, hashes millions of rows on
+    # many keys. is_in on values known once the (few) chosen rows are in hand narrows cheaply.
+    near = values.filter(*(pl.col(c).is_in(targets[c].unique().implode()) for c in peers_by))
+    every = near.group_by(keys).agg(every=pl.len())
+    providers = targets["provider_id"].unique().implode()
+    # nulls_equal: to a location without a provider, the others without one are its own
+    own = (
+        values.filter(pl.col("provider_id").is_in(providers, nulls_equal=True))
+        .group_by("provider_id", *keys)
+        .agg(own=pl.len())
     )
+    return (
+        targets.lazy()
+        .select(*group, target_provider="provider_id")
+        .unique()
+        .join(every, on=group)
+        .join(
+            own,
+            left_on=["target_provider", *keys],
+            right_on=["provider_id", *keys],
+            how="left",
+            nulls_equal=True,
+        )
+        .select("target_provider", *keys, count=pl.col("every") - pl.col("own").fill_null(0))
+        .filter(pl.col("count") > 0)
+    )
+
+
+def _quantile(q: float) -> pl.Expr:
+    """Linear quantile `q` of peer_value, each value counted `count` times, without repeating the values: the values at positions floor and ceil of (n - 1) * q, interpolated as quantile(q, "linear") does."""  # noqa: E501
+    count, peer_value = pl.col("count"), pl.col("peer_value")
+    position = (count.sum() - 1) * q
+    ordered = peer_value.sort_by(peer_value)
+    reached = count.sort_by(peer_value).cum_sum()  # values at positions below this
+    lower = ordered.filter(reached > position.floor()).first()
+    upper = ordered.filter(reached > position.ceil()).first()
+    return lower + (position - position.floor()) * (upper - lower)
 
 
 def _beside_peers(
     pool: pl.LazyFrame, item: list[str], value: str, chosen: pl.Expr, peers_by: Sequence[str]
 ) -> pl.LazyFrame:
     """The chosen rows of `pool` with n, peer quartiles and percentile_rank of `value`."""
-    group = [*_known(peers_by), *item]
+    peers_by = _known(peers_by)
+    group = [*peers_by, *item]
     by_provider = {"left_on": ["provider_id", *group], "right_on": ["target_provider", *group]}
     pool = pool.filter(pl.col(value).is_not_null())
-    targets = pool.filter(chosen)
-    counts = _peer_counts(pool, targets, group, value)
+    # Collected in stages, the chosen rows (few) first, then their peers' counts (small): as one
+    # plan it runs slower. What is left is small, faster on the in-memory engine (callers).
+    targets = pool.filter(chosen).collect()
+    counts = _peer_counts(pool, targets, group, peers_by, value).collect().lazy()
     peer_value, count, target_value = pl.col("peer_value"), pl.col("count"), pl.col(value)
-    # Quartiles of the peer values, each repeated `count` times.
-    repeated = peer_value.repeat_by(count).explode()
     stats = counts.group_by("target_provider", *group).agg(
         n=count.sum(),
-        peer_p25=repeated.quantile(0.25, "linear"),
-        peer_median=repeated.median(),
-        peer_p75=repeated.quantile(0.75, "linear"),
+        peer_p25=_quantile(0.25),
+        peer_median=_quantile(0.5),
+        peer_p75=_quantile(0.75),
     )
     ranks = (
-        targets.join(counts, **by_provider)
+        targets.lazy()
+        .join(counts, **by_provider)
         .group_by("location_id", *item)
         .agg(
             below=count.filter(peer_value < target_value).sum(),
@@ -85,7 +119,8 @@ def _beside_peers(
     )
     rank = 100 * (pl.col("below") + pl.col("ties") / 2) / pl.col("n")
     return (
-        targets.join(stats, **by_provider, how="left")
+        targets.lazy()
+        .join(stats, **by_provider, how="left")
         .join(ranks, on=["location_id", *item], how="left")
         .with_columns(pl.col("n", "below", "ties").fill_null(0))
         .with_columns(percentile_rank=pl.when(pl.col("n") > 0).then(rank))
@@ -110,7 +145,7 @@ def peer_percentages(
     )
     chosen = _chosen(providers, locations)
     result = _beside_peers(pool, item, value, chosen, peers_by)
-    return result.with_columns(low_n(min_n)).collect()
+    return result.with_columns(low_n(min_n)).collect(engine="in-memory")
 
 
 def peer_statement_scores(
@@ -130,7 +165,7 @@ def peer_statement_scores(
         .select(*_WHO, *peers_by, *item, value)
     )
     result = _beside_peers(pool, item, value, _chosen(providers, locations), peers_by)
-    return result.with_columns(low_n(min_n)).collect()
+    return result.with_columns(low_n(min_n)).collect(engine="in-memory")
 
 
 def provider_summary(

@@ -261,6 +261,23 @@ def test_statement_changes_need_the_statement_in_both_assessments():
     assert rows(changes, "statement_id", "from_score", "to_score", "change") == [(2, 3, 4, 1)]
 
 
+def test_statement_changes_interleave_two_assessments_of_one_date():
+    frames = build(
+        kq("L5", "2024-01-01", "Safe", [2, 2], statement_ids=[1, 3]),
+        kq("L5", "2025-01-01", "Safe", [3, 3, 3], statement_ids=[1, 2, 3], assessment="A"),
+        kq("L5", "2025-01-01", "Safe", [4], statement_ids=[2], assessment="B",
+           published="2025-02-01"),
+    )  # fmt: skip
+    # A follows the 2024 assessment (statements 1, 3), B follows A the same day (statement 2):
+    # on one date the pairs come by statement, whichever assessment they belong to
+    changes = statement_changes(frames.scores)
+    assert rows(changes, "to_assessment_id", "statement_id", "change") == [
+        ("A", 1, 1),
+        ("B", 2, 1),
+        ("A", 3, 1),
+    ]
+
+
 def test_statement_change_counts():
     counts = statement_change_counts(SCORES, filters=Filters(statements=(1, 5, 27)))
     # statement 1: +1 then 0; statement 5: 0 and 0; statement 27 (Well-led's first): -1
@@ -317,3 +334,33 @@ def test_changes_pair_each_assessment_with_the_one_before(assessments):
     statement_pairs = statement_changes(frames.scores)
     got = rows(statement_pairs, "to_assessment_id", "change")
     assert sorted(got) == sorted((e[1], e[2]) for e in expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["L1", "L2"]),
+            st.sampled_from(["Safe", "Caring"]),
+            st.integers(0, 3),
+            st.sampled_from(["a", "b"]),
+            st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True),
+            st.integers(1, 4),
+        ),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda r: (r[0], r[1], r[2], r[3]),
+    )
+)
+def test_statement_changes_come_by_location_key_question_date_and_statement(assessments):
+    start = D(2025, 1, 1)
+    frames = build(
+        *(
+            kq(loc, (start + dt.timedelta(day)).isoformat(), q, [score] * len(ids),
+               statement_ids=sorted(ids), assessment=f"{loc}-{day}-{x}")
+            for loc, q, day, x, ids, score in assessments
+        )
+    )  # fmt: skip
+    changes = statement_changes(frames.scores)
+    order = ["location_id", "key_question", "to_date", "statement_id"]
+    assert changes.equals(changes.sort(order, maintain_order=True))

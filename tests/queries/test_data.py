@@ -147,3 +147,19 @@ def test_load_frames_on_an_empty_database(tmp_path):
     frames = load_frames(con)
     assert frames.scores.collect().height == 0
     assert frames.key_questions.collect_schema()["key_question"] == KEY_QUESTION
+
+
+def test_rollup_order_ranks_rows_by_provider_key_question_score_and_location_name():
+    frames = build(
+        kq("L1", "2025-01-01", "Safe", [3, 3], provider="P2"),
+        kq("L2", "2025-01-01", "Safe", [2, 2], provider="P2"),
+        kq("L3", "2025-01-01", "Caring", [2, 2], provider="P1"),
+        kq("L4", "2025-01-01", "Safe", [2, 2], provider="P1"),
+        kq("L0", "2025-01-01", "Safe", [2, 2], provider="P1"),
+    )
+    key_questions = frames.key_questions.collect()
+    assert key_questions.schema["rollup_order"] == pl.UInt32
+    ranked = key_questions.sort("rollup_order")
+    # P1 Safe: L0 and L4 tie at 50%, by name (Home L0 first); P1 Caring; P2 Safe 50% then 75%
+    assert ranked["location_id"].to_list() == ["L0", "L4", "L3", "L2", "L1"]
+    assert ranked["rollup_order"].to_list() == [0, 1, 2, 3, 4]

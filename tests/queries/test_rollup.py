@@ -73,3 +73,22 @@ def test_provider_rollup_schema_and_filters():
     # as at 2024: only L1's first assessment (25%) existed
     then = provider_rollup(FRAMES.key_questions, filters=Filters(date_to=dt.date(2024, 12, 31)))
     assert rows(then, "provider_id", "n", "min") == [("P1", 1, 25)]
+
+
+def test_locations_without_a_provider_roll_up_together_first():
+    frames = build(
+        kq("L1", "2025-01-01", "Safe", [3] * 8, provider="P1"),
+        kq("L2", "2025-01-01", "Safe", [4] * 8, provider=None),
+        kq("L3", "2025-01-01", "Safe", [2] * 8, provider=None),
+        kq("L3", "2025-01-01", "Caring", [3] * 5, provider=None),
+    )
+    rollup = provider_rollup(frames.key_questions)
+    # no provider: Safe 50 (L3) and 100 (L2) -> median 75; Caring 75 (L3 alone); then P1
+    assert rows(
+        rollup, "provider_id", "key_question", "n", "min", "median", "max", "worst_location_id",
+        "best_location_id",
+    ) == [
+        (None, "Safe", 2, 50, 75.0, 100, "L3", "L2"),
+        (None, "Caring", 1, 75, 75.0, 75, "L3", "L3"),
+        ("P1", "Safe", 1, 75, 75.0, 75, "L1", "L1"),
+    ]  # fmt: skip
