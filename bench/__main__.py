@@ -2,8 +2,10 @@
 
 Generates (or reuses) the scale database, runs every phase in a process of its own, prints
 one table, writes JSON to bench/out/results-<scale>.json and, with --record, puts the table
-and the machine into bench/RESULTS.md. Phases: ingest, load, queries, pages, export,
-compare, first-start (see each module's docstring). Progress goes to stderr.
+and the machine into bench/RESULTS.md: the whole scale's table after a run of every phase,
+only the rows of the phases run after --only or --skip (the block names the run each
+phase's rows come from). Phases: ingest, load, queries, pages, export, compare, first-start
+(see each module's docstring). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--record", action="store_true", help="write the table into bench/RESULTS.md"
     )
+    parser.add_argument("--results", type=Path, default=RESULTS_MD, help="the file --record writes")
     args = parser.parse_args(argv)
     phases = args.only.split(",") if args.only else list(PHASES)
     phases = [p for p in phases if p not in args.skip.split(",")]
@@ -138,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print(f"\n{len(rows)} rows in {total:.0f} s; JSON: {out}")
     if args.record:
-        record(RESULTS_MD, result)
-        print(f"recorded in {RESULTS_MD}")
+        record(args.results, result)
+        print(f"recorded in {args.results}")
     return 0
 
 

@@ -6,8 +6,7 @@ import polars as pl
 import streamlit as st
 
 from queries.current import selected
-from ui import db, page
-from ui.export import COLUMNS, DESCRIPTIONS, builder, export_frame
+from ui import db, export, page
 
 PREVIEW_ROWS = 100
 
@@ -38,7 +37,7 @@ if not counts["rows"]:
 
 with st.expander("Columns"):
     columns = st.multiselect(
-        "Columns to export", COLUMNS, default=COLUMNS, key="export_columns",
+        "Columns to export", export.COLUMNS, default=export.COLUMNS, key="export_columns",
         bind="query-params", help="The columns of the `scores` table, in the table's order.",
     )  # fmt: skip
 evidence = st.toggle(
@@ -53,13 +52,12 @@ fetch = db.evidence_for if evidence else None
 
 st.subheader("Preview")
 st.caption(f"The first {min(PREVIEW_ROWS, counts['rows']):,} of {counts['rows']:,} rows.")
-st.dataframe(
-    export_frame(scores, filters, columns, evidence=fetch, limit=PREVIEW_ROWS), hide_index=True
-)
+preview = export.export_frame(scores, filters, columns, evidence=fetch, limit=PREVIEW_ROWS)
+st.dataframe(preview, hide_index=True)
 with st.expander("What each column holds"):
     st.dataframe(
         pl.DataFrame({"column": [*columns, *["evidence"] * evidence]}).with_columns(
-            meaning=pl.col("column").replace_strict(DESCRIPTIONS)
+            meaning=pl.col("column").replace_strict(export.DESCRIPTIONS)
         ),
         hide_index=True,
     )
@@ -72,15 +70,38 @@ st.caption(
     "leading `'`. The Parquet file carries the same facts in its metadata (`qsd.*` keys). "
     "The file is built when you click, without reloading the page."
 )
+
+# The server holds a whole download in memory, so a file is built only up to a limit.
+sizes, limit = export.estimated_sizes(preview, counts["rows"]), export.download_limit()
+kind = export.csv_kind(sizes, limit)
+gz = kind == export.CSV_GZ
+plain, packed, most = map(export.size_text, (sizes[export.CSV], sizes[export.CSV_GZ], limit))
+if kind is None:
+    st.warning(
+        f"This selection is too large to download from here: about {plain} as CSV, and even "
+        f"compressed over the {most} the server builds at once. Narrow the filters (a region, "
+        "a date range) and download it in parts.",
+        icon="✂️",
+    )
+    st.stop()
+if gz:
+    st.info(
+        f"About {plain} as CSV, more than the {most} the server builds at once, so the CSV "
+        f"comes gzip-compressed (`.csv.gz`, at most about {packed}). Decompressed (double-click "
+        "it, or `gunzip`) it is exactly the CSV; `pl.read_csv` and `pandas.read_csv` also read "
+        "it as it is. Building it can take a minute or more.",
+        icon="🗜️",
+    )
 stem = f"qsd-scores-{dt.date.today():%Y%m%d}"
 made = {"scores": scores, "filters": filters, "columns": tuple(columns), "evidence": fetch,
         "data_as_of": data.as_of, "demo": data.demo}  # fmt: skip
 left, right = st.columns(2)
 left.download_button(
-    "Download CSV", builder("csv", **made), file_name=f"{stem}.csv", mime="text/csv",
-    key="export_csv", on_click="ignore", icon="📄", type="primary",
+    "Download CSV (gzip)" if gz else "Download CSV", export.builder(kind, **made),
+    file_name=f"{stem}.{kind}", mime=export.MIME[kind], key="export_csv", on_click="ignore",
+    icon="📄", type="primary", help=f"At most about {packed}" if gz else f"About {plain}",
 )  # fmt: skip
 right.download_button(
-    "Download Parquet", builder("parquet", **made), file_name=f"{stem}.parquet",
-    mime="application/vnd.apache.parquet", key="export_parquet", on_click="ignore", icon="🧱",
+    "Download Parquet", export.builder(export.PARQUET, **made), file_name=f"{stem}.parquet",
+    mime=export.MIME[export.PARQUET], key="export_parquet", on_click="ignore", icon="🧱",
 )  # fmt: skip

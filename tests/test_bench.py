@@ -42,6 +42,25 @@ def test_the_comparison_check_catches_a_different_number():
         comparison.check_equal("page", [ours], [same.with_columns(n=pl.lit(3))], "duckdb")
 
 
+MACHINE = {"cpus": 2, "cpu_model": "cpu", "memory_gb": 1, "python": "3", "packages": {},
+           "load_before": [0.1], "load_after": [0.2], "code": {"commit": "abc1234"}}  # fmt: skip
+
+
+def run(finished: str, phases: list[str], *rows: Row) -> dict:
+    """A bench result as __main__ writes it: a run of `phases` giving `rows`."""
+    return {"scale": 1.0, "runs": 5, "finished": finished, "total_seconds": 1.0, "database": "x",
+            "counts": {"locations": 1}, "machine": MACHINE, "phases": phases,
+            "rows": [r.check().as_dict() for r in rows]}  # fmt: skip
+
+
+def table_rows(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.startswith("| ")][1:]
+
+
+def run_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.startswith("- **")]
+
+
 def test_results_block_is_replaced_not_appended(tmp_path):
     path = tmp_path / "RESULTS.md"
     path.write_text("# Results\n\nNotes kept.\n")
@@ -61,6 +80,61 @@ def test_results_block_is_replaced_not_appended(tmp_path):
     assert "| queries | f | no filter | 10.0 ms | < 50.0 ms | met |" in text
 
 
+def test_a_run_of_some_phases_replaces_only_their_rows_and_names_its_run(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    report.record(path, run("T1", list(PHASES),
+        Row("queries", "f", "no filter", 0.010), Row("pages", "overview", "filter change", 0.100),
+        Row("export", "build", "all rows", 2.0), Row("memory", "app", "every page", 900, "MB"),
+    ))  # fmt: skip
+    report.record(path, run("T2", ["export"], Row("export", "build", "all rows", 1.5),
+                            Row("export", "build", "typical filter", 0.2)))  # fmt: skip
+    assert table_rows(path) == [
+        "| queries | f | no filter | 10.0 ms |  |  |",
+        "| pages | overview | filter change | 100.0 ms |  |  |",
+        "| export | build | all rows | 1.50 s |  |  |",
+        "| export | build | typical filter | 200.0 ms |  |  |",
+        "| memory | app | every page | 900 MB |  |  |",
+    ]
+    assert [line.split(": Run ")[0] for line in run_lines(path)] == [
+        "- **export**",
+        "- **ingest, load, queries, pages, compare, first-start, memory**",
+    ]
+    assert run_lines(path)[0].startswith("- **export**: Run T2, ")
+    assert "Run T1, " in run_lines(path)[1] and "commit abc1234" in run_lines(path)[1]
+
+    # The pages phase also gives the memory rows: both are replaced, and T1 keeps the rest.
+    report.record(path, run("T3", ["pages"], Row("pages", "overview", "filter change", 0.09)))
+    phases = [row.split(" | ")[0].removeprefix("| ") for row in table_rows(path)]
+    assert phases == ["queries", "pages", "export", "export"]
+    assert [line.split(": Run ")[0] for line in run_lines(path)] == [
+        "- **pages, memory**",
+        "- **export**",
+        "- **ingest, load, queries, compare, first-start**",
+    ]
+    # A run of every phase replaces the whole block.
+    report.record(path, run("T4", list(PHASES), Row("load", "load_frames", "cold", 2.0)))
+    assert table_rows(path) == ["| load | load_frames | cold | 2.00 s |  |  |"]
+    assert len(run_lines(path)) == 1 and "Run T4, " in run_lines(path)[0]
+
+
+def test_a_block_from_before_runs_were_named_keeps_its_header_for_its_rows(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    path.write_text(
+        "Notes.\n\n<!-- bench scale=1 begin -->\nRun OLD, 206 s in all.\nPhases: queries, pages.\n"
+        "Code: commit 35f4767.\n\n" + "\n".join(report.TABLE_HEAD) + "\n"
+        "| queries | f | no filter | 30.0 ms | < 50.0 ms | met |\n"
+        "| pages | overview | filter change | 104.8 ms | < 300.0 ms | met |\n"
+        "<!-- bench scale=1 end -->\n"
+    )
+    report.record(path, run("NEW", ["queries"], Row("queries", "f", "no filter", 0.02)))
+    assert table_rows(path) == [
+        "| queries | f | no filter | 20.0 ms |  |  |",
+        "| pages | overview | filter change | 104.8 ms | < 300.0 ms | met |",
+    ]
+    assert run_lines(path)[1] == "- **pages**: Run OLD, 206 s in all. Code: commit 35f4767."
+    assert path.read_text().startswith("Notes.")
+
+
 def test_first_start_copies_the_tree_without_data(tmp_path):
     tree = first_start._clone(tmp_path)
     assert (tree / "dashboard.py").exists()
@@ -71,9 +145,13 @@ def test_first_start_copies_the_tree_without_data(tmp_path):
 @pytest.mark.slow
 def test_every_phase_runs_at_tiny_scale(tmp_path):
     # The first-start phase starts a server and a browser (about 10 s): covered above in parts.
+    # Its row from an earlier run stays in the recorded table; the phases run replace theirs.
+    results = tmp_path / "RESULTS.md"
+    earlier = [Row("first-start", "fresh copy", "demo data", 6.5), Row("queries", "gone", "x", 1)]
+    report.record(results, run("EARLIER", list(PHASES), *earlier) | {"scale": 0.01})
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--scale", "0.01", "--runs", "1", "--skip",
-         "first-start", "--out", str(tmp_path)],
+         "first-start", "--out", str(tmp_path), "--record", "--results", str(results)],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -85,3 +163,7 @@ def test_every_phase_runs_at_tiny_scale(tmp_path):
         assert len(measured) >= 2, f"{phase} measured nothing"
     assert any(r.phase == "memory" and r.met is not None for r in rows)
     assert "peak memory of the app" in done.stdout
+    recorded = table_rows(results)
+    assert "| first-start | fresh copy | demo data | 6.50 s |  |  |" in recorded
+    assert not [line for line in recorded if "| gone |" in line]
+    assert len(recorded) == len(rows) + 1

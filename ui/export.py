@@ -11,20 +11,34 @@ a leading single quote, as OWASP advises against CSV injection; numbers and date
 written as they are.
 Parquet: the same provenance in the file's key-value metadata (keys `qsd.<name>`); typed
 values, unchanged (no spreadsheet evaluates Parquet).
+
+Size. Streamlit keeps a download's whole file in the server's memory (as bytes, whatever
+the callable returns; each click builds it anew) until two more script runs have finished or
+the session ends, so the Export page builds a file only up to `download_limit()` (1 GB
+unless $QSD_DOWNLOAD_LIMIT_MB says otherwise).
+A selection whose CSV would be larger comes as the same CSV gzip-compressed ('csv.gz',
+10-30 times smaller); one too large even so is not built (`estimated_sizes`, `csv_kind`).
+A file is written in chunks of CHUNK_ROWS rows, each with its evidence text, so building it
+costs the file itself plus a few chunks, not the selection again in another form.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
+import itertools
+import os
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from ingest.schema import VIEW_COLUMNS
 from queries.current import selected
@@ -41,6 +55,15 @@ DESCRIPTIONS: dict[str, str] = dict(VIEW_COLUMNS["scores"])
 ROW_ORDER = SCORES_ORDER
 EVIDENCE_KEYS = ("assessment_id", "key_question", "statement")
 FORMULA_START = r"^[=+\-@\t\r]"
+# Export kinds: the file name's extension.
+CSV, CSV_GZ, PARQUET = "csv", "csv.gz", "parquet"
+MIME = {CSV: "text/csv", CSV_GZ: "application/gzip", PARQUET: "application/vnd.apache.parquet"}
+LIMIT_ENV = "QSD_DOWNLOAD_LIMIT_MB"
+DEFAULT_LIMIT_MB = 1000
+# Rows per chunk: per evidence query (each scans the whole statement table) and CSV write.
+CHUNK_ROWS = 500_000
+# Polars' Parquet writer holds a few of its input chunks, as text: it gets smaller ones.
+PARQUET_CHUNK_ROWS = 100_000
 
 _LABELS = (pl.Categorical, pl.Enum)
 
@@ -85,13 +108,19 @@ def provenance(
     frame: pl.DataFrame, filters: Filters, data_as_of: str, demo: bool, *, what: str = WHAT
 ) -> Provenance:
     """The provenance of `frame` (which holds `what`), exported now."""
+    return _provenance(frame.height, frame.columns, filters, data_as_of, demo, what)
+
+
+def _provenance(
+    rows: int, columns: Sequence[str], filters: Filters, data_as_of: str, demo: bool, what: str
+) -> Provenance:
     return Provenance(
         what=what,
         filters=filters.describe(),
         data_as_of=data_as_of,
         demo=demo,
-        rows=frame.height,
-        columns=tuple(frame.columns),
+        rows=rows,
+        columns=tuple(columns),
         app_version=app_version(),
         generated_at=dt.datetime.now().isoformat(timespec="seconds"),
     )
@@ -102,26 +131,40 @@ def selected_rows(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
     return selected(scores, filters)
 
 
-def _rows(
+def _chosen(columns: Sequence[str], evidence: EvidenceFetch | None) -> list[str]:
+    """The export's columns: `columns` in schema order, then the evidence when fetched."""
+    return [c for c in COLUMNS if c in columns] + ([EVIDENCE] if evidence else [])
+
+
+def _chunks(
     scores: pl.LazyFrame,
     filters: Filters,
     columns: Sequence[str],
     evidence: EvidenceFetch | None,
-    limit: int | None,
-) -> pl.DataFrame:
-    """export_frame with Categorical and Enum columns as they are loaded."""
-    chosen = [c for c in COLUMNS if c in columns]
-    rows = selected_rows(scores, filters)
+    limit: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """The selected rows' export columns with their evidence, CHUNK_ROWS at a time (at least one chunk), Categorical and Enum columns as loaded."""  # noqa: E501
+    chosen = _chosen(columns, evidence)
+    keys = list(EVIDENCE_KEYS) if evidence else []
+    keep = list(dict.fromkeys([c for c in chosen if c != EVIDENCE] + keys))
+    rows = selected_rows(scores, filters).select(keep)
     if limit is not None:
         rows = rows.head(limit)
-    keep = list(dict.fromkeys(chosen + (list(EVIDENCE_KEYS) if evidence else [])))
-    frame = rows.select(keep).collect()
-    if evidence is not None:
-        texts = evidence(frame["assessment_id"])
-        texts = texts.with_columns(pl.col(k).cast(frame.schema[k]) for k in EVIDENCE_KEYS)
-        frame = frame.join(texts, on=list(EVIDENCE_KEYS), how="left", maintain_order="left")
-        chosen.append(EVIDENCE)
-    return frame.select(chosen)
+    # The streaming engine hands the rows over in order without collecting the selection.
+    empty = True
+    for chunk in rows.collect_batches(chunk_size=CHUNK_ROWS):
+        empty = False
+        yield _with_evidence(chunk, evidence).select(chosen)
+    if empty:  # the CSV's header and the Parquet schema come from the first chunk
+        yield _with_evidence(rows.head(0).collect(), evidence).select(chosen)
+
+
+def _with_evidence(rows: pl.DataFrame, evidence: EvidenceFetch | None) -> pl.DataFrame:
+    if evidence is None:
+        return rows
+    texts = evidence(rows["assessment_id"])
+    texts = texts.with_columns(pl.col(k).cast(rows.schema[k]) for k in EVIDENCE_KEYS)
+    return rows.join(texts, on=list(EVIDENCE_KEYS), how="left", maintain_order="left")
 
 
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -140,7 +183,7 @@ def export_frame(
     limit: int | None = None,
 ) -> pl.DataFrame:
     """The selected rows with `columns` (schema order), plus `evidence` fetched when given."""
-    return _as_text(_rows(scores, filters, columns, evidence, limit))
+    return _as_text(pl.concat(_chunks(scores, filters, columns, evidence, limit)))
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -165,28 +208,92 @@ def _guard(value: str) -> str:
     return "'" + value if re.match(FORMULA_START, value) else value
 
 
-def csv_bytes(frame: pl.DataFrame, about: Provenance) -> bytes:
-    """The CSV file: BOM, '#' provenance lines, then the table (see the module docstring)."""
+def _write_csv(
+    chunks: Iterable[pl.DataFrame], about: Provenance, out: IO[bytes], *, compress: bool
+) -> None:
+    """The CSV file (BOM, '#' provenance lines, the table) into `out`; gzip-compressed when
+    asked (one gzip member per chunk: gunzip and every CSV reader join them)."""
     block = io.StringIO()
     writer = csv.writer(block, lineterminator="\r\n")
     writer.writerows((f"# {name}", _guard(value)) for name, value in about.items())
+    head = ("\ufeff" + block.getvalue()).encode()
+    out.write(gzip.compress(head, mtime=0) if compress else head)
+    # Categorical and Enum cells are written as text by the CSV writer: no cast of the rows.
+    for i, chunk in enumerate(chunks):
+        neutralise_formulas(chunk).write_csv(
+            out, include_header=i == 0, line_terminator="\r\n",
+            compression="gzip" if compress else "uncompressed",
+        )  # fmt: skip
+
+
+def csv_bytes(frame: pl.DataFrame, about: Provenance) -> bytes:
+    """The CSV file: BOM, '#' provenance lines, then the table (see the module docstring)."""
     out = io.BytesIO()
-    out.write(("\ufeff" + block.getvalue()).encode())
-    neutralise_formulas(frame).write_csv(out, line_terminator="\r\n")
+    _write_csv([frame], about, out, compress=False)
     return out.getvalue()
 
 
-def parquet_bytes(frame: pl.DataFrame, about: Provenance) -> bytes:
-    """The Parquet file, with the provenance as `qsd.<name>` key-value metadata."""
+def _write_parquet(chunks: Iterator[pl.DataFrame], about: Provenance, out: IO[bytes]) -> None:
+    """The Parquet file into `out`, the provenance as `qsd.<name>` key-value metadata."""
     metadata = {"qsd." + _slug(name): value for name, value in about.items()}
     metadata["qsd.what"] = metadata.pop("qsd.quality_statement_dashboard_export")
-    out = io.BytesIO()
-    frame.write_parquet(out, metadata=metadata)
-    return out.getvalue()
+    size = PARQUET_CHUNK_ROWS
+    parts = (c.slice(i, size) for c in chunks for i in range(0, max(c.height, 1), size))
+    texts = (_as_text(part) for part in parts)
+    first = next(texts)  # the schema: an empty selection still gives one (empty) chunk
+    # Polars' own writer, fed the chunks as a lazy source: it compresses in parallel.
+    source = register_io_source(lambda *_: itertools.chain([first], texts), schema=first.schema)
+    source.sink_parquet(out, metadata=metadata)
 
 
 def _slug(name: str) -> str:
     return re.sub(r"\W+", "_", name.lower()).strip("_")
+
+
+def download_limit() -> int:
+    """Bytes of the largest file the app builds for a download: $QSD_DOWNLOAD_LIMIT_MB MB (default 1,000)."""  # noqa: E501
+    return int(float(os.environ.get(LIMIT_ENV) or DEFAULT_LIMIT_MB) * 1_000_000)
+
+
+def estimated_sizes(sample: pl.DataFrame, rows: int) -> dict[str, int]:
+    """Estimated bytes of the CSV and of the CSV_GZ file of `rows` rows like `sample` (the
+    export_frame of their first rows)."""
+    # gzip looks back 32 KB, so a sample that size compresses about as well as the whole
+    # file: a little worse (twice the size on the scale data), which errs on the safe side.
+    written = neutralise_formulas(sample).write_csv(line_terminator="\r\n").encode()
+    per_row = {CSV: len(written), CSV_GZ: len(gzip.compress(written, mtime=0))}
+    return {kind: round(size / max(sample.height, 1) * rows) for kind, size in per_row.items()}
+
+
+def size_text(n: int) -> str:
+    """Bytes to three significant figures: '0.52 MB', '794 MB', '8.04 GB'."""
+    return f"{n / 1e9:.3g} GB" if n >= 1e9 else f"{n / 1e6:.3g} MB"
+
+
+def csv_kind(sizes: dict[str, int], limit: int) -> str | None:
+    """CSV if its file fits the limit, else CSV_GZ if that fits, else None (too large)."""
+    return next((kind for kind in (CSV, CSV_GZ) if sizes[kind] <= limit), None)
+
+
+def write_export(
+    kind: str,
+    out: IO[bytes],
+    scores: pl.LazyFrame,
+    filters: Filters,
+    columns: Sequence[str],
+    *,
+    evidence: EvidenceFetch | None,
+    data_as_of: str,
+    demo: bool,
+) -> None:
+    """The export file of `kind` (CSV, CSV_GZ or PARQUET) written into `out`, a chunk at a time."""
+    rows = selected_rows(scores, filters).select(pl.len()).collect().item()
+    about = _provenance(rows, _chosen(columns, evidence), filters, data_as_of, demo, WHAT)
+    chunks = _chunks(scores, filters, columns, evidence)
+    if kind == PARQUET:
+        _write_parquet(chunks, about, out)
+    else:
+        _write_csv(chunks, about, out, compress=kind == CSV_GZ)
 
 
 def builder(
@@ -199,14 +306,14 @@ def builder(
     data_as_of: str,
     demo: bool,
 ) -> Callable[[], bytes]:
-    """A function that builds the whole file ('csv' or 'parquet') when called: on download."""
+    """A function that builds the whole file (CSV, CSV_GZ or PARQUET) when called: on download."""
 
     def build() -> bytes:
-        # The CSV writes Categorical and Enum cells as text itself: no cast of millions of rows.
-        frame = _rows(scores, filters, columns, evidence, None)
-        about = provenance(frame, filters, data_as_of, demo)
-        if kind == "csv":
-            return csv_bytes(frame, about)
-        return parquet_bytes(_as_text(frame), about)
+        # Streamlit keeps the bytes it is given as they are (no copy), so the file is held
+        # once; getvalue() hands over the buffer without copying it either.
+        out = io.BytesIO()
+        write_export(kind, out, scores, filters, columns, evidence=evidence,
+                     data_as_of=data_as_of, demo=demo)  # fmt: skip
+        return out.getvalue()
 
     return build

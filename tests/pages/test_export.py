@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest import store
 from queries.data import load_frames
-from queries.filters import Filters
+from queries.filters import ALL, Filters
 from tests.conftest import REPORTS
 from ui import db, export, tables
 from ui.data import AppData
@@ -23,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "export.py")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 KEYS = ["assessment_id", "key_question", "statement", "score"]
+GENERATED = re.compile(rb"# Generated,[^\r]*\r\n")  # the time a file was built
 
 
 def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
@@ -51,6 +55,14 @@ def read_back(data: bytes) -> tuple[dict[str, str], pl.DataFrame]:
     block = [row for row in csv.reader(io.StringIO(text)) if row and row[0].startswith("# ")]
     table = pl.read_csv(data, comment_prefix="#", infer_schema=False)
     return {name[2:]: value for name, value in block}, table
+
+
+def build(kind: str, path: Path, filters=ALL, columns=export.COLUMNS, evidence=False):
+    """The Export page's file of `kind` from the database at `path`, as its button builds it."""
+    return export.builder(
+        kind, frames(path).scores, filters, columns, data_as_of="2026-01-02 03:04:05", demo=True,
+        evidence=(lambda ids: db.evidence_for(ids, path)) if evidence else None,
+    )()  # fmt: skip
 
 
 def test_row_count_and_preview_follow_the_region_filter(use_demo_db):
@@ -190,3 +202,94 @@ def test_a_chart_table_csv_has_the_same_format_as_the_export():
     assert about["Rows"] == "2" and about["Columns"] == "provider_name, n"
     assert about["App version"] == VERSION
     assert table.rows() == [("'=cmd|' /C calc'!A0", "3"), ("Oak Care", "-4")]
+
+
+def test_a_file_written_in_chunks_is_the_file_polars_writes_whole(demo_db, tmp_path, monkeypatch):
+    # A formula-like provider name in one chunk: that chunk's column is rewritten as text,
+    # the others stay Categorical, and every cell must come out the same.
+    path = tmp_path / "formula.duckdb"
+    shutil.copy(demo_db, path)
+    report = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
+    report = report.replace("Meadowfield Care Partnership Ltd", "=HYPERLINK(1) Ltd")
+    con = store.connect(path)
+    store.load_files(con, [store.read_file("formula.txt", report.encode())])
+    con.close()
+    whole = build("csv", path, evidence=True)  # in one chunk: the demo has fewer rows
+    rows = frames(path).scores.select(pl.len()).collect().item()
+    monkeypatch.setattr(export, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(export, "PARQUET_CHUNK_ROWS", 100)
+    chunked = build("csv", path, evidence=True)
+
+    assert rows > 6 * 300  # so more than six chunks
+    assert GENERATED.sub(b"", chunked) == GENERATED.sub(b"", whole)
+    table = export.export_frame(
+        frames(path).scores, Filters(), evidence=lambda ids: db.evidence_for(ids, path)
+    )
+    one_go = export.neutralise_formulas(table).write_csv(line_terminator="\r\n").encode()
+    assert whole.endswith(b"\r\n" + one_go) and b"'=HYPERLINK(1) Ltd" in one_go
+    parquet = pl.read_parquet(build("parquet", path, evidence=True))
+    assert parquet.equals(table)
+
+
+def test_the_gzip_csv_is_the_csv_compressed(demo_db):
+    plain = build("csv", demo_db, evidence=True)
+    packed = build("csv.gz", demo_db, evidence=True)
+    assert GENERATED.sub(b"", gzip.decompress(packed)) == GENERATED.sub(b"", plain)
+    assert len(packed) < len(plain) / 5
+    # Polars reads the gzip members (one per chunk) as one file, as pandas and gunzip do.
+    table = pl.read_csv(packed, comment_prefix="#", infer_schema=False)
+    assert table.equals(read_back(plain)[1])
+
+
+def test_an_empty_selection_keeps_its_header_and_columns(demo_db):
+    nowhere = Filters(regions=("Nowhere",))
+    about, table = read_back(build("csv", demo_db, nowhere, ["location_id", "score"]))
+    assert about["Rows"] == "0" and table.columns == ["location_id", "score"] and not table.height
+    unpacked = gzip.decompress(build("csv.gz", demo_db, nowhere, ["score"], evidence=True))
+    assert read_back(unpacked)[1].columns == ["score", "evidence"]
+    parquet = pl.read_parquet(build("parquet", demo_db, nowhere, ["score"]))
+    assert parquet.columns == ["score"] and parquet.height == 0
+
+
+@pytest.mark.parametrize("evidence", [False, True])
+def test_the_size_estimate_is_near_the_csv_and_over_its_gzip(demo_db, evidence):
+    fetch = (lambda ids: db.evidence_for(ids, demo_db)) if evidence else None
+    scores = frames(demo_db).scores
+    sample = export.export_frame(scores, Filters(), evidence=fetch, limit=100)
+    (rows,) = sql(demo_db, "SELECT count(*) FROM scores")[0]
+    sizes = export.estimated_sizes(sample, rows)
+    plain = len(build("csv", demo_db, evidence=evidence))
+    packed = len(build("csv.gz", demo_db, evidence=evidence))
+    assert 0.9 * plain < sizes["csv"] < 1.1 * plain
+    assert packed < sizes["csv.gz"] < plain / 5
+
+
+def test_the_csv_is_gzip_compressed_over_the_limit_and_not_built_far_over_it():
+    sizes = {"csv": 1_000, "csv.gz": 100}
+    assert export.csv_kind(sizes, 1_000) == "csv"
+    assert export.csv_kind(sizes, 999) == "csv.gz" == export.csv_kind(sizes, 100)
+    assert export.csv_kind(sizes, 99) is None
+
+
+def test_the_limit_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv(export.LIMIT_ENV, raising=False)
+    assert export.download_limit() == 1_000_000_000
+    monkeypatch.setenv(export.LIMIT_ENV, "2.5")
+    assert export.download_limit() == 2_500_000
+
+
+def test_the_page_offers_gzip_over_the_limit_and_nothing_far_over_it(use_demo_db, monkeypatch):
+    plain = len(build("csv", use_demo_db))
+    monkeypatch.setenv(export.LIMIT_ENV, str(plain / 2 / 1e6))  # the CSV is twice the limit
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    button = at.download_button(key="export_csv")
+    assert button.label == "Download CSV (gzip)" and button.proto.ignore_rerun
+    assert any("`.csv.gz`" in info.value for info in at.info)
+    assert at.download_button(key="export_parquet").label == "Download Parquet"
+
+    monkeypatch.setenv(export.LIMIT_ENV, "0.001")  # 1 kB: not even the gzip fits
+    at.run()
+    assert not at.exception
+    assert not at.get("download_button")
+    assert "too large to download from here" in at.warning[0].value
