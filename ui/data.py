@@ -21,7 +21,7 @@ import polars as pl
 import streamlit as st
 
 from ingest import demo, store
-from queries.data import Frames, load_frames
+from queries.data import Frames, fetch, prepare
 from queries.headline import headline
 from ui import db
 
@@ -89,14 +89,15 @@ class AppData:
 def _load(path: str, version: str) -> AppData:
     con = db.connect(path, read_only=True)  # retries while a loader holds the file
     try:
-        frames = load_frames(con)
+        statements, key_questions = fetch(con)
         demo_flag = store.get_meta(con, "demo") == "true"
         as_of = con.execute(
             "SELECT COALESCE(CAST(max(loaded_at) AS VARCHAR), 'never') FROM assessments"
         ).fetchall()[0][0]
         locations = con.sql("SELECT * FROM locations").pl()
     finally:
-        con.close()
+        con.close()  # before preparing: DuckDB's cache of what it read is freed first
+    frames = prepare(statements.lazy(), key_questions.lazy())
     return AppData(frames, version, demo_flag, as_of[:19], locations)
 
 
