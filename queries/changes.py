@@ -130,43 +130,19 @@ def rating_transitions(
     )
 
 
-def _in_location_order(pairs: pl.DataFrame) -> pl.DataFrame:
-    """`pairs` (statement pairs in the scores frame's order) sorted by location_key, key_question, to_date, statement_id (as the ids), without _KEYS."""  # noqa: E501
-    # In the scores frame's order each assessment's key question is a run of rows by
-    # statement_id: sorting the runs and taking their rows in turn moves 6x fewer rows through
-    # the sort. It gives the sorted order unless runs tie (one location's two assessments of
-    # a key question on one date) or a run repeats a statement: then sort the rows.
-    assessment, key_question = pl.col("assessment_key"), pl.col("key_question")
-    starts = pl.any_horizontal(c.ne_missing(c.shift()) for c in (assessment, key_question))
-    # One integer that sorts as location_key, key_question, to_date (days since the earliest:
-    # 29 bits hold a million years), cheaper to sort than the three columns.
-    day = pl.col("to_date").to_physical()
-    located = pl.col("location_key").cast(pl.UInt64) * 8 + key_question.to_physical()
-    runs = (
-        pairs.lazy()  # lazy: the filter reads only the columns the runs need
-        .with_row_index("start")
-        .filter(starts)
-        .select(
-            "start",
-            end=pl.col("start").shift(-1, fill_value=pairs.height),
-            order=located * 2**29 + (day - day.min()).cast(pl.UInt64),
-        )
-        .sort("order", multithreaded=False)  # one thread: faster on a busy 2-core machine
-        .collect(engine="in-memory")
-    )
-    rising = pairs.select((starts | (pl.col("statement_id").diff() > 0)).all(ignore_nulls=False))
-    if not rising.item() or (runs["order"].diff() == 0).any():
-        return pairs.sort("location_key", "key_question", "to_date", "statement_id").drop(_KEYS)
-    rows = runs.select(pl.int_ranges("start", "end", dtype=pl.UInt32).explode()).to_series()
-    return pairs.drop(_KEYS)[rows]
-
-
 def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
     """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""  # noqa: E501
-    # The in-memory engine returns one chunk: gathering rows from the streaming engine's
-    # many chunks is several times slower.
-    pairs = _statement_pairs(scores, filters).collect(engine="in-memory")
-    return _in_location_order(pairs)
+    pairs = _statement_pairs(scores, filters).collect()
+    # The scores frame is in location, key question, date, then statement order (data.py), so
+    # the pairs come sorted; unless one location has two assessments of a key question on
+    # one date, whose statements the sort interleaves.
+    same = [
+        pl.col(c).eq_missing(pl.col(c).shift()) for c in ("location_key", "key_question", "to_date")
+    ]
+    other = pl.col("assessment_key").ne_missing(pl.col("assessment_key").shift())
+    if pairs.select((pl.all_horizontal(same) & other).any()).item():
+        pairs = pairs.sort("location_key", "key_question", "to_date", "statement_id")
+    return pairs.drop(_KEYS)
 
 
 def statement_change_counts(

@@ -26,9 +26,10 @@ The scores frame is the `scores` view but evidence, built from the five statemen
 (STATEMENT_COLUMNS) of statement_scores joined to their key question's row of key_questions:
 fetching the view itself would carry 15 location and assessment columns through DuckDB, Arrow
 and Polars as strings on every statement row (3 million at national scale).
-Row order, which filters keep: scores in SCORES_ORDER (the export's), key_questions in sequence
-order (SEQUENCE, then LATEST_ORDER). Queries still sort their results; a sort of rows already
-in order (by location and key question, say) costs a check, not a reordering.
+Row order, which filters keep: both frames in sequence order (SEQUENCE, then LATEST_ORDER),
+scores then by statement_id (SCORES_ORDER, the export's too): a location's history of each
+key question together, so a location's statement changes come filtered, not sorted. Queries
+still sort their results; a sort of rows already in order costs a check, not a reordering.
 
 Sequence columns, added once at load so that "current" and "change" are row filters, not
 window functions. A sequence is a location's assessments of one key question in LATEST_ORDER;
@@ -97,7 +98,7 @@ DTYPES: dict[str, pl.DataType] = {
 
 SEQUENCE = ("location_id", "key_question")
 LATEST_ORDER = ("assessment_date", "published_date", "assessment_id")
-SCORES_ORDER = ("assessment_date", "location_id", "assessment_id", "key_question", "statement_id")
+SCORES_ORDER = (*SEQUENCE, *LATEST_ORDER, "statement_id")
 _ASSESSED = ["assessment_id", "key_question"]
 NEXT_SCORED = "next_scored_date"
 _KEYED = ("assessment", "location", "provider")
@@ -108,9 +109,8 @@ STATEMENT_COLUMNS = ("assessment_id", "key_question", "statement_id", "statement
 _SCORES_IDENTITY = [c for c in SCORES_COLUMNS if c not in STATEMENT_COLUMNS[2:]]
 _KEYS = tuple(f"{c}_key" for c in _KEYED)
 _SCORES_ADDED = (*_KEYS, "next_date", "previous_date", "previous_score")
-# SCORES_ORDER and the sequence order (SEQUENCE, LATEST_ORDER) on the integer keys, which sort
-# as the ids they stand for.
-_SCORES_SORT = ["assessment_date", "location_key", "assessment_key", "key_question", "statement_id"]
+# The sequence order (SEQUENCE, LATEST_ORDER) on the integer keys, which sort as the ids they
+# stand for.
 _SEQUENCE_SORT = [
     "location_key",
     "key_question",
@@ -199,13 +199,12 @@ def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
         rollup_order=pl.int_range(pl.len()).sort_by(_ROLLUP_SORT).arg_sort().cast(pl.UInt32)
     )
     # The scores frame in SCORES_ORDER without sorting its 3 million wide rows: number the
-    # key questions in that order (heads), sort the narrow statement rows by head and
-    # statement_id, then gather each row's key question columns from its head.
+    # key questions in their (sequence) order (heads), sort the narrow statement rows by head
+    # and statement_id, then gather each row's key question columns from its head.
     heads = (
         key_questions.lazy()
         .select(*_SCORES_IDENTITY, *_KEYS)
-        .join(statement_steps, on=_ASSESSED, how="left")
-        .sort(_SCORES_SORT[:-1])
+        .join(statement_steps, on=_ASSESSED, how="left", maintain_order="left")
         .with_row_index("head")
         .collect()
     )
