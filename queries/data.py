@@ -222,7 +222,6 @@ def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
         # unrecognised statements (null id) last; faster than nulls_last=True
         .sort("head", pl.col("statement_id").is_null(), "statement_id")
     )
-    del statements, previous  # the fetched rows (their plans hold them): free before gathering
     scores = pl.concat([heads[rows["head"]], rows.drop("head")], how="horizontal")
     return Frames(
         scores=scores.select(*SCORES_COLUMNS, *_SCORES_ADDED).lazy(),
@@ -240,5 +239,5 @@ def fetch(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def load_frames(con: duckdb.DuckDBPyConnection) -> Frames:
     """Read both views into memory once; evidence text stays in DuckDB (fetched on demand)."""
-    # No name here keeps the fetched frames alive: prepare lets go of them as it goes.
-    return prepare(*(frame.lazy() for frame in fetch(con)))
+    statements, key_questions = fetch(con)
+    return prepare(statements.lazy(), key_questions.lazy())

@@ -140,3 +140,25 @@ def test_connect_creates_schema_and_reference_table(db_path):
     assert ro.sql("SELECT count(*) FROM quality_statements").fetchall() == [(34,)]
     assert store.get_meta(ro, "schema_version") == "1"
     ro.close()
+
+
+def test_a_file_set_up_by_other_code_gets_this_schema_and_one_with_it_is_left_alone(tmp_path):
+    db = tmp_path / "schema.duckdb"
+    con = store.connect(db)
+    fingerprint = store.get_meta(con, "schema_hash")
+    assert fingerprint
+    # As if made by code from before a column existed.
+    con.execute("ALTER TABLE locations DROP COLUMN inspection_category")
+    store.set_meta(con, "schema_hash", "older code")
+    con.close()
+    con = store.connect(db)
+    columns = [row[0] for row in con.execute("DESCRIBE locations").fetchall()]
+    assert "inspection_category" in columns
+    assert store.get_meta(con, "schema_hash") == fingerprint
+    # With this schema's hash the statements are not run again (a view dropped stays dropped).
+    con.execute("DROP VIEW scores")
+    con.close()
+    con = store.connect(db)
+    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    con.close()
+    assert "scores" not in views and "key_questions" in views
