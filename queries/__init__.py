@@ -2,88 +2,62 @@
 
 `current` and `headline` are not re-exported: they share their module's name, and binding
 them here would hide the modules `queries.current` and `queries.headline`.
+
+The names below are imported from their modules when first asked for, not when the package
+is: app sessions run in threads of one process, and a package that imported its modules
+while another thread imported one of them directly could deadlock Python's import locks
+(one thread holding the package's, the other a module's), which Python breaks by handing
+one of them a half-initialised module (an ImportError on a cold server's first pages).
 """
 
-from queries.bands import band_of, band_table, distance_to_next_band
-from queries.changes import (
-    change_bins,
-    change_counts,
-    key_question_changes,
-    rating_transitions,
-    statement_change_counts,
-    statement_changes,
-)
-from queries.current import (
-    latest_key_questions,
-    locations_behind,
-    percentage_summary,
-    rating_shares,
-)
-from queries.data import Frames, load_frames, prepare
-from queries.distributions import percentage_bins, score_distribution
-from queries.filters import ALL, MIN_N, Filters
-from queries.headline import loaded_by
-from queries.heatmap import heatmap_columns, statement_heatmap
-from queries.locations import (
-    assessment_history,
-    assessment_statements,
-    location_key_questions,
-    matching_locations,
-    selectable_locations,
-)
-from queries.peers import peer_percentages, peer_statement_scores, peer_trend, provider_summary
-from queries.quality import (
-    era_mix,
-    incomplete_key_questions,
-    score_mismatches,
-    statement_coverage,
-    unrecognised_statements,
-)
-from queries.recent import quarter_on_quarter
-from queries.rollup import provider_rollup
-from queries.trends import percentage_trend, statement_score_trend
+from __future__ import annotations
 
-__all__ = [
-    "ALL",
-    "MIN_N",
-    "Filters",
-    "Frames",
-    "assessment_history",
-    "assessment_statements",
-    "band_of",
-    "band_table",
-    "change_bins",
-    "change_counts",
-    "distance_to_next_band",
-    "era_mix",
-    "heatmap_columns",
-    "incomplete_key_questions",
-    "key_question_changes",
-    "latest_key_questions",
-    "load_frames",
-    "loaded_by",
-    "location_key_questions",
-    "locations_behind",
-    "matching_locations",
-    "peer_percentages",
-    "peer_statement_scores",
-    "peer_trend",
-    "percentage_bins",
-    "percentage_summary",
-    "percentage_trend",
-    "prepare",
-    "provider_rollup",
-    "provider_summary",
-    "quarter_on_quarter",
-    "rating_shares",
-    "rating_transitions",
-    "score_distribution",
-    "score_mismatches",
-    "selectable_locations",
-    "statement_change_counts",
-    "statement_changes",
-    "statement_coverage",
-    "statement_heatmap",
-    "statement_score_trend",
-    "unrecognised_statements",
-]
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "bands": ("band_of", "band_table", "distance_to_next_band"),
+    "changes": (
+        "change_bins",
+        "change_counts",
+        "key_question_changes",
+        "rating_transitions",
+        "statement_change_counts",
+        "statement_changes",
+    ),
+    "current": ("latest_key_questions", "locations_behind", "percentage_summary", "rating_shares"),
+    "data": ("Frames", "load_frames", "prepare"),
+    "distributions": ("percentage_bins", "score_distribution"),
+    "filters": ("ALL", "Filters", "MIN_N"),
+    "headline": ("loaded_by",),
+    "heatmap": ("heatmap_columns", "statement_heatmap"),
+    "locations": (
+        "assessment_history",
+        "assessment_statements",
+        "location_key_questions",
+        "matching_locations",
+        "selectable_locations",
+    ),
+    "peers": ("peer_percentages", "peer_statement_scores", "peer_trend", "provider_summary"),
+    "quality": (
+        "era_mix",
+        "incomplete_key_questions",
+        "score_mismatches",
+        "statement_coverage",
+        "unrecognised_statements",
+    ),
+    "recent": ("quarter_on_quarter",),
+    "rollup": ("provider_rollup",),
+    "trends": ("percentage_trend", "statement_score_trend"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'queries' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"queries.{_MODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value

@@ -38,3 +38,18 @@ def test_architecture_lists_every_query():
     for name in queries.__all__:
         if inspect.isfunction(getattr(queries, name)) and name not in helpers:
             assert f"`{name}(" in text, name
+
+
+def test_the_package_imports_its_modules_only_when_a_name_is_asked_for():
+    # App sessions import the modules from several threads at once; a package importing its
+    # modules itself could deadlock Python's import locks (a half-initialised module).
+    code = (
+        "import sys, queries\n"
+        "print(sorted(m for m in sys.modules if m.startswith('queries.')))\n"
+        "from queries.quality import era_mix\n"
+        "print(queries.era_mix is era_mix, queries.provider_rollup.__module__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "True queries.rollup"]
