@@ -82,11 +82,6 @@ def load_paths(
     gc.disable()
     try:
         for batch in files_module.read_batches(files, BATCH_FILES, workers):
-            if con is not None and time.monotonic() - opened > HOLD_SECONDS:
-                con.close()
-                con = None
-                gc.collect()
-                time.sleep(PAUSE_SECONDS)
             try:
                 if con is None:
                     con, opened = store.connect_for_writing(db), time.monotonic()
@@ -101,6 +96,13 @@ def load_paths(
                     tqdm.write(result.line, file=sys.stderr)
             done += len(batch)
             bar.update(len(batch))
+            # Let go now, not when the next batch is read: reading it may take long (a big
+            # rating file), and the app should not wait for that.
+            if time.monotonic() - opened > HOLD_SECONDS:
+                con.close()
+                con = None
+                gc.collect()
+                time.sleep(PAUSE_SECONDS)
     finally:
         if collecting:
             gc.enable()
