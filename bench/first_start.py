@@ -6,7 +6,7 @@ folder, so the copy has no database and no demo reports, as after `git clone`. T
 process until headless Chromium shows the Overview's "Assessments" metric: the server
 starts, the page builds the demo database (writes the demo reports, loads them through the
 parser) and draws. Python's own bytecode caches are cold too (no __pycache__ copied).
-Without a browser, the fallback times ui.data.build_demo_database plus a first AppTest run
+Without a browser, the fallback times ingest.demo.build_database plus a first AppTest run
 of the Overview, and says so.
 """
 
@@ -109,9 +109,8 @@ def fallback_first_start(tree: Path) -> float:
     code = (
         "import time, sys; t = time.perf_counter()\n"
         "from pathlib import Path\n"
-        "from ui.data import build_demo_database\n"
-        "from ingest import store\n"
-        "build_demo_database(store.db_path())\n"
+        "from ingest import database, demo\n"
+        "demo.build_database(database.db_path(), Path('data/demo-reports'))\n"
         "from streamlit.testing.v1 import AppTest\n"
         "AppTest.from_file('pages/overview.py', default_timeout=300).run()\n"
         "print(time.perf_counter() - t)\n"

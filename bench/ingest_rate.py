@@ -1,7 +1,7 @@
 """Ingest throughput: report text files through the real parser and store.
 
 The files are rendered from the full demo model (evidence text included) by bench.scale.
-Each run loads them all into a new database with `ingest.__main__.load_paths`, exactly what
+Each run loads them all into a new database with `ingest.load.load`, exactly what
 `python -m ingest load FOLDER` does: worker processes (one per CPU) read the files while the
 loading process stores them, batches of 1,000 files. The same load with `--workers 1` (all
 in one process) is timed too. Then one run in parts, to say where the time goes: reading and
@@ -20,9 +20,9 @@ from pathlib import Path
 from bench.context import Context
 from bench.scale import ROOT, report_corpus
 from bench.timing import Row, say, timed
-from ingest import store
-from ingest.__main__ import BATCH_FILES, iter_files, load_paths
+from ingest import database, store
 from ingest.files import default_workers, read_path
+from ingest.load import BATCH_FILES, iter_files, load
 
 TARGET_RATE = 2000
 FULL_REPORTS = 5000
@@ -38,32 +38,33 @@ def reports_for(scale: float) -> int:
 
 def _load_all(paths: list[Path], tmp: Path, run: str, workers: int | None = None) -> float:
     db = tmp / f"ingest-{run}.duckdb"
-    seconds, (status, summary) = timed(lambda: load_paths(db, paths, True, workers))
-    if status:
-        raise RuntimeError(f"the demo reports did not all load: {summary}")
+    workers = default_workers() if workers is None else workers
+    seconds, summary = timed(lambda: load(paths, db, workers=workers))
+    if summary.rejected:
+        raise RuntimeError(f"the demo reports did not all load: {summary.line}")
     return seconds
 
 
 def _parts(files: list[Path], tmp: Path) -> tuple[float, float]:
     """(seconds reading and parsing, seconds storing) of one load, batch by batch."""
-    parse = load = 0.0
-    con = store.connect(tmp / "parts.duckdb")
+    parse = storing = 0.0
+    con = database.connect(tmp / "parts.duckdb", read_only=False)
     try:
         for start in range(0, len(files), BATCH_FILES):
             chunk = files[start : start + BATCH_FILES]
             seconds, batch = timed(lambda chunk=chunk: [read_path(p) for p in chunk])
             parse += seconds
             seconds, _ = timed(lambda batch=batch: store.load_files(con, batch))
-            load += seconds
+            storing += seconds
     finally:
         con.close()
-    return parse, load
+    return parse, storing
 
 
 def _profile(files: list[Path], tmp: Path) -> str:
     profile = cProfile.Profile()
     profile.enable()
-    load_paths(tmp / "profile.duckdb", files, True, workers=1)
+    load(files, tmp / "profile.duckdb", workers=1)
     profile.disable()
     stats = pstats.Stats(profile)
     total = stats.total_tt

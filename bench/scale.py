@@ -15,9 +15,10 @@ What is the demo model and what is not:
   random generator. Texts have their real length; they repeat, and their topic need not
   match the statement. Because evidence no longer consumes random draws, the draws after
   the first statement differ from the demo corpus of the same seed: same model, other sample.
-- Records go through the real store (`ingest.store.load_files`) minus the text parser: one
-  transaction per CHUNK records, bulk inserts from Polars frames, the same ids, regions,
-  hashes and views as `python -m ingest load` would give. The ingest log has one line per
+- Records go through the one loading loop's writer (`ingest.load.Writer`, then
+  `ingest.store.load_files`) minus the text parser: one transaction per CHUNK records, bulk
+  inserts from Polars frames, the same ids, regions, hashes and views as
+  `python -m ingest load` would give. The ingest log has one line per
   chunk, not per file.
 
 Files are named by scale, seed and a fingerprint of the code that shapes the data, and are
@@ -35,7 +36,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingest import demo, store
+from ingest import demo, load
+from ingest.database import connect as open_database
+from ingest.files import ReadFile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -51,6 +54,7 @@ _SOURCES = (
     "ingest/demo.py",
     "ingest/demo_text.toml",
     "ingest/store.py",
+    "ingest/precedence.py",
     "ingest/schema.py",
     "ingest/records.py",
     "ingest/reference.py",
@@ -150,18 +154,16 @@ def write_database(
 ) -> dict[str, int]:
     """Generate `locations` locations into a new database at `path`; row counts."""
     started = time.perf_counter()
-    con = store.connect(path)
-    con.execute("SET enable_progress_bar = false")
-    try:
-        done = 0
+    done = 0
+    with load.Writer(path, hold_seconds=float("inf")) as writer:  # nobody else opens it
         for number, chunk in enumerate(scale_records(locations, seed)):
-            batch = store.ReadFile(
+            batch = ReadFile(
                 file=f"bench-scale-{number:05d}",
                 format="report-text",
                 file_hash=hashlib.sha256(f"{seed}-{number}".encode()).hexdigest(),
                 records=chunk,
             )
-            (result,) = store.load_files(con, [batch])
+            (result,) = writer.store([batch])
             if result.action == "rejected":
                 raise RuntimeError(f"the store refused generated chunk {number}: {result.message}")
             done += len(chunk)
@@ -170,7 +172,9 @@ def write_database(
                     f"  scale data: {done:,} assessments written"
                     f" ({time.perf_counter() - started:.0f} s)"
                 )
-        store.set_meta(con, "bench_scale", f"locations={locations} seed={seed}")
+        writer.set_meta({"bench_scale": f"locations={locations} seed={seed}"})
+    con = open_database(path, read_only=False)
+    try:
         con.execute("CHECKPOINT")
         counts = counts_of(con)
     finally:

@@ -3,7 +3,8 @@
 `sync()` pages through `/locations` (a full sync) or `/changes/location` since the last
 successful sync (incremental), fetches each location's record, its SAF-era reports as text
 (`/reports/{id}`, `Accept: text/plain`, read by the report parser) and the names of
-providers not yet known, and loads them in batches through `store.load_files`.
+providers not yet known, and loads them in batches through the one loading loop's writer
+(ingest.load.Writer), letting go of the database after every batch.
 
 Each batch commits its data together with the sync's progress (`meta.sync_state`: the page
 being read and the locations done on it), so an interrupted sync resumes where it stopped
@@ -34,8 +35,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ingest import database
 from ingest import reference as ref
-from ingest import report_text, store
+from ingest.files import FileResult, ReadFile, read_file
+from ingest.load import Writer
+from ingest.readers import report_text
 from ingest.records import Record, RejectedFile
 
 API_KEY_ENV = "CQC_API_KEY"
@@ -241,7 +245,7 @@ class _Syncer:
         self.named_providers: set[str] = set()
 
     def _db(self):
-        return store.connect_for_writing(self.db)
+        return database.connect(self.db, read_only=False)
 
     def prepare(self, con) -> None:
         self.named_providers = {
@@ -297,8 +301,8 @@ class _Syncer:
         """The sync to run: an unfinished one resumed, else incremental, else full."""
         con = self._db()
         try:
-            saved = store.get_meta(con, STATE_KEY)
-            last = store.get_meta(con, LAST_SYNC_KEY)
+            saved = database.get_meta(con, STATE_KEY)
+            last = database.get_meta(con, LAST_SYNC_KEY)
             self.prepare(con)
         finally:
             con.close()
@@ -327,7 +331,7 @@ class _Syncer:
         """Fetch and load locations in batches, recording each batch in the sync state."""
         for start in range(0, len(ids), self.batch):
             chunk = ids[start : start + self.batch]
-            files: list[store.ReadFile | store.FileResult] = []
+            files: list[ReadFile | FileResult] = []
             for loc in chunk:
                 files.extend(self._location(loc))
             files.extend(self._providers(files))
@@ -346,8 +350,8 @@ class _Syncer:
         except NotFound:
             self.result.missing += 1
             return []
-        read = store.read_file(self.client.url(path), body)
-        if not self.reports or not isinstance(read, store.ReadFile):
+        read = read_file(self.client.url(path), body)
+        if not self.reports or not isinstance(read, ReadFile):
             return [read]
         reports = list(self._reports(json.loads(body), read.records))
         # The API's ratings-only record of a report is that report's assessment, which its
@@ -363,9 +367,7 @@ class _Syncer:
         read.digests = None  # they were the unfiltered records'; the store works them out
         return [read, *(f for _, f in reports if f is not None)]
 
-    def _reports(
-        self, doc: dict, records: list[Record]
-    ) -> Iterator[tuple[str, store.ReadFile | None]]:
+    def _reports(self, doc: dict, records: list[Record]) -> Iterator[tuple[str, ReadFile | None]]:
         """(report date, file) of the location's SAF-era reports that have scores.
 
         Report text gets the location's CQC ids. Reports dated before the SAF hold no scores
@@ -412,12 +414,12 @@ class _Syncer:
             self.result.reports += 1
             yield (
                 date,
-                store.ReadFile(url, "report-text", hashlib.sha256(body).hexdigest(), [record]),
+                ReadFile(url, "report-text", hashlib.sha256(body).hexdigest(), [record]),
             )
 
     def _providers(self, files: list) -> list:
         """Provider records for the providers these files name but the store cannot name."""
-        records = [r for f in files if isinstance(f, store.ReadFile) for r in f.records]
+        records = [r for f in files if isinstance(f, ReadFile) for r in f.records]
         named = {r["provider_cqc_id"] for r in records if r.get("provider_name")}
         wanted = (
             {
@@ -437,22 +439,19 @@ class _Syncer:
                 body = self.client.get(path)
             except NotFound:
                 continue
-            out.append(store.read_file(self.client.url(path), body))
+            out.append(read_file(self.client.url(path), body))
         return out
 
     def _write(self, files: list, meta: dict[str, str | None]) -> None:
-        con = self._db()
-        try:
-            results = store.load_files(con, files, meta)
-        finally:
-            con.close()
+        with Writer(self.db, hold_seconds=0) as writer:  # the network is slower than the app
+            results = writer.store(files, meta)
         for file, result in zip(files, results, strict=True):
             self.result.actions[result.action] += 1
             self.result.warnings += len(result.warnings)
             if result.action == "rejected":
                 self.result.rejections.append(result.line)
                 tqdm.write(result.line, file=sys.stderr)
-            elif isinstance(file, store.ReadFile):
+            elif isinstance(file, ReadFile):
                 if file.format == "report-text":
                     self.known_reports.add(file.file)
                 self.named_providers |= {

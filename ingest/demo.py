@@ -31,9 +31,12 @@ the files. Words and sentence templates live in demo_text.toml beside this modul
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import math
 import random
 import re
+import shutil
+import tempfile
 import tomllib
 import zlib
 from collections import Counter
@@ -43,8 +46,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ingest import reference as ref
-from ingest.records import Record
-from ingest.report_text import mismatch_warning
+from ingest.records import Record, mismatch_warning
 
 DEFAULT_LOCATIONS = 600
 DEFAULT_SEED = 7
@@ -557,22 +559,33 @@ def build_database(
 ) -> Path:
     """Write the demo corpus to `reports_dir` and load it into `path` through the real loader.
 
-    The database is marked as demo data (meta `demo` = true). `progress(done, total)` follows
-    the reports loaded.
+    The database is built in a staging file beside `path` and moved into place whole, under
+    a lock beside it, so two processes (or app sessions) starting at once build it once and
+    nobody ever opens half of it; a `path` that exists is left as it is. It is marked as demo
+    data (meta `demo` = true). `progress(done, total)` follows the reports loaded.
     """
-    from ingest import store
+    from ingest import database, load
 
-    reports = write_demo_corpus(reports_dir, locations=locations, seed=seed)
-    con = store.connect(path)
-    try:
-        step = 200
-        for start in range(0, len(reports), step):
-            chunk = reports[start : start + step]
-            store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in chunk])
-            if progress:
-                progress(min(start + step, len(reports)), len(reports))
-        store.set_meta(con, "demo", "true")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    database.make_folder(path.parent)
+    with open(path.with_name(path.name + ".build-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():  # built by another process while we waited
+            return path
+        reports = write_demo_corpus(reports_dir, locations=locations, seed=seed)
+        with tempfile.TemporaryDirectory(dir=path.parent) as staging:
+            built = Path(staging) / path.name
+            load.load(
+                reports,
+                built,
+                batch=200,
+                progress=progress,
+                hold_seconds=float("inf"),  # nobody else opens the staging file
+                meta={"demo": "true"},
+            )
+            con = database.connect(built, read_only=False)
+            try:
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            shutil.move(built, path)
     return path

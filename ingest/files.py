@@ -2,8 +2,11 @@
 
 `python -m ingest load` reads (decodes, parses, hashes) in worker processes while its own
 process writes the batches already read, in order, so the database keeps a single writer and
-every batch is still one transaction (ingest.store). This module imports neither DuckDB nor
-Polars, so a worker starts in a fraction of a second.
+every batch is still one transaction (ingest.store, driven by ingest.load). This module
+imports neither DuckDB nor Polars, so a worker starts in a fraction of a second.
+
+Any exception while reading one file becomes that file's one-line rejection: a file never
+stops the others of its batch.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ingest import formats
+from ingest import readers
 from ingest.records import Record, RejectedFile, content_hash
 
 # Files a worker reads per task: small enough that every worker has a share of each batch.
@@ -64,29 +67,54 @@ class ReadFile:
     digests: list[str] | None = None
 
 
-def read_file(name: str, data: bytes) -> ReadFile | FileResult:
+def read_file(
+    name: str, data: bytes, progress: readers.Progress | None = None
+) -> ReadFile | FileResult:
     """Read one file's bytes; a FileResult (rejected) when it cannot be read."""
     try:
-        fmt, records = formats.read(name, data)
+        fmt, records = readers.read(name, data, progress)
     except RejectedFile as err:
         return FileResult(file=name, message=str(err))
     except RecursionError:
         return FileResult(file=name, message="structure is nested too deeply to read")
+    except Exception as err:  # a value no reader anticipated: this file only is refused
+        return FileResult(file=name, message=f"cannot be read: {type(err).__name__}: {err}")
     digests = [content_hash(r) for r in records]
     return ReadFile(name, fmt, hashlib.sha256(data).hexdigest(), records, digests)
 
 
-def read_path(path: Path) -> ReadFile | FileResult:
+def read_path(path: Path, progress: readers.Progress | None = None) -> ReadFile | FileResult:
     """Read one file from disk (see read_file)."""
     try:
         data = path.read_bytes()
     except OSError as err:
         return FileResult(str(path), message=f"cannot be read: {err.strerror or err}")
-    return read_file(str(path), data)
+    return read_file(str(path), data, progress)
 
 
-def _read_paths(paths: list[Path]) -> list[ReadFile | FileResult]:
-    return [read_path(p) for p in paths]
+def _read_paths(paths: list[Path], bars: bool = False) -> list[ReadFile | FileResult]:
+    return [_read_with_bar(p) if bars else read_path(p) for p in paths]
+
+
+def _read_with_bar(path: Path) -> ReadFile | FileResult:
+    """read_path with a progress bar on stderr, shown only if reading takes over a second."""
+    from tqdm import tqdm
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = None
+    bar = tqdm(
+        total=size,
+        unit="B",
+        unit_scale=True,
+        desc=path.name[:30],
+        leave=False,
+        file=sys.stderr,
+        delay=1.0,
+    )
+    with bar:
+        return read_path(path, bar.update)
 
 
 # More readers than this would outrun the one process that writes (about twice as fast as a
@@ -104,16 +132,17 @@ def default_workers() -> int:
 
 
 def read_batches(
-    paths: list[Path], size: int, workers: int = 1
+    paths: list[Path], size: int, workers: int = 1, *, bars: bool = False
 ) -> Iterator[list[ReadFile | FileResult]]:
     """The files read, `size` at a time and in order; by `workers` processes when over one.
 
     At most two batches are read ahead of the one the caller holds, so memory stays bounded
-    however many files there are.
+    however many files there are. `bars`: a progress bar on stderr for any file whose reading
+    takes over a second (a big rating file).
     """
     if workers <= 1 or len(paths) <= size:  # one batch: starting processes would not pay
         for start in range(0, len(paths), size):
-            yield _read_paths(paths[start : start + size])
+            yield _read_paths(paths[start : start + size], bars)
         return
     step = min(CHUNK_FILES, size)
     chunks = [paths[i : i + step] for i in range(0, len(paths), step)]
@@ -127,7 +156,7 @@ def read_batches(
             while pending or submitted < len(chunks):
                 while submitted < len(chunks) and len(pending) < ahead:
                     with _no_main_module():  # a submit may start a worker
-                        pending.append(pool.submit(_read_paths, chunks[submitted]))
+                        pending.append(pool.submit(_read_paths, chunks[submitted], bars))
                     submitted += 1
                 batch += pending.popleft().result()
                 while len(batch) >= size:

@@ -40,6 +40,7 @@ import hashlib
 import json
 from typing import Any
 
+from ingest import reference as ref
 from ingest.reference import normalise, normalise_postcode
 
 Record = dict[str, Any]
@@ -107,3 +108,34 @@ def content_hash(record: Record) -> str:
     """Hash of what the record says, ignoring where it was read from and its warnings."""
     body = {k: v for k, v in record.items() if k not in ("source", "warnings")}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:
+    """The warning for a stated percentage that is not the one the statement scores give."""
+    computed = ref.rounded_percentage(points, statements)
+    given = f"{points}/{4 * statements} = {computed}"
+    return f"{key_question}: stated {stated} but statements give {given}"
+
+
+def check_scores(section: dict, warnings: list[str]) -> None:
+    """Fill a key question's computed percentage and warn where its figures do not add up.
+
+    Every reader of statement scores calls this: the stated percentage against the one the
+    scores give, the stated rating against their band, and more statements than the
+    framework has. A key question without statement scores is left as it is.
+    """
+    scores = [s["score"] for s in section["statements"]]
+    if not scores:
+        return
+    points, count = sum(scores), len(scores)
+    name = section["name"]
+    section["computed_score"] = ref.rounded_percentage(points, count)
+    if section["score"] is not None and section["score"] != section["computed_score"]:
+        warnings.append(mismatch_warning(name, section["score"], points, count))
+    band = ref.rating_for(points, count)
+    if section["rating"] is not None and section["rating"] != band:
+        warnings.append(
+            f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band"
+        )
+    if count > (framework := ref.STATEMENTS_PER_KEY_QUESTION[name]):
+        warnings.append(f"{name}: {count} statements scored; the framework has {framework}")

@@ -1,4 +1,9 @@
-"""The DuckDB store: opening the database, and loading records with all-or-nothing files.
+"""Loading records into the database: one transaction per batch, all-or-nothing files.
+
+`load_files(con, files)` is the one way records reach the database; ingest.load drives it
+(batches, progress, holding and releasing the file) for the CLI, uploads, the demo build, the
+API sync and the benchmark. Opening the file and its errors are ingest.database's; which
+source wins is ingest.precedence's.
 
 Files are loaded in batches for speed, but a batch only ever commits whole files: readers
 reject bad files before anything touches the database, and if the database refuses a batch,
@@ -10,8 +15,8 @@ so its location gets a derived 'x-' id from the normalised name and postcode; ev
 with a CQC id, a name and a postcode leaves that derived id behind as an alias
 (`location_aliases`), a location already stored under it moves to the CQC id, and report
 text read later loads under the CQC id directly. Region, local authority and service type
-are taken from the most authoritative source present (`FIELD_PRECEDENCE`), and the source
-of each is kept beside it.
+are taken from the most authoritative source present (ingest.precedence), and the source of
+each is kept beside it.
 
 One report, one assessment: the rating file and the API's legacy ratings give a report
 ratings-only, dated by its publication date, while report text and the API's SAF block give
@@ -26,22 +31,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
-import hashlib
-import os
-import threading
-import time
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from ingest import reference as ref
 from ingest import schema
-from ingest.files import FileResult, ReadFile, read_file  # read_file: part of the store API
+from ingest.database import WRITE_LOCK, DatabaseUnwritable, first_line, storage_failure, write_meta
+from ingest.files import FileResult, ReadFile
+from ingest.precedence import (
+    LOCATION_MERGE_SQL,
+    Rank,
+    assessment_rank,
+    merge_location,
+    outranks,
+    record_rank,
+)
 from ingest.records import (
     Record,
-    RejectedFile,
     assessment_id,
     content_hash,
     derived_location_id,
@@ -51,166 +58,9 @@ from ingest.records import (
     provider_id,
 )
 
-DB_ENV = "QSD_DB"
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "qsd.duckdb"
-
-
-def db_path(path: str | Path | None = None) -> Path:
-    """The database file: the argument, else $QSD_DB, else data/qsd.duckdb in the project."""
-    return Path(path or os.environ.get(DB_ENV) or DEFAULT_DB)
-
-
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database, creating the schema on first use."""
-    target = db_path(path)
-    if read_only:
-        return duckdb.connect(str(target), read_only=True)
-    make_folder(target.parent)
-    con = duckdb.connect(str(target))
-    try:
-        with _WRITE_LOCK:  # two sessions of the app may open a new file at once
-            create_schema(con)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
-def make_folder(folder: Path) -> None:
-    """Create the database's folder if needed; NotADirectoryError when a file has its name."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
-
-
-class DatabaseBusy(Exception):
-    """The database file is held by another writer for longer than we are willing to wait."""
-
-
-class DatabaseUnwritable(Exception):
-    """The database file cannot be written: read-only file system, disk full, no permission.
-
-    Nothing of the transaction that failed is stored, and files committed before it are
-    whole. `reason` is the system's words ('No space left on device'); `done` counts the
-    files a caller had already processed when it happened.
-    """
-
-    def __init__(self, reason: str, done: int = 0) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.done = done
-
-
-# How DuckDB words a failure of the disk rather than of the data.
-_STORAGE_WORDS = (
-    "No space left", "Read-only file system", "Permission denied", "Disk quota exceeded",
-    "File too large", "Could not write", "Cannot open file", "could not be written",
-    "has been invalidated",
-)  # fmt: skip
-
-
-def storage_failure(err: BaseException) -> str | None:
-    """The reason, when `err` says the database file could not be written; else None."""
-    if isinstance(err, OSError):
-        return f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err)
-    if not isinstance(err, duckdb.Error) or is_lock_conflict(err):
-        return None
-    text = _first_line(err)
-    if isinstance(err, (duckdb.IOException, duckdb.FatalException)) or any(
-        words in text for words in _STORAGE_WORDS
-    ):
-        return text.rsplit('": ', 1)[-1] if '": ' in text else text
-    return None
-
-
-def is_lock_conflict(err: BaseException) -> bool:
-    """Another process holds the file's write lock (it clears when that process is done)."""
-    text = str(err).lower()
-    return isinstance(err, duckdb.IOException) and (
-        "could not set lock" in text or "conflicting lock" in text
-    )
-
-
-def connect_for_writing(
-    path: str | Path | None = None, wait_seconds: float = 30.0
-) -> duckdb.DuckDBPyConnection:
-    """Open for writing, waiting up to `wait_seconds` while another process holds the file.
-
-    Raises DatabaseBusy when the wait runs out, DatabaseUnwritable when the file cannot be
-    created or written at all.
-    """
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            return connect(path)
-        except (duckdb.Error, OSError) as err:
-            if is_lock_conflict(err) and time.monotonic() < deadline:
-                time.sleep(0.2)
-                continue
-            if is_lock_conflict(err):
-                raise DatabaseBusy(
-                    f"{db_path(path)} is being written by another process; nothing was"
-                    " loaded, try again when it has finished"
-                ) from None
-            if reason := storage_failure(err):
-                raise DatabaseUnwritable(reason) from None
-            raise
-
-
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or update the tables and views, unless the file already has this exact schema.
-
-    The check is one read: running the DDL (~50 statements) took as long as storing 150
-    reports, and the loader opens the file for every batch.
-    """
-    statements = schema.ddl()
-    fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
-    with contextlib.suppress(duckdb.CatalogException):  # a new file has no meta table
-        if get_meta(con, "schema_hash") == fingerprint:
-            return
-    for statement in statements:
-        con.execute(statement)
-    if not con.execute("SELECT count(*) FROM quality_statements").fetchall()[0][0]:
-        con.executemany(
-            "INSERT INTO quality_statements VALUES (?, ?, ?)",
-            [(s.id, s.key_question, s.name) for s in ref.STATEMENTS],
-        )
-    con.execute(
-        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-        [str(schema.SCHEMA_VERSION)],
-    )
-    set_meta(con, "schema_hash", fingerprint)
-
-
-def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute(
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )
-
-
-def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
-    return rows[0][0] if rows else None
-
-
-def write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> None:
-    """Set (or, for None, delete) several meta keys."""
-    for key, value in values.items():
-        if value is None:
-            con.execute("DELETE FROM meta WHERE key = ?", [key])
-        else:
-            set_meta(con, key, value)
-
-
 # Rows are written to the database (still inside the transaction) every this many assessments,
 # so that a file of 50,000 locations is never held as rows and frames all at once.
 FLUSH_ASSESSMENTS = 5000
-
-# Writers in one process (e.g. two uploads from two app sessions) take turns, so their
-# transactions never conflict; DuckDB's file lock keeps other processes out.
-_WRITE_LOCK = threading.RLock()
 
 
 def load_files(
@@ -223,7 +73,7 @@ def load_files(
     `meta` keys are written in the same transaction (None deletes a key): a caller that
     records its progress there never sees progress without the data, or data without it.
     """
-    with _WRITE_LOCK:
+    with WRITE_LOCK:
         try:
             return _load_files(con, files, meta or {})
         except Exception as err:
@@ -251,17 +101,13 @@ def _load_files(
                 results[id(f)] = FileResult(
                     f.file,
                     f.format,
-                    message=f"database refused the file: {_first_line(refusal)}",
+                    message=f"database refused the file: {first_line(refusal)}",
                 )
         # Every file is now loaded or logged as refused, so the progress is true.
         write_meta(con, meta)
     ordered = [results.get(id(f), f) for f in files]
     _log(con, [r for r in ordered if r.action == "rejected"], files)
     return ordered
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _load_batch(
@@ -281,58 +127,36 @@ def _load_batch(
     return results
 
 
-def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileResult]:
-    """Insert, replace or skip each record's assessment; returns one result per file."""
-    now = dt.datetime.now()
-    aliases = _link_locations(con, files, now)
-    existing = _existing_hashes(con, files, aliases)
-    providers = _existing_providers(con, files)
-    copies = _Copies(con, files, aliases)
-    rows = _Rows()
-    results = []
-    for f in files:
-        result = FileResult(f.file, f.format, action="unchanged")
-        replaced_from: list[str] = []
-        repeats: list[str] = []  # ratings-only copies of scored assessments, not stored
-        removed: list[str] = []  # stored ratings-only copies deleted
-        for i, record in enumerate(f.records):
-            result.warnings.extend(record.get("warnings", []))
-            if record.get("kind") == "provider":
-                result.providers += rows.add_provider(record, providers)
-                continue
-            loc = _resolved_location(record, aliases)
-            aid = assessment_id(record, loc)
-            digest = f.digests[i] if f.digests else content_hash(record)
-            result.assessment_ids.append(aid)
-            original = copies.original(record, loc, aid)
-            if original is not None:
-                result.unchanged += 1
-                repeats.append(f"{loc} {record['assessment_date']} duplicates {original}")
-                rows.describe(record, loc)  # what it says of the location still counts
-                removed += copies.remove(loc, record["assessment_date"], None, original, rows)
-                continue
-            if is_scored(record) and record.get("published_date"):
-                removed += copies.remove(loc, record["published_date"], aid, aid, rows)
-            previous = existing.get(aid)
-            rank = _assessment_rank(record)
-            if previous and previous[0] == digest:
-                result.unchanged += 1
-                continue
-            if previous and _outranks(previous[2], rank):
-                result.unchanged += 1  # held from a more authoritative source
-                rows.describe(record, loc)  # what it says of the location still counts
-                continue
-            if previous is None:
-                result.loaded += 1
-            else:
-                result.replaced += 1
-                replaced_from.append(previous[1])
-                rows.replaced.append(aid)
-            existing[aid] = (digest, f.file, rank)
-            rows.add(record, f.file, loc, aid, digest, now)
-            if len(rows.assessments) >= FLUSH_ASSESSMENTS:  # bound memory on big files
-                rows.write(con)
-                rows = _Rows()
+class _Batch:
+    """What the store knows of one batch while applying it: its aliases, the stored versions
+    of its assessments, its providers, its copies, and the rows to write."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> None:
+        self.con = con
+        self.now = dt.datetime.now()
+        self.aliases = _link_locations(con, files, self.now)
+        self.existing = _existing_hashes(con, files, self.aliases)
+        self.providers = _existing_providers(con, files)
+        self.copies = _Copies(con, files, self.aliases)
+        self.rows = _Rows()
+
+    def flush_if_full(self) -> None:
+        if len(self.rows.assessments) >= FLUSH_ASSESSMENTS:  # bound memory on big files
+            self.rows.write(self.con)
+            self.rows = _Rows()
+
+
+class _FileOutcome:
+    """What one file did, gathered record by record, then described in one result."""
+
+    def __init__(self, f: ReadFile) -> None:
+        self.result = FileResult(f.file, f.format, action="unchanged")
+        self.replaced_from: list[str] = []
+        self.repeats: list[str] = []  # ratings-only copies of scored assessments, not stored
+        self.removed: list[str] = []  # stored ratings-only copies deleted
+
+    def finish(self) -> FileResult:
+        result = self.result
         result.action = (
             "replaced"
             if result.replaced
@@ -340,23 +164,81 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             if result.loaded or result.providers
             else "unchanged"
         )
-        if repeats:
-            result.warnings.append(_listed(
-                f"{len(repeats)} ratings-only assessments are copies of scored assessments"
-                " published the same day, not stored:" if len(repeats) > 1 else
-                "a ratings-only assessment is a copy of the scored assessment published the"
-                " same day, not stored:", repeats,
-            ))  # fmt: skip
-        result.message = _describe(result, replaced_from)
-        if removed:
-            result.message += "; " + _listed(
-                f"removed {len(removed)} ratings-only cop{'ies' if len(removed) > 1 else 'y'}"
-                " of scored assessments:",
-                removed,
+        if self.repeats:
+            many = len(self.repeats) > 1
+            result.warnings.append(
+                _listed(
+                    f"{len(self.repeats)} ratings-only assessments are copies of scored"
+                    " assessments published the same day, not stored:"
+                    if many
+                    else "a ratings-only assessment is a copy of the scored assessment"
+                    " published the same day, not stored:",
+                    self.repeats,
+                )
             )
-        results.append(result)
-    rows.write(con)
+        result.message = _describe(result, self.replaced_from)
+        if self.removed:
+            copies = f"cop{'ies' if len(self.removed) > 1 else 'y'}"
+            result.message += "; " + _listed(
+                f"removed {len(self.removed)} ratings-only {copies} of scored assessments:",
+                self.removed,
+            )
+        return result
+
+
+def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileResult]:
+    """Insert, replace or skip each record's assessment; returns one result per file."""
+    batch = _Batch(con, files)
+    results = []
+    for f in files:
+        outcome = _FileOutcome(f)
+        for i, record in enumerate(f.records):
+            outcome.result.warnings.extend(record.get("warnings", []))
+            if record.get("kind") == "provider":
+                outcome.result.providers += batch.rows.add_provider(record, batch.providers)
+                continue
+            digest = f.digests[i] if f.digests else content_hash(record)
+            _apply_record(batch, outcome, f.file, record, digest)
+            batch.flush_if_full()
+        results.append(outcome.finish())
+    batch.rows.write(con)
     return results
+
+
+def _apply_record(
+    batch: _Batch, outcome: _FileOutcome, file: str, record: Record, digest: str
+) -> None:
+    """Store, replace or skip one assessment record, and count what happened."""
+    result, rows = outcome.result, batch.rows
+    loc = _resolved_location(record, batch.aliases)
+    aid = assessment_id(record, loc)
+    result.assessment_ids.append(aid)
+    original = batch.copies.original(record, loc, aid)
+    if original is not None:
+        result.unchanged += 1
+        outcome.repeats.append(f"{loc} {record['assessment_date']} duplicates {original}")
+        rows.describe(record, loc)  # what it says of the location still counts
+        outcome.removed += batch.copies.remove(loc, record["assessment_date"], None, original, rows)
+        return
+    if is_scored(record) and record.get("published_date"):
+        outcome.removed += batch.copies.remove(loc, record["published_date"], aid, aid, rows)
+    previous = batch.existing.get(aid)
+    rank = record_rank(record)
+    if previous and previous[0] == digest:
+        result.unchanged += 1
+        return
+    if previous and outranks(previous[2], rank):
+        result.unchanged += 1  # held from a more authoritative source
+        rows.describe(record, loc)  # what it says of the location still counts
+        return
+    if previous is None:
+        result.loaded += 1
+    else:
+        result.replaced += 1
+        outcome.replaced_from.append(previous[1])
+        rows.replaced.append(aid)
+    batch.existing[aid] = (digest, file, rank)
+    rows.add(record, file, loc, aid, digest, batch.now)
 
 
 def _describe(result: FileResult, replaced_from: list[str]) -> str:
@@ -517,7 +399,7 @@ def _move_location(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
         target = assessment_id({"assessment_date": date, "service_group": group}, new)
         held = _stored_rank(con, target)
         if held is not None:  # the same assessment also came in under the CQC id: keep one
-            loser = target if _outranks(_stored_rank(con, aid), held) else aid
+            loser = target if outranks(_stored_rank(con, aid), held) else aid
             for table in ("statement_scores", "key_question_results", "assessments"):
                 con.execute(f"DELETE FROM {table} WHERE assessment_id = ?", [loser])
             if loser == aid:
@@ -537,8 +419,8 @@ def _move_location(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
     _Rows._upsert(con, "locations", [tuple(moved.values())], "location_id")
 
 
-def _stored_rank(con: duckdb.DuckDBPyConnection, aid: str) -> tuple[bool, int, str] | None:
-    """The rank (see ASSESSMENT_PRECEDENCE) of a stored assessment, None if there is none."""
+def _stored_rank(con: duckdb.DuckDBPyConnection, aid: str) -> Rank | None:
+    """The rank (ingest.precedence) of a stored assessment, None if there is none."""
     found = con.execute(
         "SELECT source, EXISTS (SELECT 1 FROM statement_scores WHERE assessment_id = $aid)"
         " FROM assessments WHERE assessment_id = $aid",
@@ -547,8 +429,7 @@ def _stored_rank(con: duckdb.DuckDBPyConnection, aid: str) -> tuple[bool, int, s
     if not found:
         return None
     source, scored = found[0]
-    ranking = ASSESSMENT_PRECEDENCE
-    return scored, ranking.index(source) if source in ranking else -1, source
+    return assessment_rank(scored, source)
 
 
 def _existing_providers(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> dict[str, str]:
@@ -565,27 +446,9 @@ def _existing_providers(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -
     )
 
 
-# The same assessment (same location, date and service group) read from two sources is
-# stored once: a version with statement scores beats one without, then the API beats the
-# rating file, which beats report text. A source's own new version always replaces its old.
-ASSESSMENT_PRECEDENCE = ("report-text", "rating-file", "api-json")
-
-
-def _assessment_rank(record: Record) -> tuple[bool, int, str]:
-    scored = any(kq["statements"] for kq in record["key_questions"])
-    source = record["format"]
-    ranking = ASSESSMENT_PRECEDENCE
-    return scored, ranking.index(source) if source in ranking else -1, source
-
-
-def _outranks(stored: tuple[bool, int, str], new: tuple[bool, int, str]) -> bool:
-    """Whether a stored version beats a new one from another source (see above)."""
-    return stored[2] != new[2] and stored[:2] > new[:2]
-
-
 def _existing_hashes(
     con: duckdb.DuckDBPyConnection, files: list[ReadFile], aliases: dict[str, str]
-) -> dict[str, tuple[str, str, tuple[bool, int, str]]]:
+) -> dict[str, tuple[str, str, Rank]]:
     """Content hash, source file and rank of the stored assessments these files would write."""
     ids = [assessment_id(r, _resolved_location(r, aliases)) for r in _assessment_records(files)]
     if not ids:
@@ -596,9 +459,8 @@ def _existing_hashes(
         " FROM assessments WHERE assessment_id IN (SELECT unnest($ids))",
         params={"ids": ids},
     ).fetchall()
-    ranking = ASSESSMENT_PRECEDENCE
     return {
-        aid: (digest, file, (scored, ranking.index(source) if source in ranking else -1, source))
+        aid: (digest, file, assessment_rank(scored, source))
         for aid, digest, file, source, scored in found
     }
 
@@ -672,7 +534,7 @@ class _Rows:
             "location_type": record.get("location_type"),
             "inspection_category": record.get("inspection_category"),
         }  # fmt: skip
-        self.locations[loc] = _merge_location(self.locations.get(loc), row)
+        self.locations[loc] = merge_location(self.locations.get(loc), row)
 
     def add_provider(self, record: Record, stored: dict[str, str]) -> int:
         """Queue a provider record's row; 1 when it adds or renames a provider, else 0."""
@@ -717,71 +579,12 @@ class _Rows:
         if not rows:
             return
         frame = _Rows._frame(table, rows)  # noqa: F841 - read by DuckDB's replacement scan
-        merge = _MERGE.get(table, {})
+        merge = LOCATION_MERGE_SQL if table == "locations" else {}
         updates = ", ".join(merge.get(c, f"{c} = COALESCE(excluded.{c}, {table}.{c})")
                             for c, _, _ in schema.COLUMNS[table] if c != key)  # fmt: skip
         con.execute(
             f"INSERT INTO {table} SELECT * FROM frame ON CONFLICT ({key}) DO UPDATE SET {updates}"
         )
-
-
-# Where sources disagree on a location field, the source ranked higher wins, and on equal
-# rank the later load. Report text states no region: it is derived from the postcode area
-# ('derived', lowest). The rating file's service type is CQC's primary inspection category
-# ('Residential social care'), a coarser taxonomy than the registered service types report
-# text and the API list ('Care home service with nursing'), so it only fills a gap.
-FIELD_PRECEDENCE: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("region", "region_source"): ("derived", "report-text", "rating-file", "api-json"),
-    ("local_authority", "local_authority_source"): ("report-text", "rating-file", "api-json"),
-    ("service_types", "service_type", "service_type_source"): (
-        "rating-file",
-        "report-text",
-        "api-json",
-    ),
-}
-
-
-def _rank(columns: tuple[str, ...], source: str | None) -> int:
-    ranking = FIELD_PRECEDENCE[columns]
-    return ranking.index(source) if source in ranking else -1
-
-
-def _merge_location(old: dict | None, new: dict) -> dict:
-    """Two rows for one location merged: new values fill gaps, ranked fields by precedence."""
-    if old is None:
-        return new
-    merged = {c: old[c] if new[c] is None else new[c] for c in new}
-    for columns in FIELD_PRECEDENCE:
-        source = columns[-1]
-        if new[source] is None or _rank(columns, old[source]) > _rank(columns, new[source]):
-            merged.update({c: old[c] for c in columns})
-        else:
-            merged.update({c: new[c] for c in columns})
-    return merged
-
-
-def _ranked_merge_sql(columns: tuple[str, ...]) -> dict[str, str]:
-    """SET clauses that apply FIELD_PRECEDENCE to an upsert of the locations table."""
-    source = columns[-1]
-
-    def rank(side: str) -> str:  # the source names are constants of this module, not input
-        cases = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FIELD_PRECEDENCE[columns]))
-        return f"CASE {side}.{source} {cases} ELSE -1 END"
-
-    wins = (
-        f"excluded.{source} IS NOT NULL AND (locations.{source} IS NULL"
-        f" OR {rank('excluded')} >= {rank('locations')})"
-    )
-    return {c: f"{c} = CASE WHEN {wins} THEN excluded.{c} ELSE locations.{c} END" for c in columns}
-
-
-_MERGE = {
-    "locations": {
-        clause: sql
-        for columns in FIELD_PRECEDENCE
-        for clause, sql in _ranked_merge_sql(columns).items()
-    }
-}
 
 
 def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list) -> None:
@@ -805,36 +608,3 @@ def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list)
         orient="row",
     )  # fmt: skip
     con.execute(f"INSERT INTO ingest_log ({', '.join(columns)}) SELECT * FROM log")
-
-
-def data_version(path: str | Path | None = None) -> str:
-    """A string that changes whenever the database file changes (no lock needed)."""
-    target = db_path(path)
-    try:
-        stat = target.stat()
-    except FileNotFoundError:
-        return "missing"
-    wal = target.with_name(target.name + ".wal")
-    wal_mtime = wal.stat().st_mtime_ns if wal.exists() else 0
-    return f"{stat.st_mtime_ns}-{stat.st_size}-{wal_mtime}"
-
-
-__all__ = [
-    "DB_ENV",
-    "DatabaseBusy",
-    "DatabaseUnwritable",
-    "FileResult",
-    "ReadFile",
-    "RejectedFile",
-    "connect",
-    "data_version",
-    "db_path",
-    "get_meta",
-    "is_lock_conflict",
-    "load_files",
-    "make_folder",
-    "read_file",
-    "set_meta",
-    "storage_failure",
-    "write_meta",
-]  # fmt: skip

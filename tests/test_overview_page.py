@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest import store
+from ingest import database, store
+from ingest.files import read_file
 from tests.conftest import FIXTURES, REPORTS
 from tests.pages.oracle import CURRENT, sql
 
@@ -22,8 +23,8 @@ CURRENT_SCORED = CURRENT.replace(
 
 @pytest.fixture
 def loaded_db(db_path):
-    con = store.connect(db_path)
-    files = [store.read_file(p.name, p.read_bytes()) for p in sorted(REPORTS.glob("*.txt"))]
+    con = database.connect(db_path, read_only=False)
+    files = [read_file(p.name, p.read_bytes()) for p in sorted(REPORTS.glob("*.txt"))]
     store.load_files(con, files)
     con.close()
     return db_path
@@ -70,10 +71,10 @@ def report_then_rating_file(db_path):
     in a later publication (1 Sep 2025); it also rates Elm Tree and Kestrel. (The fixture's
     own date, 20 May 2025, is the report's publication: a copy the loader does not store.)"""
     later = RATINGS_CSV.read_text(encoding="utf-8").replace("20/05/2025", "01/09/2025")
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     try:
         for name, data in ((ROWAN.name, ROWAN.read_bytes()), ("later.csv", later.encode())):
-            store.load_files(con, [store.read_file(name, data)])
+            store.load_files(con, [read_file(name, data)])
     finally:
         con.close()
     return db_path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import demo, store
+from ingest import database, demo
 
 
 def build_demo_db(folder: Path, locations: int = 60, seed: int = 3) -> Path:
@@ -23,5 +23,5 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def use_demo_db(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the app ($QSD_DB) at the demo database for one test."""
-    monkeypatch.setenv(store.DB_ENV, str(demo_db))
+    monkeypatch.setenv(database.DB_ENV, str(demo_db))
     return demo_db

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest import store
+from ingest import database, store
+from ingest.files import read_file
 from tests.conftest import FIXTURES, REPORTS
 from ui import db
 
@@ -61,9 +62,9 @@ def own_copy(demo_db, tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def sources_db(db_path) -> Path:
     """A database of every source format, synced with the API up to 1 May 2026, 10:00 UTC."""
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     try:
-        store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in SOURCES])
+        store.load_files(con, [read_file(str(p), p.read_bytes()) for p in SOURCES])
         store.set_meta(con, "last_sync", "2026-05-01T10:00:00Z")
     finally:
         con.close()

@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest import store
+from ingest import database, store
+from ingest.files import read_file
 from queries.data import load_frames
 from queries.filters import ALL, Filters
 from tests.conftest import REPORTS
@@ -172,8 +173,8 @@ def test_text_that_starts_like_a_formula_gets_a_quote(cell, written):
 def test_a_provider_named_like_a_formula_is_neutralised_in_the_csv(db_path):
     report = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
     report = report.replace("Meadowfield Care Partnership Ltd", '=HYPERLINK("http://x") Ltd')
-    con = store.connect(db_path)
-    store.load_files(con, [store.read_file("formula.txt", report.encode())])
+    con = database.connect(db_path, read_only=False)
+    store.load_files(con, [read_file("formula.txt", report.encode())])
     con.close()
     data = export.builder(
         "csv", frames(db_path).scores, Filters(), ["provider_name", "score"], evidence=None,
@@ -211,8 +212,8 @@ def test_a_file_written_in_chunks_is_the_file_polars_writes_whole(demo_db, tmp_p
     shutil.copy(demo_db, path)
     report = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
     report = report.replace("Meadowfield Care Partnership Ltd", "=HYPERLINK(1) Ltd")
-    con = store.connect(path)
-    store.load_files(con, [store.read_file("formula.txt", report.encode())])
+    con = database.connect(path, read_only=False)
+    store.load_files(con, [read_file("formula.txt", report.encode())])
     con.close()
     whole = build("csv", path, evidence=True)  # in one chunk: the demo has fewer rows
     rows = frames(path).scores.select(pl.len()).collect().item()

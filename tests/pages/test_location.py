@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest import store
+from ingest import database, store
+from ingest.files import read_file
 from ingest.reference import KEY_QUESTIONS
 from queries.bands import band_table
 from tests.conftest import FIXTURES, REPORTS
@@ -105,8 +106,8 @@ def test_text_from_reports_is_shown_as_written_never_run(db_path):
     report = report.replace("Rowan Court Nursing Home", HOSTILE_NAME).replace(
         "The home was clean and staff used protective equipment correctly.", HOSTILE_EVIDENCE
     )
-    con = store.connect(db_path)
-    store.load_files(con, [store.read_file("hostile.txt", report.encode())])
+    con = database.connect(db_path, read_only=False)
+    store.load_files(con, [read_file("hostile.txt", report.encode())])
     (lid,) = con.execute("SELECT location_id FROM locations").fetchone()
     con.close()
 
@@ -126,12 +127,12 @@ def test_current_percentages_skip_a_later_rating_without_scores(db_path):
     # 20 May 2025 are the report's publication: a copy, which the loader does not store.)
     ratings = FIXTURES / "rating-files" / "latest-ratings-locations.csv"
     later = ratings.read_text(encoding="utf-8").replace("20/05/2025", "01/09/2025")
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     for name, data in (
         ("rowan.txt", (REPORTS / "rowan-court-three-key-questions.txt").read_bytes()),
         ("later-ratings.csv", later.encode()),
     ):
-        store.load_files(con, [store.read_file(name, data)])
+        store.load_files(con, [read_file(name, data)])
     con.close()
     at = AppTest.from_file(PAGE, default_timeout=30)
     at.query_params["location_id"] = "1-1000000404"

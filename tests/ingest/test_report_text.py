@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import formats
+from ingest import readers
+from ingest.readers.report_text import decode, parse_report
 from ingest.records import RejectedFile
-from ingest.report_text import decode, parse_report
 from tests.conftest import REPORTS
 
 
 def parse_file(path):
-    fmt, records = formats.read_path(path)
+    fmt, records = readers.read(str(path), path.read_bytes())
     assert fmt == "report-text"
     assert len(records) == 1
     return records[0]
@@ -85,7 +85,7 @@ def test_variants_unknown_statement_and_band_mismatch():
 def _reject(text: str | bytes, match: str) -> None:
     data = text.encode() if isinstance(text, str) else text
     with pytest.raises(RejectedFile, match=match):
-        formats.read("f.txt", data)
+        readers.read("f.txt", data)
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_crlf_bom_and_utf16_read_the_same(rowan):
         b"\xef\xbb\xbf" + rowan.encode(),
         rowan.encode("utf-16"),
     ):
-        _, [record] = formats.read("x", data)
+        _, [record] = readers.read("x", data)
         assert record["key_questions"] == plain["key_questions"]
 
 
@@ -179,7 +179,7 @@ SAFE Key question summary: People were safe.
 
 
 def test_ratings_only_report_is_kept_without_scores():
-    _, [r] = formats.read("x", RATINGS_ONLY.encode())
+    _, [r] = readers.read("x", RATINGS_ONLY.encode())
     [kq] = r["key_questions"]
     assert (kq["name"], kq["rating"], kq["statements"], kq["computed_score"]) == (
         "Safe",

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import api_records, formats, store
+from ingest import database, readers, store
 from ingest.__main__ import main
+from ingest.files import FileResult, ReadFile, read_file
+from ingest.readers import api_records
 from ingest.records import RejectedFile
 from tests.conftest import FIXTURES, REPORTS
 
@@ -29,18 +31,18 @@ PEOPLE = ("Philippa", "Quartermaine", "Theodore", "Blackwood-Smythe", "Gwendolyn
 
 
 def read(path: Path) -> list[dict]:
-    fmt, records = formats.read_path(path)
+    fmt, records = readers.read(str(path), path.read_bytes())
     assert fmt == "api-json"
     return records
 
 
-def load(con, *paths: Path) -> list[store.FileResult]:
-    return store.load_files(con, [store.read_file(str(p), p.read_bytes()) for p in paths])
+def load(con, *paths: Path) -> list[FileResult]:
+    return store.load_files(con, [read_file(str(p), p.read_bytes()) for p in paths])
 
 
 @pytest.fixture
 def con(db_path):
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     yield con
     con.close()
 
@@ -169,13 +171,16 @@ def test_provider_record_keeps_the_name_only():
 )  # fmt: skip
 def test_malformed_json_is_rejected_with_one_line(data, reason):
     with pytest.raises(RejectedFile) as err:
-        formats.read("bad.json", data)
+        readers.read("bad.json", data)
     assert str(err.value) == reason
 
 
 def test_summary_page_is_rejected_with_advice():
     with pytest.raises(RejectedFile, match="a /locations list page: it holds ids and names only"):
-        formats.read_path(API / "locations-page-summaries.json")
+        readers.read(
+            str(API / "locations-page-summaries.json"),
+            (API / "locations-page-summaries.json").read_bytes(),
+        )
 
 
 def test_parse_command_prints_rejection_not_traceback(tmp_path, capsys):
@@ -194,9 +199,9 @@ def test_format_is_recognised_by_content_not_extension(tmp_path):
     text_as_json.write_bytes(ROWAN_TEXT.read_bytes())
     csv_as_dat = tmp_path / "ratings.dat"
     csv_as_dat.write_bytes(RATINGS_CSV.read_bytes())
-    assert formats.read_path(json_as_txt)[0] == "api-json"
-    assert formats.read_path(text_as_json)[0] == "report-text"
-    assert formats.read_path(csv_as_dat)[0] == "rating-file"
+    assert readers.read(str(json_as_txt), json_as_txt.read_bytes())[0] == "api-json"
+    assert readers.read(str(text_as_json), text_as_json.read_bytes())[0] == "report-text"
+    assert readers.read(str(csv_as_dat), csv_as_dat.read_bytes())[0] == "rating-file"
 
 
 def _all_text(con) -> str:
@@ -370,7 +375,7 @@ def test_one_command_loads_every_format_in_any_mix(tmp_path, db_path, capsys):
     assert out.startswith("8 files: 6 loaded, 1 unchanged, 1 replaced, 0 rejected;")
     assert main(["load", "--quiet", "--db", str(db_path), str(folder)]) == 0
     assert capsys.readouterr().out.startswith("8 files: 0 loaded, 8 unchanged, 0 replaced")
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     try:
         counts = dict(con.sql("SELECT source, count(*) FROM assessments GROUP BY 1").fetchall())
         rated = con.sql("SELECT count(DISTINCT location_id) FROM key_questions").fetchall()
@@ -427,17 +432,17 @@ def test_an_assessment_held_under_both_ids_is_kept_once_when_they_join(con):
     short = ROWAN_TEXT.read_text(encoding="utf-8").replace(
         "Rowan Court Nursing Home", "Rowan Court"
     )
-    [from_file] = store.read_file("rowan-short.txt", short.encode()).records
-    [synced] = store.read_file("https://api/reports/rowan-2025", ROWAN_TEXT.read_bytes()).records
+    [from_file] = read_file("rowan-short.txt", short.encode()).records
+    [synced] = read_file("https://api/reports/rowan-2025", ROWAN_TEXT.read_bytes()).records
     synced["location_cqc_id"] = "1-1000000404"
     api = json.loads(ROWAN_API.read_text(encoding="utf-8")) | {"name": "Rowan Court"}
     files = [
-        store.ReadFile("rowan-short.txt", "report-text", "h1", [from_file]),
-        store.ReadFile("https://api/reports/rowan-2025", "report-text", "h2", [synced]),
+        ReadFile("rowan-short.txt", "report-text", "h1", [from_file]),
+        ReadFile("https://api/reports/rowan-2025", "report-text", "h2", [synced]),
     ]
     store.load_files(con, files)
     assert con.sql("SELECT count(*) FROM assessments").fetchall() == [(2,)]
-    store.load_files(con, [store.read_file("rowan-short.json", json.dumps(api).encode())])
+    store.load_files(con, [read_file("rowan-short.json", json.dumps(api).encode())])
     report_text = con.sql(
         "SELECT location_id, source_file FROM assessments WHERE source = 'report-text'"
     ).fetchall()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingest import store
+from ingest import database, store
+from ingest.files import read_file
 from tests.conftest import REPORTS
 
 ROWAN = REPORTS / "rowan-court-three-key-questions.txt"
@@ -16,7 +17,7 @@ DATA_TABLES = ("providers", "locations", "assessments", "key_question_results", 
 
 def load(con, *items):
     """Load (name, bytes) pairs; returns the results."""
-    return store.load_files(con, [store.read_file(name, data) for name, data in items])
+    return store.load_files(con, [read_file(name, data) for name, data in items])
 
 
 def snapshot(con) -> dict[str, set[str]]:
@@ -26,7 +27,7 @@ def snapshot(con) -> dict[str, set[str]]:
 
 @pytest.fixture
 def con(db_path):
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     yield con
     con.close()
 
@@ -119,8 +120,8 @@ def test_rejected_file_leaves_data_unchanged_and_is_logged(con):
 def test_database_refusal_rolls_back_the_whole_file(con):
     load(con, (str(ROWAN), ROWAN.read_bytes()))
     before = snapshot(con)
-    good = store.read_file(str(HARBOUR), HARBOUR.read_bytes())
-    broken = store.read_file("broken.txt", ROWAN.read_bytes().replace(b"2025", b"2024"))
+    good = read_file(str(HARBOUR), HARBOUR.read_bytes())
+    broken = read_file("broken.txt", ROWAN.read_bytes().replace(b"2025", b"2024"))
     # A statement row the schema refuses (statement is NOT NULL), written after the file's
     # assessment rows: the database, not the reader, rejects this file part-way through.
     broken.records[0]["key_questions"][0]["statements"][1]["name"] = None
@@ -134,31 +135,31 @@ def test_database_refusal_rolls_back_the_whole_file(con):
 
 
 def test_connect_creates_schema_and_reference_table(db_path):
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     con.close()
     ro = duckdb.connect(str(db_path), read_only=True)
     assert ro.sql("SELECT count(*) FROM quality_statements").fetchall() == [(34,)]
-    assert store.get_meta(ro, "schema_version") == "1"
+    assert database.get_meta(ro, "schema_version") == "1"
     ro.close()
 
 
 def test_a_file_set_up_by_other_code_gets_this_schema_and_one_with_it_is_left_alone(tmp_path):
     db = tmp_path / "schema.duckdb"
-    con = store.connect(db)
-    fingerprint = store.get_meta(con, "schema_hash")
+    con = database.connect(db, read_only=False)
+    fingerprint = database.get_meta(con, "schema_hash")
     assert fingerprint
     # As if made by code from before a column existed.
     con.execute("ALTER TABLE locations DROP COLUMN inspection_category")
-    store.set_meta(con, "schema_hash", "older code")
+    database.set_meta(con, "schema_hash", "older code")
     con.close()
-    con = store.connect(db)
+    con = database.connect(db, read_only=False)
     columns = [row[0] for row in con.execute("DESCRIBE locations").fetchall()]
     assert "inspection_category" in columns
-    assert store.get_meta(con, "schema_hash") == fingerprint
+    assert database.get_meta(con, "schema_hash") == fingerprint
     # With this schema's hash the statements are not run again (a view dropped stays dropped).
     con.execute("DROP VIEW scores")
     con.close()
-    con = store.connect(db)
+    con = database.connect(db, read_only=False)
     views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     con.close()
     assert "scores" not in views and "key_questions" in views

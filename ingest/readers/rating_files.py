@@ -9,7 +9,8 @@ record, whose assessment date *is that publication date* (the file gives no asse
 date), and the "Overall" domain gives its overall rating.
 
 The real file has about 320,000 rows. Both formats are read as a stream (the ODS sheet
-straight from the zip, one row at a time), with a progress bar over the bytes read.
+straight from the zip, one row at a time: ingest.readers.ods); a caller that shows progress
+passes `progress`, called with the bytes read so far since its last call.
 """
 
 from __future__ import annotations
@@ -19,16 +20,10 @@ import datetime as dt
 import functools
 import io
 import re
-import sys
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from html import unescape
-from pathlib import Path
 
-from tqdm import tqdm
-
-from ingest import formats
 from ingest import reference as ref
+from ingest.readers.ods import OdsRows, Row, is_zip
 from ingest.records import Record, RejectedFile
 
 FORMAT = "rating-file"
@@ -58,16 +53,12 @@ OPTIONAL = (
 )
 _DIRECTORY_ID = "CQC Location ID (for office use only)"
 _KNOWN = {*REQUIRED, *OPTIONAL}
-_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _HEADER_SEARCH_ROWS = 20
-
-# Progress bars are shown on a terminal; the CLI's --quiet turns them off.
-show_progress = True
 
 
 def sniff(head: bytes) -> bool:
     """A zip (ODS, or another spreadsheet we can name) or a CSV with a CQC 'Location ID' column."""
-    if head.startswith(b"PK\x03\x04"):
+    if is_zip(head):
         return True
     if b"Location ID" not in head[:16384]:  # as text (UTF-8 or Windows-1252) it cannot be either
         return False
@@ -80,26 +71,15 @@ def sniff(head: bytes) -> bool:
     return False
 
 
-def read(name: str, data: bytes) -> list[Record]:
+def read(name: str, data: bytes, progress: Callable[[int], object] | None = None) -> list[Record]:
     """Records of a rating file's bytes; RejectedFile with the reason otherwise."""
-    with _progress(len(data), name) as bar:
-        if data.startswith(b"PK\x03\x04"):
-            rows = _ods_rows(data, SHEET, bar.update)
-        else:
-            rows = _csv_rows(data, bar.update)
-        return _records(rows, name)
+    step = progress or _ignore
+    rows = OdsRows(data, SHEET, step) if is_zip(data) else _csv_rows(data, step)
+    return _records(rows, name)
 
 
-def _progress(total: int, name: str) -> tqdm:
-    return tqdm(
-        total=total,
-        unit="B",
-        unit_scale=True,
-        desc=Path(name).name[:30],
-        leave=False,
-        file=sys.stderr,
-        disable=None if show_progress else True,
-    )
+def _ignore(_: int) -> None:
+    return None
 
 
 def _decode(data: bytes) -> str:
@@ -163,7 +143,7 @@ def _records(rows: Iterable[Row], source: str) -> list[Record]:
             f"no header row with a 'Location ID' column in the first {_HEADER_SEARCH_ROWS}"
             f" rows of the {SHEET} table"
         )
-    if isinstance(rows, _OdsRows):
+    if isinstance(rows, OdsRows):
         rows.wanted = columns.wanted  # from here on it decodes only these cells
     locations: dict[str, _Location] = {}
     counts = {"parts": 0, "not rated": 0, "no date": 0, "no id": 0, "domain": 0, "twice": 0}
@@ -375,196 +355,6 @@ def _csv_rows(data: bytes, progress: Callable[[int], object]) -> Iterator[list[s
         raise RejectedFile(f"CSV cannot be read: {err}") from None
 
 
-# ODS -------------------------------------------------------------------------------------
-_NS_TABLE = b"urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_NS_OFFICE = b"urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_NS_TEXT = b"urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-_MAX_REPEAT = 4096  # a run of repeated empty columns or rows pads the sheet to its edge
-
-
-class _OdsRows:
-    """The rows of one sheet of an ODS file, read from the zip as a stream.
-
-    An XML parser builds objects for ~18 million elements in the real file, which takes a
-    minute; the sheet's XML is regular enough to cut with byte searches instead. Each row is
-    a list of cell texts, or, once `wanted` is set, a {column: text} dict of those columns.
-    Cells give their text, date cells their ISO date; repeated cells and rows are expanded.
-    """
-
-    def __init__(self, data: bytes, sheet: str, progress: Callable[[int], object]) -> None:
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-            mimetype = archive.read("mimetype") if "mimetype" in archive.namelist() else b""
-            if mimetype.strip() != _ODS_MIME:
-                names = archive.namelist()
-                kind = "an Excel workbook" if "xl/workbook.xml" in names else "a zip archive"
-                raise RejectedFile(
-                    f"{kind}, not an ODS spreadsheet; save the ratings file as ODS or CSV"
-                )
-            self._stream = archive.open("content.xml")
-        except (zipfile.BadZipFile, KeyError, OSError, EOFError) as err:
-            raise RejectedFile(f"damaged ODS file: {err}") from None
-        self.sheet = sheet
-        self.wanted: set[int] | None = None
-        self._progress = progress
-        self._scale = len(data) / max(archive.getinfo("content.xml").file_size, 1)
-
-    def __iter__(self) -> Iterator[Row]:
-        try:
-            yield from self._rows()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-            raise RejectedFile(f"damaged ODS file: {err}") from None
-
-    def _read(self, size: int = 1 << 20) -> bytes:
-        chunk = self._stream.read(size)
-        self._progress(int(len(chunk) * self._scale))
-        return chunk
-
-    def _rows(self) -> Iterator[Row]:
-        buf = self._read(1 << 16)
-        root = re.search(rb"<(?:[\w.-]+:)?document-content\b[^>]*>", buf)
-        if root is None:
-            raise RejectedFile("damaged ODS file: content.xml has no document")
-        prefixes = {uri: p for p, uri in re.findall(rb'xmlns:([\w.-]+)="([^"]*)"', root[0])}
-        t, o = prefixes.get(_NS_TABLE, b"table"), prefixes.get(_NS_OFFICE, b"office")
-        x = prefixes.get(_NS_TEXT, b"text")
-        self._cell = b"<" + t + b":table-cell"
-        self._covered = b"<" + t + b":covered-table-cell"
-        self._repeat = re.compile(rb"\b" + t + rb':number-columns-repeated="(\d+)"')
-        self._date = re.compile(rb"\b" + o + rb':date-value="([^"]*)"')
-        self._p = (b"<" + x + b":p>", b"</" + x + b":p>")
-        self._tags = re.compile(rb"<[^>]*>")
-        self._space = re.compile(rb"<" + x + rb":s(?:\s+" + x + rb':c="(\d+)")?\s*/>')
-        table_open = b"<" + t + b":table "
-        row_open, row_close = b"<" + t + b":table-row", b"</" + t + b":table-row>"
-        row_repeat = re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"')
-        name = re.compile(rb"\b" + t + rb':name="([^"]*)"')
-        found = False  # in the sheet, or past it
-        current = None
-        pos = root.end()
-        while True:
-            next_table = buf.find(table_open, pos)
-            while True:
-                if next_table != -1 and next_table < pos:
-                    next_table = buf.find(table_open, pos)
-                row = buf.find(row_open, pos)
-                if next_table != -1 and (row == -1 or next_table < row):
-                    end = buf.find(b">", next_table)
-                    if end == -1:
-                        break
-                    if found:
-                        return  # the next sheet: no need to inflate the rest of the file
-                    match = name.search(buf, next_table, end)
-                    current = unescape(match[1].decode()) if match else None
-                    found = current == self.sheet
-                    pos = end + 1
-                    continue
-                if row == -1:
-                    break
-                head_end = buf.find(b">", row)
-                if head_end == -1:
-                    break
-                if buf[head_end - 1 : head_end] == b"/":  # <table:table-row/>, an empty row
-                    pos = head_end + 1
-                    continue
-                end = buf.find(row_close, head_end)
-                if end == -1:
-                    break
-                text = buf[row:end]
-                pos = end + len(row_close)
-                if current != self.sheet:
-                    continue
-                cells = self._cells(text)
-                if not cells:
-                    continue
-                match = row_repeat.search(text, 0, head_end - row)
-                for _ in range(min(int(match[1]), _MAX_REPEAT) if match else 1):
-                    yield cells
-            buf = buf[pos:]
-            pos = 0
-            chunk = self._read()
-            if not chunk:
-                break
-            buf += chunk
-        if not found:
-            raise RejectedFile(f"ODS file has no '{self.sheet}' sheet")
-
-    def _cells(self, row: bytes) -> Row:
-        if self._covered in row:
-            row = row.replace(self._covered, self._cell)
-        pieces = row.split(self._cell)[1:]
-        wanted = self.wanted
-        if wanted is None:
-            cells: list[str] = []
-            for piece in pieces:
-                end = piece.find(b">")
-                repeat = self._repeat.search(piece, 0, end)
-                value = self._value(piece)
-                cells.extend([value] * (min(int(repeat[1]), _MAX_REPEAT) if repeat else 1))
-            while cells and not cells[-1]:
-                cells.pop()
-            return cells
-        if b"repeated" not in row:  # the common case: one piece per column
-            return _LazyRow(self._value, {c: pieces[c] for c in wanted if c < len(pieces)})
-        picked: dict[int, bytes] = {}
-        column = 0
-        for piece in pieces:
-            end = piece.find(b">")
-            span = 1
-            if b"repeated" in piece[:end]:
-                span = int(self._repeat.search(piece, 0, end)[1])
-            picked.update(dict.fromkeys((c for c in wanted if column <= c < column + span), piece))
-            column += span
-        return _LazyRow(self._value, picked)
-
-    def _value(self, piece: bytes) -> str:
-        """The text of one cell: '<table:table-cell attrs>content</...' cut at its start."""
-        end = piece.find(b">")
-        if piece[end - 1 : end] == b"/":
-            return ""
-        attrs = piece[:end]
-        if b"date-value" in attrs and (match := self._date.search(attrs)):
-            return match[1].decode()
-        inner = piece[end + 1 : piece.rfind(b"</")]
-        p_open, p_close = self._p
-        if inner.startswith(p_open) and inner.count(b"<") == 2:
-            text = inner[len(p_open) : -len(p_close)]
-        else:
-            inner = self._space.sub(lambda m: b" " * int(m[1] or 1), inner)
-            text = self._tags.sub(b"", inner.replace(p_close + p_open, b"\n"))
-        value = text.decode("utf-8", errors="replace")
-        return unescape(value).strip() if "&" in value else value.strip()
-
-
-class _LazyRow:
-    """The wanted cells of an ODS row, decoded when first asked for."""
-
-    __slots__ = ("_decode", "_pieces")
-
-    def __init__(self, decode: Callable[[bytes], str], pieces: dict[int, bytes]) -> None:
-        self._decode = decode
-        self._pieces = pieces
-
-    def __bool__(self) -> bool:  # False when every wanted cell is an empty element
-        return any(p[p.find(b">") - 1 : p.find(b">")] != b"/" for p in self._pieces.values())
-
-    def get(self, column: int) -> str:
-        piece = self._pieces.get(column)
-        return "" if piece is None else self._decode(piece)
-
-
-Row = list[str] | _LazyRow
-
-
-def _ods_rows(data: bytes, sheet: str, progress: Callable[[int], object]) -> _OdsRows:
-    return _OdsRows(data, sheet, progress)
-
-
 def rows_of(data: bytes) -> Iterable[Row]:
     """The Locations table's rows, for tests and tools: ODS or CSV by content."""
-    if data.startswith(b"PK\x03\x04"):
-        return _OdsRows(data, SHEET, lambda n: None)
-    return _csv_rows(data, lambda n: None)
-
-
-formats.register(FORMAT, sniff, read)
+    return OdsRows(data, SHEET, _ignore) if is_zip(data) else _csv_rows(data, _ignore)

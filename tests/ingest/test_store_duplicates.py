@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import rating_files, store
+from ingest import database, store
+from ingest.files import FileResult, read_file
 from ingest.records import assessment_id
 from tests.conftest import FIXTURES, REPORTS
 
@@ -43,23 +44,18 @@ SNAPSHOT = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_progress_bars(monkeypatch):
-    monkeypatch.setattr(rating_files, "show_progress", False)
-
-
 @pytest.fixture
 def con(db_path):
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     yield con
     con.close()
 
 
 def read(path: Path, name: str | None = None, data: bytes | None = None):
-    return store.read_file(name or str(path), path.read_bytes() if data is None else data)
+    return read_file(name or str(path), path.read_bytes() if data is None else data)
 
 
-def load(con, *paths: Path) -> list[store.FileResult]:
+def load(con, *paths: Path) -> list[FileResult]:
     return store.load_files(con, [read(p) for p in paths])
 
 
@@ -172,7 +168,7 @@ def test_either_order_ends_in_the_same_rows(con, tmp_path):
     load(con, TEXT)
     load(con, RATINGS)
     first = snapshot(con)
-    other = store.connect(tmp_path / "other.duckdb")
+    other = database.connect(tmp_path / "other.duckdb", read_only=False)
     try:
         load(other, RATINGS)
         load(other, TEXT)
@@ -196,7 +192,7 @@ def _republished(date: str) -> bytes:
 
 @pytest.mark.parametrize("text_first", [True, False])
 def test_a_rating_published_on_another_day_is_kept(con, text_first):
-    newer = store.read_file("next-month.csv", _republished("01/09/2025"))
+    newer = read_file("next-month.csv", _republished("01/09/2025"))
     files = [read(TEXT), newer] if text_first else [newer, read(TEXT)]
     results = store.load_files(con, files)
     assert {r.format: (r.loaded, r.unchanged) for r in results} == {
@@ -220,7 +216,7 @@ def test_a_rating_published_on_another_day_is_kept(con, text_first):
 def test_a_copy_one_day_off_is_not_a_copy(con):
     # Exact dates: a publication the day after the scored report's is another publication.
     load(con, TEXT)
-    [ratings] = store.load_files(con, [store.read_file("r.csv", _republished("21/05/2025"))])
+    [ratings] = store.load_files(con, [read_file("r.csv", _republished("21/05/2025"))])
     assert (ratings.loaded, ratings.unchanged) == (4, 0)
     assert (ROWAN, "2025-05-21", "rating-file") in assessments(con, ROWAN)
 
@@ -256,11 +252,11 @@ def test_a_later_link_joins_the_copy_to_its_scored_assessment(con):
     # rating file's copy is stored beside it. When the API's record names the location that
     # way too, the scored assessment moves to the CQC id, and the copy goes.
     short = TEXT.read_text(encoding="utf-8").replace("Rowan Court Nursing Home", "Rowan Court")
-    store.load_files(con, [store.read_file("rowan-short.txt", short.encode())])
+    store.load_files(con, [read_file("rowan-short.txt", short.encode())])
     load(con, RATINGS)
     assert count(con, "assessments") == 5
     api = json.loads(API.read_text(encoding="utf-8")) | {"name": "Rowan Court"}
-    [result] = store.load_files(con, [store.read_file("rowan.json", json.dumps(api).encode())])
+    [result] = store.load_files(con, [read_file("rowan.json", json.dumps(api).encode())])
     assert f"removed 1 ratings-only copy of scored assessments: {COPY}" in result.message
     assert assessments(con, ROWAN) == [
         (ROWAN, "2022-01-12", "api-json"),
@@ -286,7 +282,7 @@ def test_other_locations_on_the_same_day_are_untouched(con):
     # day is no reason to drop them.
     text = TEXT.read_text(encoding="utf-8").replace("20 May 2025", "5 November 2024")
     text = text.replace("14 May 2025", "5 November 2024").replace("3 March 2025", "1 Oct 2024")
-    store.load_files(con, [store.read_file("rowan-2024.txt", text.encode())])
+    store.load_files(con, [read_file("rowan-2024.txt", text.encode())])
     [ratings] = load(con, RATINGS)
     assert (ratings.loaded, ratings.unchanged) == (4, 0)
     assert ("1-1000000606", "2024-11-05", "rating-file") in assessments(con)

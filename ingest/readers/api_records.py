@@ -21,10 +21,8 @@ import json
 import re
 from typing import Any
 
-from ingest import formats
 from ingest import reference as ref
-from ingest.records import Record, RejectedFile
-from ingest.report_text import mismatch_warning
+from ingest.records import Record, RejectedFile, check_scores
 
 FORMAT = "api-json"
 
@@ -37,7 +35,7 @@ def sniff(head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
-def read(name: str, data: bytes) -> list[Record]:
+def read(name: str, data: bytes, progress: object = None) -> list[Record]:
     """Records of a JSON file of API location or provider records; RejectedFile otherwise."""
     try:
         document = json.loads(data.decode("utf-8-sig"))
@@ -290,7 +288,7 @@ def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
         statement = _statement(topic, where, section, warnings)
         if statement is not None:
             section["statements"].append(statement)
-    _check_scores(section, warnings)
+    check_scores(section, warnings)
     return section
 
 
@@ -338,25 +336,6 @@ def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> d
         if text
     ]
     return {"id": sid, "name": canonical, "score": score, "evidence": "\n\n".join(evidence) or None}
-
-
-def _check_scores(section: dict, warnings: list[str]) -> None:
-    """Computed percentage and the same consistency warnings as report text."""
-    scores = [s["score"] for s in section["statements"]]
-    if not scores:
-        return
-    points, count = sum(scores), len(scores)
-    name = section["name"]
-    section["computed_score"] = ref.rounded_percentage(points, count)
-    if section["score"] is not None and section["score"] != section["computed_score"]:
-        warnings.append(mismatch_warning(name, section["score"], points, count))
-    band = ref.rating_for(points, count)
-    if section["rating"] is not None and section["rating"] != band:
-        warnings.append(
-            f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band"
-        )
-    if count > (framework := ref.STATEMENTS_PER_KEY_QUESTION[name]):
-        warnings.append(f"{name}: {count} statements scored; the framework has {framework}")
 
 
 def _legacy_records(
@@ -424,6 +403,3 @@ def provider_record(doc: dict, source: str) -> Record:
         "provider_name": _text(doc.get("name")),
         "warnings": [] if _text(doc.get("name")) else [f"provider {provider} has no name"],
     }
-
-
-formats.register(FORMAT, sniff, read)

@@ -8,8 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import ingest.__main__ as cli
-from ingest import demo, files
+from ingest import demo, files, load
 from ingest.records import content_hash
 
 # Every table's rows, without the times of loading.
@@ -60,9 +59,9 @@ def _tables(db: Path) -> dict[str, list[tuple]]:
 
 
 def test_load_with_workers_stores_what_one_process_stores(corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "BATCH_FILES", 6)  # several batches, so the workers are used
-    for workers in (1, 2):
-        status, summary = cli.load_paths(tmp_path / f"{workers}.duckdb", corpus, True, workers)
+    for workers in (1, 2):  # batches of 6: several, so the workers are used
+        done = load.load(corpus, tmp_path / f"{workers}.duckdb", workers=workers, batch=6)
+        status, summary = (1 if done.rejected else 0), done.line
         assert status == 1  # the three bad files
         assert summary.startswith(f"{len(corpus)} files: {len(corpus) - 3} loaded,")
         assert "3 rejected" in summary
@@ -70,6 +69,6 @@ def test_load_with_workers_stores_what_one_process_stores(corpus, tmp_path, monk
     assert len(one["statement_scores"]) > 100
     assert one == two
     # Loading again changes nothing, whichever way it is read.
-    status, summary = cli.load_paths(tmp_path / "1.duckdb", corpus, True, 2)
+    summary = load.load(corpus, tmp_path / "1.duckdb", workers=2, batch=6).line
     assert f"0 loaded, {len(corpus) - 3} unchanged" in summary
     assert _tables(tmp_path / "1.duckdb")["statement_scores"] == one["statement_scores"]

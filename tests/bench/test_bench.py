@@ -15,7 +15,7 @@ from bench import comparison, first_start, report, scale
 from bench.phase import PHASES
 from bench.timing import Row
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scale_data_follows_the_demo_model_with_pooled_evidence(tmp_path):

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import demo, formats
+from ingest import demo, readers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_command(db: Path, folder: Path, workers: int = 2) -> list[str]:
@@ -48,7 +48,7 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
     files = demo.write_demo_corpus(reports, locations=1500, seed=11)
     expected = {}  # file -> number of statement scores it holds
     for path in files:
-        _, [record] = formats.read_path(path)
+        _, [record] = readers.read(str(path), path.read_bytes())
         expected[str(path)] = sum(len(k["statements"]) for k in record["key_questions"])
     db = tmp_path / "crash.duckdb"
     wal = tmp_path / "crash.duckdb.wal"

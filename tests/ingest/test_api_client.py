@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import api_client, store
+from ingest import api_client, database
 from ingest.__main__ import main
 from tests.conftest import FIXTURES, REPORTS
 
@@ -168,7 +168,7 @@ def client(api: FakeApi, waits: list[float], **options) -> api_client.Client:
 
 
 def snapshot(db: Path) -> dict[str, set[str]]:
-    con = store.connect(db)
+    con = database.connect(db, read_only=False)
     try:
         return {
             t: {repr(r) for r in con.sql(f"SELECT {cols} FROM {t}").fetchall()}
@@ -202,7 +202,7 @@ def test_full_sync_pages_retries_and_loads_every_source(api, db_path):
     assert waits == [7.0, 0.001, 0.001]
     assert all(headers[api_client.KEY_HEADER] == KEY for _, headers in api.log)
 
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     try:
         by_source = con.sql(
             "SELECT source, location_id, count(*) FROM assessments GROUP BY ALL ORDER BY ALL"
@@ -210,8 +210,8 @@ def test_full_sync_pages_retries_and_loads_every_source(api, db_path):
         providers = con.sql(
             "SELECT provider_id, provider_name FROM providers ORDER BY 1"
         ).fetchall()
-        assert store.get_meta(con, api_client.LAST_SYNC_KEY) == result.synced_to
-        assert store.get_meta(con, api_client.STATE_KEY) is None
+        assert database.get_meta(con, api_client.LAST_SYNC_KEY) == result.synced_to
+        assert database.get_meta(con, api_client.STATE_KEY) is None
         scored = con.sql("SELECT DISTINCT location_id, source FROM scores ORDER BY 1").fetchall()
     finally:
         con.close()
@@ -255,7 +255,7 @@ def test_incremental_sync_fetches_changes_since_the_last_sync(api, db_path):
     assert query["endTimestamp"] == [result.synced_to]
     assert [p for p in api.paths() if p.startswith("/locations")] == ["/locations/1-1000000202"]
     assert result.actions["replaced"] == 1
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     try:
         assert con.sql(
             "SELECT key_question_rating FROM key_questions WHERE location_id = '1-1000000202'"
@@ -274,11 +274,11 @@ def test_interrupted_sync_resumes_without_duplicates(api, tmp_path):
     api.down_after = 5  # page 1, Birchwood, its report, its provider, page... then silence
     with pytest.raises(api_client.ApiError, match=r"gave up on \S+ after 4 attempts"):
         api_client.sync(client(api, []), broken, per_page=2, batch=1, quiet=True)
-    con = store.connect(broken)
+    con = database.connect(broken, read_only=False)
     try:
-        state = json.loads(store.get_meta(con, api_client.STATE_KEY))
+        state = json.loads(database.get_meta(con, api_client.STATE_KEY))
         assert state["done"] == ["1-1000000101"]
-        assert store.get_meta(con, api_client.LAST_SYNC_KEY) is None
+        assert database.get_meta(con, api_client.LAST_SYNC_KEY) is None
     finally:
         con.close()
 
@@ -349,10 +349,10 @@ def test_report_text_of_an_assessment_the_api_scores_is_not_loaded_twice(api, db
     result = api_client.sync(client(api, []), db_path, location_ids=["1-1000000101"], quiet=True)
     assert "/reports/birchwood-2025" in api.paths()
     assert result.reports == 0
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     try:
         assert con.sql("SELECT DISTINCT source FROM assessments").fetchall() == [("api-json",)]
-        assert store.get_meta(con, api_client.LAST_SYNC_KEY) is None  # not a sync of all
+        assert database.get_meta(con, api_client.LAST_SYNC_KEY) is None  # not a sync of all
     finally:
         con.close()
 

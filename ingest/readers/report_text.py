@@ -12,7 +12,9 @@ import datetime as dt
 import re
 
 from ingest import reference as ref
-from ingest.records import Record, RejectedFile
+from ingest.records import Record, RejectedFile, check_scores
+
+FORMAT = "report-text"
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 
@@ -80,6 +82,17 @@ def parse_date(text: str) -> dt.date:
         except ValueError:
             continue
     raise ValueError(text)
+
+
+def sniff(head: bytes) -> bool:
+    """Report text is what every other format is not: it is tried last and takes any file."""
+    return True
+
+
+def read(name: str, data: bytes, progress: object = None) -> list[Record]:
+    """The one record of a report text file's bytes; RejectedFile with the reason otherwise."""
+    text, warnings = decode(data, name)
+    return [parse_report(text, name, warnings)]
 
 
 def parse_report(text: str, source: str, warnings: list[str] | None = None) -> Record:
@@ -285,13 +298,6 @@ def _statement(
     return entry
 
 
-def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:
-    """The warning for a stated percentage that is not the one the statement scores give."""
-    computed = ref.rounded_percentage(points, statements)
-    given = f"{points}/{4 * statements} = {computed}"
-    return f"{key_question}: stated {stated} but statements give {given}"
-
-
 def _check(record: Record) -> None:
     """Fill computed scores and record what does not add up; reject what is not a report."""
     sections = record["key_questions"]
@@ -301,24 +307,7 @@ def _check(record: Record) -> None:
             raise RejectedFile("not a CQC assessment report: no key question with 'Score: N' found")
         warnings.append("no statement scores: loaded as ratings only")
     for section in sections:
-        scores = [s["score"] for s in section["statements"]]
-        if not scores:
-            continue
-        points, count = sum(scores), len(scores)
-        section["computed_score"] = ref.rounded_percentage(points, count)
-        band = ref.rating_for(points, count)
-        name = section["name"]
-        if section["score"] is not None and section["score"] != section["computed_score"]:
-            warnings.append(mismatch_warning(name, section["score"], points, count))
-        if section["rating"] != band:
-            warnings.append(
-                f"{name}: rated {section['rating']} but {points}/{4 * count} is in the {band} band"
-            )
-        if count > ref.STATEMENTS_PER_KEY_QUESTION[name]:
-            warnings.append(
-                f"{name}: {count} statements scored;"
-                f" the framework has {ref.STATEMENTS_PER_KEY_QUESTION[name]}"
-            )
+        check_scores(section, warnings)
     if record["era"] == "pre-SAF" and any(s["statements"] for s in sections):
         warnings.append(
             f"statement scores dated {record['assessment_date']}, before the framework scored them"

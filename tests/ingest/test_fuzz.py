@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import formats, reference
+from ingest import readers, reference
 from ingest.records import RejectedFile
 from tests.conftest import REPORTS
 
@@ -26,7 +26,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 def read_or_reject(data: bytes) -> list[dict] | None:
     try:
-        return formats.read("fuzz.txt", data)[1]
+        return readers.read("fuzz.txt", data)[1]
     except RejectedFile as err:
         assert str(err) and "\n" not in str(err)
         return None

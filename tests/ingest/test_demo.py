@@ -14,7 +14,7 @@ from ingest import demo
 from ingest import reference as ref
 from ingest.records import location_id, provider_id
 
-SEED_REPORT = Path(__file__).resolve().parents[2] / "shared" / "samples" / "seed-report.txt"
+SEED_REPORT = Path(__file__).resolve().parents[3] / "shared" / "samples" / "seed-report.txt"
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +229,7 @@ def test_write_reports_progress_and_replaces_an_older_corpus(tmp_path):
 
 
 def test_every_file_parses_back_to_the_record_it_was_rendered_from(records, corpus):
-    report_text = pytest.importorskip("ingest.report_text")
+    report_text = pytest.importorskip("ingest.readers.report_text")
     for record, path in zip(records, corpus, strict=True):
         parsed = report_text.parse_report(path.read_text(encoding="utf-8"), path.name)
         assert parsed == record, path.name

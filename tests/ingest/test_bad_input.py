@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ingest import store
+from ingest import database, store
+from ingest.files import read_file
 from tests.conftest import FIXTURES, REPORTS
 
 ROWAN = (REPORTS / "rowan-court-three-key-questions.txt").read_text(encoding="utf-8")
@@ -93,9 +94,9 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
 
 @pytest.fixture
 def con(db_path):
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     baseline = REPORTS / "harbour-view-variants-and-mismatches.txt"
-    store.load_files(con, [store.read_file(str(baseline), baseline.read_bytes())])
+    store.load_files(con, [read_file(str(baseline), baseline.read_bytes())])
     yield con
     con.close()
 
@@ -111,7 +112,7 @@ def test_corpus_has_at_least_25_kinds():
 @pytest.mark.parametrize(("case", "build", "action", "text"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input(con, case, build, action, text):
     before = snapshot(con)
-    [result] = store.load_files(con, [store.read_file(f"{case}.txt", build())])
+    [result] = store.load_files(con, [read_file(f"{case}.txt", build())])
     assert result.action == action, result.message
     if action == "rejected":
         assert text in result.message
@@ -124,7 +125,7 @@ def test_bad_input(con, case, build, action, text):
 
 def test_formula_text_is_stored_verbatim(con):
     data = dict((c, b) for c, b, *_ in CASES)["script and formulas in names and evidence"]()
-    store.load_files(con, [store.read_file("f.txt", data)])
+    store.load_files(con, [read_file("f.txt", data)])
     [(name,)] = con.sql(
         "SELECT DISTINCT location_name FROM scores WHERE location_name LIKE '=%'"
     ).fetchall()

@@ -24,7 +24,7 @@ from ingest import demo
 from tests.browser.app_server import build_demo_db
 from tests.conftest import REPORTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "pages"
 REPORT = REPORTS / "rowan-court-three-key-questions.txt"
 TABLES = (
@@ -229,13 +229,12 @@ def test_app_without_a_database_it_can_create_says_so(tmp_path: Path, monkeypatc
 
 def test_cli_gives_up_on_a_database_another_process_holds(source_db, tmp_path, monkeypatch, capsys):
     from ingest import __main__ as cli
-    from ingest import store
+    from ingest import database
 
     db = tmp_path / "held.duckdb"
     shutil.copy(source_db, db)
     before = snapshot(db)
-    real = store.connect_for_writing
-    monkeypatch.setattr(store, "connect_for_writing", lambda path: real(path, wait_seconds=1))
+    monkeypatch.setattr(database, "WRITE_WAIT_SECONDS", 1)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
          " print('ready', flush=True); sys.stdin.read()", str(db)],

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import formats, rating_files, store
+from ingest import database, readers, store
+from ingest.files import read_file
+from ingest.readers import ods, rating_files
 from ingest.records import RejectedFile
 from tests.conftest import FIXTURES, SHARED
 
@@ -19,20 +21,15 @@ ODS = RATINGS / "latest-ratings-locations.ods"
 SAMPLES = SHARED / "samples" / "cqc-files"
 
 
-@pytest.fixture(autouse=True)
-def _no_progress_bars(monkeypatch):
-    monkeypatch.setattr(rating_files, "show_progress", False)
-
-
 @pytest.fixture
 def con(db_path):
-    con = store.connect(db_path)
+    con = database.connect(db_path, read_only=False)
     yield con
     con.close()
 
 
 def read(path: Path) -> list[dict]:
-    fmt, records = formats.read_path(path)
+    fmt, records = readers.read(str(path), path.read_bytes())
     assert fmt == "rating-file"
     return records
 
@@ -153,7 +150,7 @@ def test_ods_is_read_as_a_stream():
             for i in range(60_000)]  # fmt: skip
     data = _ods([header, *body])
     read = []
-    rows = rating_files._OdsRows(data, "Locations", read.append)
+    rows = ods.OdsRows(data, "Locations", read.append)
     iterator = iter(rows)
     first = [next(iterator) for _ in range(10)]
     assert first[0] == header
@@ -172,7 +169,10 @@ def test_csv_progress_counts_every_byte():
 
 def test_missing_or_renamed_columns_are_named():
     with pytest.raises(RejectedFile) as err:
-        formats.read_path(RATINGS / "ratings-missing-columns.csv")
+        readers.read(
+            str(RATINGS / "ratings-missing-columns.csv"),
+            (RATINGS / "ratings-missing-columns.csv").read_bytes(),
+        )
     assert str(err.value) == (
         "not the 'Care directory with ratings' Locations table: missing columns 'Domain',"
         " 'Latest Rating'"
@@ -181,7 +181,7 @@ def test_missing_or_renamed_columns_are_named():
 
 def test_header_without_rows_is_rejected():
     with pytest.raises(RejectedFile, match="no location ratings"):
-        formats.read("ratings.csv", CSV.read_bytes().splitlines(keepends=True)[0])
+        readers.read("ratings.csv", CSV.read_bytes().splitlines(keepends=True)[0])
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_other_cqc_files_are_recognised_and_refused_clearly(sample, reason):
     if not path.exists():
         pytest.skip(f"the shared samples are not beside this checkout ({path})")
     with pytest.raises(RejectedFile, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        formats.read_path(path)
+        readers.read(str(path), path.read_bytes())
 
 
 def test_spreadsheets_that_cannot_be_read_are_refused():
@@ -207,11 +207,11 @@ def test_spreadsheets_that_cannot_be_read_are_refused():
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(RejectedFile, match="an Excel workbook, not an ODS spreadsheet"):
-        formats.read("ratings.xlsx", xlsx.getvalue())
+        readers.read("ratings.xlsx", xlsx.getvalue())
     with pytest.raises(RejectedFile, match="damaged ODS file"):
-        formats.read("ratings.ods", ODS.read_bytes()[:1500])
+        readers.read("ratings.ods", ODS.read_bytes()[:1500])
     with pytest.raises(RejectedFile, match="ODS file has no 'Locations' sheet"):
-        formats.read("ratings.ods", _ods([["Location ID"]], sheet="Providers"))
+        readers.read("ratings.ods", _ods([["Location ID"]], sheet="Providers"))
 
 
 @pytest.mark.parametrize(
@@ -225,7 +225,7 @@ def test_publication_dates_as_the_file_may_give_them(text, date):
 
 
 def test_loaded_rating_file_is_ratings_only(con):
-    [result] = store.load_files(con, [store.read_file(str(CSV), CSV.read_bytes())])
+    [result] = store.load_files(con, [read_file(str(CSV), CSV.read_bytes())])
     assert (result.action, result.loaded, len(result.warnings)) == ("loaded", 4, 3)
     assert con.sql("SELECT count(*) FROM scores").fetchall() == [(0,)]
     rows = con.sql(
@@ -256,12 +256,12 @@ def test_loaded_rating_file_is_ratings_only(con):
 
 
 def test_next_months_file_replaces_only_what_changed(con, tmp_path):
-    store.load_files(con, [store.read_file(str(CSV), CSV.read_bytes())])
+    store.load_files(con, [read_file(str(CSV), CSV.read_bytes())])
     changed = CSV.read_text(encoding="utf-8").replace(
         "Overall,Safe,Good,2024-11-05", "Overall,Safe,Requires improvement,2024-11-05"
     )
     assert changed != CSV.read_text(encoding="utf-8")
-    [result] = store.load_files(con, [store.read_file("next-month.csv", changed.encode())])
+    [result] = store.load_files(con, [read_file("next-month.csv", changed.encode())])
     assert (result.action, result.replaced, result.unchanged) == ("replaced", 1, 3)
     assert con.sql(
         "SELECT key_question_rating FROM key_questions WHERE location_id = '1-1000000606'"
