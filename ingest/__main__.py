@@ -122,13 +122,13 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m ingest") -> int:
     from ingest import database
     from ingest import demo as demo_defaults
 
     db_help = f"database file (default ${database.DB_ENV} or data/)"
 
-    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     parse = commands.add_parser("parse", help="print each file as one JSON line")
@@ -174,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     return args.run(args)
+
+
+def cli() -> None:
+    """The `qsd` console script: the same subcommands as `python -m ingest`."""
+    sys.exit(main(prog="qsd"))
 
 
 if __name__ == "__main__":

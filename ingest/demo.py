@@ -420,6 +420,7 @@ def _record(
                     "name": statement.name,
                     "score": score,
                     "evidence": model.evidence(statement, score, service.people),
+                    "status": None,
                 }
             )
         points, count = sum(s["score"] for s in statements), len(statements)

@@ -39,10 +39,11 @@ class FileResult:
 
     file: str
     format: str | None = None
-    action: str = "rejected"  # loaded, unchanged, replaced or rejected
+    action: str = "rejected"  # loaded, unchanged, replaced, no ratings or rejected
     loaded: int = 0
     unchanged: int = 0
     replaced: int = 0
+    unrated: int = 0  # records of a location that hold no ratings (the location is stored)
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     assessment_ids: list[str] = field(default_factory=list)

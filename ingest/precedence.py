@@ -28,7 +28,7 @@ ASSESSMENT_PRECEDENCE = ("report-text", "rating-file", "api-json")
 FIELD_PRECEDENCE: dict[tuple[str, ...], tuple[str, ...]] = {
     ("region", "region_source"): ("derived", "report-text", "rating-file", "api-json"),
     ("local_authority", "local_authority_source"): ("report-text", "rating-file", "api-json"),
-    ("service_types", "service_type", "service_type_source"): (
+    ("service_types", "service_type", "service_type_label", "service_type_source"): (
         "rating-file",
         "report-text",
         "api-json",

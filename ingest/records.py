@@ -45,6 +45,11 @@ from ingest.reference import normalise, normalise_postcode
 
 Record = dict[str, Any]
 
+# The `kind` of a record that describes a location and holds no assessment (an API record of a
+# location with no published rating, such as one deregistered before it was rated).
+LOCATION_KIND = "location"
+PROVIDER_KIND = "provider"
+
 
 class RejectedFile(Exception):
     """A file that cannot be read as any supported format; str() is the one-line reason."""

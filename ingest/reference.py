@@ -212,9 +212,19 @@ STATEMENT_SCORING_START = dt.date(2024, 12, 2)
 ERAS: tuple[str, ...] = ("pre-SAF", "SAF by evidence category", "SAF by statement")
 
 
-def era_for(assessment_date: dt.date) -> str:
-    """Era of an assessment: how its scores were arrived at."""
-    if assessment_date < SAF_START:
+# The SAF was rolled out from November 2023 to the end of March 2024; ratings published then
+# without SAF scores came from the old framework's inspections (unverified: the date is the
+# end of CQC's stated rollout, and a rule that changes here changes everywhere).
+SAF_ROLLOUT_END = dt.date(2024, 4, 1)
+
+
+def era_for(assessment_date: dt.date, *, scored: bool = True) -> str:
+    """Era of an assessment: how its scores were arrived at, by date and by form.
+
+    An assessment without statement scores dated in the SAF's rollout is of the old framework
+    (`scored` False); one with scores, or any from April 2024, is dated into its SAF era.
+    """
+    if assessment_date < SAF_START or (not scored and assessment_date < SAF_ROLLOUT_END):
         return "pre-SAF"
     if assessment_date < STATEMENT_SCORING_START:
         return "SAF by evidence category"
@@ -338,3 +348,149 @@ _REGION_LOOKUP: dict[str, str] = {normalise(r): r for r in REGIONS} | {
 
 def canonical_region(name: str | None) -> str | None:
     return _REGION_LOOKUP.get(normalise(name)) if name else None
+
+
+# What an assessment says of a statement or key question ------------------------------------
+# Judged in this assessment, or carried forward from an earlier rating (the API's status
+# "Not Assessed"; report text "based on the previous rating"). None: the source does not say.
+ASSESSED = "assessed"
+CARRIED_FORWARD = "carried forward"
+STATEMENT_STATUSES: tuple[str, ...] = (ASSESSED, CARRIED_FORWARD)
+_STATUS_LOOKUP = {"assessed": ASSESSED, "not assessed": CARRIED_FORWARD}
+
+
+def statement_status(text: str | None) -> str | None:
+    """ASSESSED, CARRIED_FORWARD or None from a source's status ('Assessed', 'Not Assessed')."""
+    return _STATUS_LOOKUP.get(normalise(text)) if text else None
+
+
+# Services CQC does not rate (primary dental care, some others) are judged against the
+# regulations instead: no score, no percentage, no rating at any level.
+JUDGEMENTS: tuple[str, ...] = ("Regulations met", "Not all regulations met")
+_JUDGEMENT_LOOKUP = {normalise(j): j for j in JUDGEMENTS} | {
+    "regulations not met": "Not all regulations met",
+}
+
+
+def canonical_judgement(text: str | None) -> str | None:
+    """'Regulations met' or 'Not all regulations met' when `text` is one, else None."""
+    return _JUDGEMENT_LOOKUP.get(normalise(text)) if text and len(text) <= _LONGEST_NAME else None
+
+
+# CQC's standard words for "no rating here": not ratings, and not a problem to warn about.
+NOT_RATED: frozenset[str] = frozenset(
+    normalise(t)
+    for t in (
+        "Not rated",
+        "No rating",
+        "Insufficient evidence to rate",
+        "Not yet rated",
+        "Inspected but not rated",
+        "No published rating",
+    )
+)
+
+
+def is_not_rated(text: str | None) -> bool:
+    """Whether `text` is one of CQC's standard non-ratings ('Inspected but not rated', ...)."""
+    return bool(text) and normalise(text) in NOT_RATED
+
+
+# Location ids: social care and independent services have "1-<digits>"; NHS locations have
+# ODS codes ("RM317", "RT203", "RHAY9", "5J4"), letters and digits.
+_LOCATION_ID = re.compile(r"^(?:1-\d{5,}|[A-Z0-9]{3,6})$")
+
+
+def is_location_id(text: str) -> bool:
+    """Whether `text` has the form of a CQC location id: '1-<digits>' or an ODS code."""
+    return bool(_LOCATION_ID.match(text))
+
+
+# Registered service types ------------------------------------------------------------------
+# One vocabulary: the registered service types as CQC names them (the names report text lists
+# and the API's gacServiceTypes[].description gives). Sources with a label of their own map
+# onto it: the API's short gacServiceTypes[].name and the ratings file's primary inspection
+# category (with its "Care Home?" column). The source's own label is kept beside the type.
+CARE_HOME_WITH_NURSING = "Care home service with nursing"
+CARE_HOME_WITHOUT_NURSING = "Care home service without nursing"
+# A care home whose source (the ratings file) does not say whether it provides nursing.
+CARE_HOME_NURSING_UNSTATED = "Care home service (nursing not stated)"
+CARE_HOME_TYPES: tuple[str, ...] = (
+    CARE_HOME_WITH_NURSING,
+    CARE_HOME_WITHOUT_NURSING,
+    CARE_HOME_NURSING_UNSTATED,
+)
+
+# The API's short label -> the registered type it stands for (the most common one where a
+# label covers several: "Doctors/Gps" is a consultation or a treatment service).
+_SERVICE_TYPE_OF_LABEL: dict[str, str] = {
+    "Nursing homes": CARE_HOME_WITH_NURSING,
+    "Residential homes": CARE_HOME_WITHOUT_NURSING,
+    "Homecare agencies": "Domiciliary care service",
+    "Supported living": "Supported living service",
+    "Supported housing": "Extra Care housing services",
+    "Shared lives": "Shared Lives",
+    "Dentist": "Dental service",
+    "Doctors/Gps": "Doctors consultation service",
+    "Rehabilitation (illness/injury)": "Rehabilitation services",
+    "Rehabilitation (substance abuse)": (
+        "Residential substance misuse treatment and/or rehabilitation service"
+    ),
+    "Community services - Healthcare": "Community healthcare service",
+    "Community services - Learning disabilities": (
+        "Community based services for people with a learning disability"
+    ),
+    "Community services - Mental Health": (
+        "Community based services for people with mental health needs"
+    ),
+    "Community services - Substance abuse": (
+        "Community based services for people who misuse substances"
+    ),
+    "Diagnosis/screening": "Diagnostic and/or screening service",
+    "Clinic": (
+        "Acute services without overnight beds / listed acute services with or without"
+        " overnight beds"
+    ),
+    "Hospital": "Acute services with overnight beds",
+    "Hospitals - Mental health/capacity": (
+        "Hospital services for people with mental health needs, learning disabilities and"
+        " problems with substance misuse"
+    ),
+    "Ambulances": "Ambulance service",
+    "Urgent care centres": "Urgent care services",
+    "Phone/online advice": "Remote clinical advice service",
+    "Hospice": "Hospice services",
+    "Home hospice care": "Hospice services at home",
+    "Long-term conditions": "Long term conditions services",
+    "Blood and transplant service": "Blood and Transplant service",
+}
+
+# The ratings file's primary inspection category -> registered type, where one category
+# means one type. "Residential social care" is a care home (its "Care Home?" is Y) whose
+# nursing the file does not state; other categories span several types and map to none.
+_SERVICE_TYPE_OF_CATEGORY: dict[str, str] = {
+    "Dentists": "Dental service",
+    "GP Practices": "Doctors consultation service",
+    "Ambulance service": "Ambulance service",
+    "Hospice services": "Hospice services",
+    "Residential substance misuse": (
+        "Residential substance misuse treatment and/or rehabilitation service"
+    ),
+    "Community substance misuse": "Community based services for people who misuse substances",
+}
+_LABEL_LOOKUP = {normalise(k): v for k, v in _SERVICE_TYPE_OF_LABEL.items()}
+_CATEGORY_LOOKUP = {normalise(k): v for k, v in _SERVICE_TYPE_OF_CATEGORY.items()}
+
+
+def service_type_of_label(label: str | None) -> str | None:
+    """The registered service type an API short label ('Nursing homes') stands for."""
+    return _LABEL_LOOKUP.get(normalise(label)) if label else None
+
+
+def service_type_of_category(category: str | None, care_home: bool | None = None) -> str | None:
+    """The registered service type a ratings-file inspection category stands for, if one."""
+    if not category:
+        return None
+    if normalise(category) == "residential social care" and care_home is not False:
+        return CARE_HOME_NURSING_UNSTATED
+    return _CATEGORY_LOOKUP.get(normalise(category))

@@ -60,6 +60,19 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
             "VARCHAR",
             "CQC primary inspection category ('Residential social care', ...)",
         ),
+        (
+            "service_type_label",
+            "VARCHAR",
+            "The service type as its source labelled it ('Nursing homes'), beside the"
+            " registered type in service_type",
+        ),
+        ("registration_status", "VARCHAR", "'Registered' or 'Deregistered', as a source states"),
+        ("registration_date", "DATE", "Date the location was registered with CQC"),
+        ("deregistration_date", "DATE", "Date the location was deregistered, if it was"),
+        ("icb_code", "VARCHAR", "Integrated care board code of the postcode (ONSPD)"),
+        ("icb_name", "VARCHAR", "Integrated care board of the postcode (ONSPD)"),
+        ("latitude", "DOUBLE", "Latitude of the postcode (ONSPD)"),
+        ("longitude", "DOUBLE", "Longitude of the postcode (ONSPD)"),
     ],
     "location_aliases": [
         (
@@ -109,6 +122,18 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ),
         ("points", "INTEGER", "Sum of the statement scores"),
         ("statements_scored", "INTEGER", "Number of statements scored"),
+        (
+            "status",
+            "VARCHAR",
+            "'assessed' (judged in this assessment) or 'carried forward' (from an earlier"
+            " rating); null where the source does not say",
+        ),
+        (
+            "judgement",
+            "VARCHAR",
+            "'Regulations met' or 'Not all regulations met' for a service CQC does not rate"
+            " (no rating, no percentage)",
+        ),
     ],
     "statement_scores": [
         ("assessment_id", "VARCHAR NOT NULL", "Assessment the score belongs to"),
@@ -130,6 +155,12 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ),
         ("score", "INTEGER NOT NULL", "Score 1-4"),
         ("evidence", "VARCHAR", "Narrative evidence text for the score"),
+        (
+            "status",
+            "VARCHAR",
+            "'assessed' or 'carried forward' (a score from an earlier rating, not a judgement"
+            " of this assessment); null where the source does not say",
+        ),
     ],
     "ingest_log": [
         (
@@ -169,7 +200,7 @@ _FLAT_SELECT = """
            k.key_question, k.rating AS key_question_rating,
            COALESCE(k.stated_score, k.computed_score) AS key_question_score,
            {extra}
-           a.source
+           a.source, a.service_group, l.registration_status{tail}
     FROM assessments a
     JOIN locations l USING (location_id)
     LEFT JOIN providers p ON p.provider_id = l.provider_id
@@ -178,12 +209,16 @@ _FLAT_SELECT = """
 
 VIEWS: dict[str, str] = {
     # One row per scored statement: the table every score page reads.
-    "scores": _FLAT_SELECT.format(extra="s.statement_id, s.statement, s.score, s.evidence,")
+    "scores": _FLAT_SELECT.format(
+        extra="s.statement_id, s.statement, s.score, s.evidence,",
+        tail=", s.status AS statement_status",
+    )
     + " JOIN statement_scores s ON s.assessment_id = k.assessment_id"
     " AND s.key_question = k.key_question",
     # One row per rated key question (scored or ratings-only): rating shares and percentages.
     "key_questions": _FLAT_SELECT.format(
-        extra="k.stated_score, k.computed_score, k.points, k.statements_scored,"
+        extra="k.stated_score, k.computed_score, k.points, k.statements_scored,",
+        tail=", k.status AS statement_status, k.judgement",
     ),
 }
 
@@ -209,8 +244,50 @@ VIEW_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("score", "Statement score 1-4"),
         ("evidence", "Evidence text for the score"),
         ("source", "report-text, api-json or rating-file"),
+        ("service_group", "Assessment service group the rating belongs to (null: none named)"),
+        ("registration_status", "'Registered' or 'Deregistered' (null: no source says)"),
+        (
+            "statement_status",
+            "'assessed' or 'carried forward' from an earlier rating (null: not stated)",
+        ),
     ],
 }
+
+
+_IDENTITY = (
+    "location_id",
+    "location_name",
+    "provider_id",
+    "provider_name",
+    "service_type",
+    "region",
+    "local_authority",
+    "postcode",
+    "assessment_id",
+    "assessment_date",
+    "published_date",
+    "era",
+    "key_question",
+    "key_question_rating",
+    "key_question_score",
+)
+_SCORE_DESCRIPTIONS = dict(VIEW_COLUMNS["scores"])
+VIEW_COLUMNS["key_questions"] = [
+    *((c, _SCORE_DESCRIPTIONS[c]) for c in _IDENTITY),
+    ("stated_score", "Percentage stated by the source (null: none stated)"),
+    ("computed_score", "Percentage computed from the statement scores, half-up"),
+    ("points", "Sum of the statement scores (null: ratings only)"),
+    ("statements_scored", "Number of statements scored (null: ratings only)"),
+    ("source", _SCORE_DESCRIPTIONS["source"]),
+    ("service_group", _SCORE_DESCRIPTIONS["service_group"]),
+    ("registration_status", _SCORE_DESCRIPTIONS["registration_status"]),
+    (
+        "statement_status",
+        "'assessed' or 'carried forward': whether the key question was judged in this"
+        " assessment (null: not stated)",
+    ),
+    ("judgement", "'Regulations met' / 'Not all regulations met' where CQC does not rate"),
+]
 
 
 def ddl() -> list[str]:

@@ -48,6 +48,8 @@ from ingest.precedence import (
     record_rank,
 )
 from ingest.records import (
+    LOCATION_KIND,
+    PROVIDER_KIND,
     Record,
     assessment_id,
     content_hash,
@@ -61,6 +63,8 @@ from ingest.records import (
 # Rows are written to the database (still inside the transaction) every this many assessments,
 # so that a file of 50,000 locations is never held as rows and frames all at once.
 FLUSH_ASSESSMENTS = 5000
+# The action of a file whose records describe locations that hold no ratings.
+NO_RATINGS = "no ratings"
 
 
 def load_files(
@@ -157,13 +161,14 @@ class _FileOutcome:
 
     def finish(self) -> FileResult:
         result = self.result
-        result.action = (
-            "replaced"
-            if result.replaced
-            else "loaded"
-            if result.loaded or result.providers
-            else "unchanged"
-        )
+        if result.replaced:
+            result.action = "replaced"
+        elif result.loaded or result.providers:
+            result.action = "loaded"
+        elif result.unrated and not result.unchanged:
+            result.action = NO_RATINGS
+        else:
+            result.action = "unchanged"
         if self.repeats:
             many = len(self.repeats) > 1
             result.warnings.append(
@@ -194,8 +199,12 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
         outcome = _FileOutcome(f)
         for i, record in enumerate(f.records):
             outcome.result.warnings.extend(record.get("warnings", []))
-            if record.get("kind") == "provider":
+            if record.get("kind") == PROVIDER_KIND:
                 outcome.result.providers += batch.rows.add_provider(record, batch.providers)
+                continue
+            if record.get("kind") == LOCATION_KIND:  # a location with no ratings: itself only
+                batch.rows.describe(record, _resolved_location(record, batch.aliases))
+                outcome.result.unrated += 1
                 continue
             digest = f.digests[i] if f.digests else content_hash(record)
             _apply_record(batch, outcome, f.file, record, digest)
@@ -256,6 +265,9 @@ def _describe(result: FileResult, replaced_from: list[str]) -> str:
         text += (
             f"; {result.providers} provider{'s' if result.providers > 1 else ''} added or updated"
         )
+    if result.unrated:
+        many = result.unrated > 1
+        text += f"; {result.unrated} location{'s' * many} with no ratings (details stored)"
     return text
 
 
@@ -336,7 +348,12 @@ def _resolved_location(record: Record, aliases: dict[str, str]) -> str:
 
 
 def _assessment_records(files: list[ReadFile]) -> list[Record]:
-    return [r for f in files for r in f.records if r.get("kind") != "provider"]
+    return [r for f in files for r in f.records if r.get("kind") is None]
+
+
+def _location_records(files: list[ReadFile]) -> list[Record]:
+    """The records that say something of a location: assessments and location-only ones."""
+    return [r for f in files for r in f.records if r.get("kind") != PROVIDER_KIND]
 
 
 def _link_locations(
@@ -348,7 +365,7 @@ def _link_locations(
     postcode (the latest claim wins when two CQC locations share both). A location stored
     under a claimed derived id moves to the CQC id with its assessments.
     """
-    records = _assessment_records(files)
+    records = _location_records(files)
     claims: dict[str, tuple[str, str]] = {}
     for r in records:
         if (
@@ -434,7 +451,7 @@ def _stored_rank(con: duckdb.DuckDBPyConnection, aid: str) -> Rank | None:
 
 def _existing_providers(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> dict[str, str]:
     """Stored names of the providers that provider records in these files describe."""
-    ids = [provider_id(r) for f in files for r in f.records if r.get("kind") == "provider"]
+    ids = [provider_id(r) for f in files for r in f.records if r.get("kind") == PROVIDER_KIND]
     if not ids:
         return {}
     return dict(
@@ -465,6 +482,18 @@ def _existing_hashes(
     }
 
 
+# Location columns copied as a record states them (absent keys: None, which fills no gap).
+_LOCATION_FACTS = (
+    "registration_status",
+    "registration_date",
+    "deregistration_date",
+    "icb_code",
+    "icb_name",
+    "latitude",
+    "longitude",
+)
+
+
 class _Rows:
     """Rows to write, gathered per table, later records winning over earlier ones."""
 
@@ -488,20 +517,48 @@ class _Rows:
         self.describe(record, loc)
         source = record["format"]
         self.assessments[aid] = (
-            aid, loc, record["assessment_date"], record.get("published_date"), record["era"],
-            record.get("overall_rating"), record.get("service_group"), source, file, digest, now,
-        )  # fmt: skip
+            aid,
+            loc,
+            record["assessment_date"],
+            record.get("published_date"),
+            record["era"],
+            record.get("overall_rating"),
+            record.get("service_group"),
+            source,
+            file,
+            digest,
+            now,
+        )
         self.key_questions[aid] = []
         self.statements[aid] = []
         for kq in record["key_questions"]:
             scores = [s["score"] for s in kq["statements"]]
-            self.key_questions[aid].append((
-                aid, kq["name"], kq.get("rating"), kq.get("published_date"), kq.get("score"),
-                kq.get("computed_score"), sum(scores) if scores else None, len(scores) or None,
-            ))  # fmt: skip
+            self.key_questions[aid].append(
+                (
+                    aid,
+                    kq["name"],
+                    kq.get("rating"),
+                    kq.get("published_date"),
+                    kq.get("score"),
+                    kq.get("computed_score"),
+                    sum(scores) if scores else None,
+                    len(scores) or None,
+                    kq.get("status"),
+                    kq.get("judgement"),
+                )
+            )
             for pos, st in enumerate(kq["statements"], start=1):
                 self.statements[aid].append(
-                    (aid, kq["name"], pos, st["id"], st["name"], st["score"], st.get("evidence"))
+                    (
+                        aid,
+                        kq["name"],
+                        pos,
+                        st["id"],
+                        st["name"],
+                        st["score"],
+                        st.get("evidence"),
+                        st.get("status"),
+                    )
                 )
 
     def describe(self, record: Record, loc: str) -> None:
@@ -521,19 +578,30 @@ class _Rows:
         types = record.get("service_types") or []
         service_type = record.get("service_type") or (types[-1] if types else None)
         row = {
-            "location_id": loc, "cqc_location_id": None if loc.startswith("x-") else loc,
-            "location_name": record["location_name"], "provider_id": prov,
-            "address": record.get("address"), "postcode": postcode, "phone": record.get("phone"),
-            "service_types": types, "service_type": service_type,
+            "location_id": loc,
+            "cqc_location_id": None if loc.startswith("x-") else loc,
+            "location_name": record["location_name"],
+            "provider_id": prov,
+            "address": record.get("address"),
+            "postcode": postcode,
+            "phone": record.get("phone"),
+            "service_types": types,
+            "service_type": service_type,
             "service_type_source": source if service_type else None,
             "region": region,
             "region_source": (source if stated_region else "derived") if region else None,
             "local_authority": record.get("local_authority"),
             "local_authority_source": source if record.get("local_authority") else None,
-            "overall_rating": record.get("overall_rating"), "source": source,
+            "overall_rating": record.get("overall_rating"),
+            "source": source,
             "location_type": record.get("location_type"),
             "inspection_category": record.get("inspection_category"),
-        }  # fmt: skip
+            # The source's own label goes with the type it was mapped to (precedence).
+            "service_type_label": record.get("service_type_label") if service_type else None,
+            **{column: record.get(column) for column in _LOCATION_FACTS},
+        }
+        for column in ("registration_date", "deregistration_date"):  # typed: the upsert
+            row[column] = row[column] and dt.date.fromisoformat(row[column])  # compares them
         self.locations[loc] = merge_location(self.locations.get(loc), row)
 
     def add_provider(self, record: Record, stored: dict[str, str]) -> int:
@@ -549,8 +617,10 @@ class _Rows:
     def write(self, con: duckdb.DuckDBPyConnection) -> None:
         if self.replaced:
             for table in ("statement_scores", "key_question_results", "assessments"):
-                con.execute(f"DELETE FROM {table} WHERE assessment_id IN (SELECT unnest($ids))",
-                            {"ids": self.replaced})  # fmt: skip
+                con.execute(
+                    f"DELETE FROM {table} WHERE assessment_id IN (SELECT unnest($ids))",
+                    {"ids": self.replaced},
+                )
         self._upsert(con, "providers", list(self.providers.values()), "provider_id")
         self._upsert(
             con, "locations", [tuple(r.values()) for r in self.locations.values()], "location_id"
@@ -580,8 +650,11 @@ class _Rows:
             return
         frame = _Rows._frame(table, rows)  # noqa: F841 - read by DuckDB's replacement scan
         merge = LOCATION_MERGE_SQL if table == "locations" else {}
-        updates = ", ".join(merge.get(c, f"{c} = COALESCE(excluded.{c}, {table}.{c})")
-                            for c, _, _ in schema.COLUMNS[table] if c != key)  # fmt: skip
+        updates = ", ".join(
+            merge.get(c, f"{c} = COALESCE(excluded.{c}, {table}.{c})")
+            for c, _, _ in schema.COLUMNS[table]
+            if c != key
+        )
         con.execute(
             f"INSERT INTO {table} SELECT * FROM frame ON CONFLICT ({key}) DO UPDATE SET {updates}"
         )
@@ -592,19 +665,42 @@ def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list)
         return
     hashes = {f.file: f.file_hash for f in files if isinstance(f, ReadFile)}
     now = dt.datetime.now()
-    columns = ("logged_at", "file", "format", "content_hash", "action", "assessment_id",
-               "message", "warnings")  # fmt: skip
+    columns = (
+        "logged_at",
+        "file",
+        "format",
+        "content_hash",
+        "action",
+        "assessment_id",
+        "message",
+        "warnings",
+    )
     rows = [
-        (now, r.file, r.format, hashes.get(r.file), r.action,
-         r.assessment_ids[0] if len(r.assessment_ids) == 1 else None, r.message, r.warnings)
+        (
+            now,
+            r.file,
+            r.format,
+            hashes.get(r.file),
+            r.action,
+            r.assessment_ids[0] if len(r.assessment_ids) == 1 else None,
+            r.message,
+            r.warnings,
+        )
         for r in results
-    ]  # fmt: skip
+    ]
     # One insert from a frame: executemany costs a round trip per file.
     log = pl.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
         rows,
-        schema={"logged_at": pl.Datetime("us"), "file": pl.String, "format": pl.String,
-                "content_hash": pl.String, "action": pl.String, "assessment_id": pl.String,
-                "message": pl.String, "warnings": pl.List(pl.String)},
+        schema={
+            "logged_at": pl.Datetime("us"),
+            "file": pl.String,
+            "format": pl.String,
+            "content_hash": pl.String,
+            "action": pl.String,
+            "assessment_id": pl.String,
+            "message": pl.String,
+            "warnings": pl.List(pl.String),
+        },
         orient="row",
-    )  # fmt: skip
+    )
     con.execute(f"INSERT INTO ingest_log ({', '.join(columns)}) SELECT * FROM log")

@@ -22,12 +22,11 @@ import re
 from typing import Any
 
 from ingest import reference as ref
-from ingest.records import Record, RejectedFile, check_scores
+from ingest.records import LOCATION_KIND, Record, RejectedFile, check_scores
 
 FORMAT = "api-json"
 
 _LEADING_INT = re.compile(r"^\s*(\d+)(?:\s*(?:-|\u2013|:|%).*)?\s*$", re.DOTALL)
-_LOCATION_ID = re.compile(r"^1-\d+$")
 
 
 def sniff(head: bytes) -> bool:
@@ -88,6 +87,15 @@ def _items(document: Any) -> list[dict]:
     raise RejectedFile("JSON but not a CQC location or provider record")
 
 
+def _unwrapped(item: Any) -> Any:
+    """A record saved inside a wrapper of a caller's ({"req": ..., "loc": <record>}): the record."""
+    if isinstance(item, dict) and not ("locationId" in item or "providerId" in item):
+        inner = [v for k, v in item.items() if k in ("loc", "location", "provider", "data")]
+        if len(inner) == 1 and isinstance(inner[0], dict):
+            return inner[0]
+    return item
+
+
 def _is_full_record(item: dict) -> bool:
     return any(
         k in item
@@ -96,6 +104,7 @@ def _is_full_record(item: dict) -> bool:
 
 
 def _checked(items: list) -> list[dict]:
+    items = [_unwrapped(item) for item in items]
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict) or not ("locationId" in item or "providerId" in item):
             where = f"item {position}" if len(items) > 1 else "the JSON object"
@@ -135,17 +144,23 @@ def _date(value: Any) -> str | None:
         return None
 
 
+def _coordinate(value: Any, low: float, high: float) -> float | None:
+    """A latitude or longitude within the UK's range, else None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if low <= number <= high else None
+
+
 def _rating(value: Any, warnings: list[str], where: str) -> str | None:
     text = _text(value)
     if text is None:
         return None
     rating = ref.canonical_rating(text)
-    if rating is None and ref.normalise(text) not in _NOT_RATED:
+    if rating is None and not (ref.is_not_rated(text) or ref.canonical_judgement(text)):
         warnings.append(f"{where}: rating '{text[:60]}' is not a known rating; left empty")
     return rating
-
-
-_NOT_RATED = {"not rated", "no rating", "insufficient evidence to rate", "not yet rated"}
 
 
 def _location_identity(doc: dict, source: str) -> Record:
@@ -162,8 +177,17 @@ def _location_identity(doc: dict, source: str) -> Record:
         )
         if part
     )
+    # The registered type is the description; the short name maps onto it where a record
+    # gives no description (reference.service_type_of_label).
+    listed = _list(doc.get("gacServiceTypes"))
+    labels = [_text(s.get("name")) for s in listed]
     service_types = [
-        t for t in (_text(s.get("name")) for s in _list(doc.get("gacServiceTypes"))) if t
+        t
+        for t in (
+            _text(s.get("description")) or ref.service_type_of_label(label) or label
+            for s, label in zip(listed, labels, strict=True)
+        )
+        if t
     ]
     categories = _list(doc.get("inspectionCategories"))
     primary = [c for c in categories if _text(c.get("primary")) in ("Y", "y", "true")] or categories
@@ -178,6 +202,7 @@ def _location_identity(doc: dict, source: str) -> Record:
         # as the location's service type.
         "service_types": service_types,
         "service_type": service_types[0] if service_types else None,
+        "service_type_label": next((label for label in labels if label), None),
         "overall_rating": None,
         "address": address or None,
         "postcode": _text(doc.get("postalCode")),
@@ -186,6 +211,13 @@ def _location_identity(doc: dict, source: str) -> Record:
         "local_authority": _text(doc.get("localAuthority")),
         "location_type": _text(doc.get("type")),
         "inspection_category": _text(primary[0].get("name")) if primary else None,
+        "registration_status": _text(doc.get("registrationStatus")),
+        "registration_date": _date(doc.get("registrationDate")),
+        "deregistration_date": _date(doc.get("deregistrationDate")),
+        "icb_code": _text(doc.get("onspdIcbCode")),
+        "icb_name": _text(doc.get("onspdIcbName")),
+        "latitude": _coordinate(doc.get("onspdLatitude"), 49.0, 61.0),
+        "longitude": _coordinate(doc.get("onspdLongitude"), -9.0, 2.5),
         "assessment_date": None,
         "published_date": None,
         "era": None,
@@ -202,8 +234,8 @@ def location_records(doc: dict, source: str) -> list[Record]:
     warnings: list[str] = []
     if loc is None:
         raise RejectedFile("a location record with an empty locationId")
-    if not _LOCATION_ID.match(loc):
-        warnings.append(f"location id '{loc[:40]}' is not of the form 1-<digits>")
+    if not ref.is_location_id(loc):
+        warnings.append(f"location id '{loc[:40]}' is not of the form 1-<digits> or an ODS code")
     if identity["location_name"] is None:
         raise RejectedFile(f"location {loc} has no name")
     saf = _saf_records(doc, identity, warnings)
@@ -224,12 +256,14 @@ def location_records(doc: dict, source: str) -> list[Record]:
     records = sorted(
         unique.values(), key=lambda r: (r["assessment_date"], r["service_group"] or "")
     )
-    if records:  # problems of the location as a whole go with its first record
-        records[0]["warnings"] = warnings + records[0]["warnings"]
+    if not records:  # no ratings at all: the location is still a location (LOCATION_KIND)
+        return [{**identity, "kind": LOCATION_KIND, "warnings": warnings}]
+    # problems of the location as a whole go with its first record
+    records[0]["warnings"] = warnings + records[0]["warnings"]
     return records
 
 
-def _new_record(identity: Record, date: str, group: str | None) -> Record:
+def _new_record(identity: Record, date: str, group: str | None, scored: bool = True) -> Record:
     record = {
         **identity,
         "service_types": list(identity["service_types"]),
@@ -237,7 +271,7 @@ def _new_record(identity: Record, date: str, group: str | None) -> Record:
         "warnings": [],
     }
     record["assessment_date"] = date
-    record["era"] = ref.era_for(dt.date.fromisoformat(date))
+    record["era"] = ref.era_for(dt.date.fromisoformat(date), scored=scored)
     record["service_group"] = group
     return record
 
@@ -260,6 +294,8 @@ def _saf_records(doc: dict, identity: Record, warnings: list[str]) -> list[Recor
                 section = _saf_key_question(kq, where, record)
                 if section is not None:
                     record["key_questions"].append(section)
+            scored = any(k["statements"] for k in record["key_questions"])
+            record["era"] = ref.era_for(dt.date.fromisoformat(date), scored=scored)
             dates = [k["published_date"] for k in record["key_questions"] if k["published_date"]]
             record["published_date"] = published or (max(dates) if dates else None)
             records.append(record)
@@ -276,18 +312,27 @@ def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
     if any(k["name"] == name for k in record["key_questions"]):
         raise RejectedFile(f"{where}: key question {name} appears twice in one assessment")
     where = f"{where}, {name}"
+    judgement = ref.canonical_judgement(_text(kq.get("rating")))
     section = {
         "name": name,
         "rating": _rating(kq.get("rating"), warnings, where),
         "score": _percentage(kq, where, warnings),
         "computed_score": None,
         "published_date": _date(kq.get("commentaryDate")),
+        "status": ref.statement_status(_text(kq.get("status"))),
+        "judgement": judgement,
         "statements": [],
     }
     for topic in _list(kq.get("topicareas")):
         statement = _statement(topic, where, section, warnings)
         if statement is not None:
             section["statements"].append(statement)
+    if section["score"] == 0:
+        # "0" is how the API says "no percentage" (the floor of a real one is 25): a service
+        # CQC does not rate, or a key question not scored.
+        if section["statements"]:
+            warnings.append(f"{where}: percentage 0 beside statement scores; left empty")
+        section["score"] = None
     check_scores(section, warnings)
     return section
 
@@ -309,6 +354,10 @@ def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> d
     text = _text(topic.get("qualityStatementscore")) or _text(topic.get("qualityStatementScore"))
     if text is None:
         warnings.append(f"{where}: statement '{label[:80]}' has no score; not loaded")
+        return None
+    if judgement := ref.canonical_judgement(text):  # a service CQC does not rate: no score
+        if judgement == ref.JUDGEMENTS[1] or section["judgement"] is None:
+            section["judgement"] = judgement  # "not all met" anywhere speaks for the whole
         return None
     match = _LEADING_INT.match(text)
     if match is None:
@@ -335,7 +384,13 @@ def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> d
         for text in (_text(c.get("commentary")) for c in _list(topic.get("evidenceCategory")))
         if text
     ]
-    return {"id": sid, "name": canonical, "score": score, "evidence": "\n\n".join(evidence) or None}
+    return {
+        "id": sid,
+        "name": canonical,
+        "score": score,
+        "evidence": "\n\n".join(evidence) or None,
+        "status": ref.statement_status(_text(topic.get("status"))),
+    }
 
 
 def _legacy_records(
@@ -371,7 +426,7 @@ def _legacy_records(
     for date, report in sorted(reports.items()):
         if date in saf_published or not (report["overall"] or report["kqs"]):
             continue
-        record = _new_record(identity, date, None)
+        record = _new_record(identity, date, None, scored=False)
         record["overall_rating"] = report["overall"]
         record["published_date"] = date
         record["key_questions"] = [

@@ -16,6 +16,16 @@ from html import unescape
 
 from ingest.records import RejectedFile
 
+
+class MissingSheet(RejectedFile):
+    """The spreadsheet has no sheet of the name asked for; `sheets` are the ones it has."""
+
+    def __init__(self, sheet: str, sheets: list[str]) -> None:
+        listed = ", ".join(f"'{s}'" for s in sheets[:10]) or "none"
+        super().__init__(f"ODS file has no '{sheet}' sheet (its sheets: {listed})")
+        self.sheets = sheets
+
+
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _NS_TABLE = b"urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _NS_OFFICE = b"urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -46,6 +56,7 @@ class OdsRows:
         except (zipfile.BadZipFile, KeyError, OSError, EOFError) as err:
             raise RejectedFile(f"damaged ODS file: {err}") from None
         self.sheet = sheet
+        self.sheets: list[str] = []  # the names of the sheets met so far
         self.wanted: set[int] | None = None
         self._progress = progress
         self._scale = len(data) / max(archive.getinfo("content.xml").file_size, 1)
@@ -98,6 +109,7 @@ class OdsRows:
                     match = name.search(buf, next_table, end)
                     current = unescape(match[1].decode()) if match else None
                     found = current == self.sheet
+                    self.sheets.append(current or "")
                     pos = end + 1
                     continue
                 if row == -1:
@@ -128,7 +140,7 @@ class OdsRows:
                 break
             buf += chunk
         if not found:
-            raise RejectedFile(f"ODS file has no '{self.sheet}' sheet")
+            raise MissingSheet(self.sheet, self.sheets)
 
     def _cells(self, row: bytes) -> Row:
         if self._covered in row:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from ingest import reference as ref
-from ingest.readers.ods import OdsRows, Row, is_zip
+from ingest.readers.ods import MissingSheet, OdsRows, Row, is_zip
 from ingest.records import Record, RejectedFile
 
 FORMAT = "rating-file"
@@ -50,24 +50,79 @@ OPTIONAL = (
     "Location Region",
     "Provider ID",
     "Provider Name",
+    "Care Home?",
 )
-_DIRECTORY_ID = "CQC Location ID (for office use only)"
-_KNOWN = {*REQUIRED, *OPTIONAL}
 _HEADER_SEARCH_ROWS = 20
+_SQUASHED: dict[str, str] = {}  # filled below: column name -> squash(name), looked up per cell
+
+
+def squash(name: str) -> str:
+    """A column name without case, spaces or punctuation: 'Latest Rating' = 'LatestRating'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+# CQC's other tables, recognised by their columns and refused with a line saying what each is
+# and what to load instead (squashed names; the first whose columns are all there wins).
+_LOAD_INSTEAD = (
+    "load the 'Care directory with ratings' file (Latest_ratings.ods, or its Locations sheet"
+    " saved as CSV)"
+)
+_PROVIDERS_SHEET = (
+    "the Providers sheet of CQC's ratings file: it rates providers, not locations; load its"
+    " Locations sheet (Latest_ratings.ods, or the Locations sheet saved as CSV)"
+)
+_HSCA_LIST = (
+    "CQC's HSCA Active Locations list: registered locations, no key question ratings;"
+    f" {_LOAD_INSTEAD}"
+)
+_OTHER_TABLES: tuple[tuple[frozenset[str], str], ...] = (
+    (
+        frozenset({"cqclocationidforofficeuseonly"}),
+        f"the CQC care directory CSV has no ratings; {_LOAD_INSTEAD}",
+    ),
+    (
+        frozenset({"providerid", "servicepopulationgroup", "domain", "latestrating"}),
+        _PROVIDERS_SHEET,
+    ),
+    (
+        frozenset({"locationid", "locationsaferating"}),
+        "CQC's adult social care locations export (ratings as columns, a row per location)"
+        f" is not read; {_LOAD_INSTEAD}",
+    ),
+    (frozenset({"locationid", "locationhscastartdate"}), _HSCA_LIST),
+)
+_LOCATIONS_TABLE = frozenset(squash(c) for c in REQUIRED)
+_IDENTIFIERS = frozenset({"locationid", "providerid", "cqclocationidforofficeuseonly"})
+_MAYBE_TABLE = re.compile(rb"(?i)location.?id|provider.?id")
+
+
+def _table_kind(cells: Iterable[str]) -> str | None:
+    """None when `cells` are not a CQC table's header; else LOCATION_TABLE or why not."""
+    names = {squash(c) for c in cells if c}
+    if not names & _IDENTIFIERS:
+        return None
+    if _LOCATIONS_TABLE <= names:
+        return LOCATION_TABLE
+    for columns, what in _OTHER_TABLES:
+        if columns <= names:
+            return what
+    return LOCATION_TABLE if "locationid" in names and len(names) > 2 else None
+
+
+LOCATION_TABLE = "locations"
+_SQUASHED.update((c, squash(c)) for c in (*REQUIRED, *OPTIONAL))
 
 
 def sniff(head: bytes) -> bool:
-    """A zip (ODS, or another spreadsheet we can name) or a CSV with a CQC 'Location ID' column."""
+    """A zip (ODS, or another spreadsheet we can name) or a CSV with a header of CQC's."""
     if is_zip(head):
         return True
-    if b"Location ID" not in head[:16384]:  # as text (UTF-8 or Windows-1252) it cannot be either
+    if not _MAYBE_TABLE.search(head[:16384]):  # fast: most files name neither id
         return False
     text = _decode(head[:16384])
     for line in text.splitlines()[:_HEADER_SEARCH_ROWS]:
-        if "Location ID" in line:
-            cells = {c.strip() for c in next(csv.reader([line]), [])}
-            if _DIRECTORY_ID in cells or ("Location ID" in cells and len(cells & _KNOWN) > 1):
-                return True
+        if _table_kind(next(csv.reader([line]), [])) is not None:
+            return True
     return False
 
 
@@ -75,7 +130,15 @@ def read(name: str, data: bytes, progress: Callable[[int], object] | None = None
     """Records of a rating file's bytes; RejectedFile with the reason otherwise."""
     step = progress or _ignore
     rows = OdsRows(data, SHEET, step) if is_zip(data) else _csv_rows(data, step)
-    return _records(rows, name)
+    try:
+        return _records(rows, name)
+    except MissingSheet as err:
+        for sheet in err.sheets:  # one of CQC's other tables, by its sheet's name
+            if squash(sheet) == "providers":
+                raise RejectedFile(_PROVIDERS_SHEET) from None
+            if squash(sheet) == "hscaactivelocations":
+                raise RejectedFile(_HSCA_LIST) from None
+        raise
 
 
 def _ignore(_: int) -> None:
@@ -96,24 +159,23 @@ class _Columns:
     """Where each wanted column sits, from the header row."""
 
     def __init__(self, header: list[str]) -> None:
-        names = [str(h).strip() for h in header]
+        names = [squash(str(h)) for h in header]
         self.index = {n: i for i, n in reversed(list(enumerate(names))) if n}
-        if _DIRECTORY_ID in self.index:
-            raise RejectedFile(
-                "the CQC care directory CSV has no ratings; load the 'Care directory with"
-                " ratings' file (Latest_ratings.ods, or its Locations sheet saved as CSV)"
-            )
-        missing = [c for c in REQUIRED if c not in self.index]
+        if (kind := _table_kind(header)) not in (None, LOCATION_TABLE):
+            raise RejectedFile(kind)
+        missing = [c for c in REQUIRED if squash(c) not in self.index]
         if missing:
             raise RejectedFile(
                 "not the 'Care directory with ratings' Locations table: missing column"
                 + ("s " if len(missing) > 1 else " ")
                 + ", ".join(f"'{c}'" for c in missing)
             )
-        self.wanted = {self.index[c] for c in (*REQUIRED, *OPTIONAL) if c in self.index}
+        self.wanted = {
+            self.index[squash(c)] for c in (*REQUIRED, *OPTIONAL) if squash(c) in self.index
+        }
 
     def get(self, row: Row, column: str) -> str:
-        i = self.index.get(column)
+        i = self.index.get(_SQUASHED.get(column) or squash(column))
         if i is None:
             return ""
         if isinstance(row, list):
@@ -135,7 +197,7 @@ def _records(rows: Iterable[Row], source: str) -> list[Record]:
     iterator = iter(rows)
     columns: _Columns | None = None
     for _, row in zip(range(_HEADER_SEARCH_ROWS), iterator, strict=False):
-        if isinstance(row, list) and {"Location ID", _DIRECTORY_ID} & {c.strip() for c in row}:
+        if isinstance(row, list) and _table_kind(row) is not None:
             columns = _Columns(row)
             break
     if columns is None:
@@ -214,6 +276,8 @@ def _identity(columns: _Columns, row: Row, loc: str, source: str) -> Record:
         if part
     )
     category = get("Location Primary Inspection Category")
+    care_home = {"Y": True, "N": False}.get((get("Care Home?") or "").upper())
+    service_type = ref.service_type_of_category(category, care_home)
     return {
         "source": source,
         "format": FORMAT,
@@ -221,10 +285,12 @@ def _identity(columns: _Columns, row: Row, loc: str, source: str) -> Record:
         "provider_cqc_id": get("Provider ID"),
         "location_name": get("Location Name") or loc,
         "provider_name": get("Provider Name"),
-        # The file's only type of service is the inspection category; it yields to the
-        # registered service types of report text and the API (see store.FIELD_PRECEDENCE).
-        "service_types": [category] if category else [],
-        "service_type": category,
+        # The file's only type of service is the inspection category, mapped onto the
+        # registered types where it means one (reference.service_type_of_category); it yields
+        # to the registered service types of report text and the API (ingest.precedence).
+        "service_types": [service_type] if service_type else [],
+        "service_type": service_type,
+        "service_type_label": category,
         "overall_rating": None,
         "address": address or None,
         "postcode": get("Location Post Code"),

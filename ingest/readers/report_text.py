@@ -233,7 +233,18 @@ def _key_questions(rows: list[tuple[int, str]], warnings: list[str]) -> list[dic
     for section in sections:
         for st in section["statements"]:
             st["evidence"] = "\n\n".join(st["evidence"]) or None
+            st["status"] = carried_forward_status(st["evidence"])
     return sections
+
+
+# How a report says a statement's score was not judged in this assessment.
+_CARRIED_FORWARD = re.compile(r"based on the previous rating", re.IGNORECASE)
+
+
+def carried_forward_status(evidence: str | None) -> str | None:
+    """CARRIED_FORWARD when the evidence says the score is based on the previous rating, else
+    None: report text does not say that a score was judged in this assessment."""
+    return ref.CARRIED_FORWARD if evidence and _CARRIED_FORWARD.search(evidence) else None
 
 
 def _section_line(section: dict, lineno: int, line: str, warnings: list[str]) -> None:

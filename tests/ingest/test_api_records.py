@@ -129,9 +129,10 @@ def test_legacy_only_record_with_missing_and_empty_blocks():
 
 def test_list_file_and_a_record_without_ratings():
     records = read(API / "locations-list.json")
-    # The day centre has no ratings at all: it gives no record.
-    assert [(r["location_name"], r["assessment_date"]) for r in records] == [
-        ("Willow Bank Hospice", "2023-06-30")
+    # The day centre has no ratings at all: it gives a record of the location alone.
+    assert [(r["location_name"], r.get("kind"), r.get("assessment_date")) for r in records] == [
+        ("Willow Bank Hospice", None, "2023-06-30"),
+        ("Willow Bank Day Centre", "location", None),
     ]
     assert records[0]["region"] == "East of England"  # the store makes it "East"
 
@@ -421,6 +422,7 @@ def test_any_json_document_is_read_or_rejected_in_one_line(document):
         json.dumps(record)
         if record.get("kind") != "provider":
             assert isinstance(record["location_name"], str)
+        if record.get("kind") is None:  # an assessment (not a location with no ratings)
             assert record["era"] in ("pre-SAF", "SAF by evidence category", "SAF by statement")
             for kq in record["key_questions"]:
                 assert all(1 <= s["score"] <= 4 for s in kq["statements"])

@@ -74,8 +74,9 @@ def test_csv_gives_one_ratings_only_record_per_location_and_publication_date():
         "local_authority": "Leeds",
         "location_type": "Social Care Org",
         "inspection_category": "Residential social care",
-        "service_types": ["Residential social care"],
-        "service_type": "Residential social care",
+        # A care home ("Care Home?" Y) whose nursing the file does not state (issue 12).
+        "service_types": ["Care home service (nursing not stated)"],
+        "service_type": "Care home service (nursing not stated)",
         "published_date": "2025-05-20",
         "era": "SAF by statement",
         "service_group": None,
@@ -188,8 +189,8 @@ def test_header_without_rows_is_rejected():
     ("sample", "reason"),
     [
         ("cqc-directory-header.csv", "the CQC care directory CSV has no ratings"),
-        ("hsca-active-locations-header.csv", "missing columns 'Service / Population Group',"
-         " 'Domain', 'Latest Rating'"),
+        ("hsca-active-locations-header.csv", "CQC's HSCA Active Locations list: registered"
+         " locations, no key question ratings"),
         ("latest-ratings-locations-header.csv", "no location ratings"),
     ],
 )  # fmt: skip
@@ -211,6 +212,8 @@ def test_spreadsheets_that_cannot_be_read_are_refused():
     with pytest.raises(RejectedFile, match="damaged ODS file"):
         readers.read("ratings.ods", ODS.read_bytes()[:1500])
     with pytest.raises(RejectedFile, match="ODS file has no 'Locations' sheet"):
+        readers.read("ratings.ods", _ods([["Location ID"]], sheet="Sheet1"))
+    with pytest.raises(RejectedFile, match="the Providers sheet of CQC's ratings file"):
         readers.read("ratings.ods", _ods([["Location ID"]], sheet="Providers"))
 
 
