@@ -364,7 +364,8 @@ class _Syncer:
             or r["service_group"] is not None
             or any(kq["statements"] for kq in r["key_questions"])
         ]
-        read.digests = None  # they were the unfiltered records'; the store works them out
+        # They were the unfiltered records'; the store works them out.
+        read.digests = read.key_question_digests = None
         return [read, *(f for _, f in reports if f is not None)]
 
     def _reports(self, doc: dict, records: list[Record]) -> Iterator[tuple[str, ReadFile | None]]:

@@ -27,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ingest import readers
-from ingest.records import Record, RejectedFile, content_hash
+from ingest.records import Record, RejectedFile, digests_of
 
 # Files a worker reads per task: small enough that every worker has a share of each batch.
 CHUNK_FILES = 50
@@ -66,6 +66,8 @@ class ReadFile:
     # records.content_hash of records[i] at i, worked out while reading (read_file does, in
     # the worker process); None, the store works them out. Whoever changes `records` resets it.
     digests: list[str] | None = None
+    # records.digests_of(records[i])[1] at i (the hashes of its key questions), or None.
+    key_question_digests: list[tuple[str, ...]] | None = None
 
 
 def read_file(
@@ -80,8 +82,15 @@ def read_file(
         return FileResult(file=name, message="structure is nested too deeply to read")
     except Exception as err:  # a value no reader anticipated: this file only is refused
         return FileResult(file=name, message=f"cannot be read: {type(err).__name__}: {err}")
-    digests = [content_hash(r) for r in records]
-    return ReadFile(name, fmt, hashlib.sha256(data).hexdigest(), records, digests)
+    both = [digests_of(r) for r in records]
+    return ReadFile(
+        name,
+        fmt,
+        hashlib.sha256(data).hexdigest(),
+        records,
+        [d for d, _ in both],
+        [parts for _, parts in both],
+    )
 
 
 def read_path(path: Path, progress: readers.Progress | None = None) -> ReadFile | FileResult:

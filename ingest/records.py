@@ -111,8 +111,30 @@ def is_publication_ratings(record: Record) -> bool:
 
 def content_hash(record: Record) -> str:
     """Hash of what the record says, ignoring where it was read from and its warnings."""
-    body = {k: v for k, v in record.items() if k not in ("source", "warnings")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return digests_of(record)[0]
+
+
+# What a key question's hash leaves out of its record: where it was read from, its warnings,
+# the other key questions, and the record's published date (the latest of its key
+# questions', which differs between the pages of one report).
+_NOT_IN_PARTS = ("source", "warnings", "key_questions", "published_date")
+
+
+def digests_of(record: Record) -> tuple[str, tuple[str, ...]]:
+    """(content_hash of the record, the hash of each of its key questions, in order).
+
+    A key question's hash covers the key question and what its record says of the location
+    and the assessment, so one page of a report loaded again is recognised as unchanged
+    while another page of the same assessment is merged beside it (ingest.store).
+    """
+    body = {k: v for k, v in record.items() if k not in _NOT_IN_PARTS}
+    identity = json.dumps(body, sort_keys=True)
+    parts = tuple(
+        hashlib.sha256((identity + json.dumps(kq, sort_keys=True)).encode()).hexdigest()
+        for kq in record.get("key_questions", ())
+    )
+    whole = "|".join((identity, str(record.get("published_date")), *parts))
+    return hashlib.sha256(whole.encode()).hexdigest(), parts
 
 
 def mismatch_warning(key_question: str, stated: int, points: int, statements: int) -> str:

@@ -134,6 +134,12 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
             "'Regulations met' or 'Not all regulations met' for a service CQC does not rate"
             " (no rating, no percentage)",
         ),
+        (
+            "source_file",
+            "VARCHAR",
+            "File the key question was read from (the pages of one report may be several)",
+        ),
+        ("content_hash", "VARCHAR", "Hash of the key question as parsed; detects new versions"),
     ],
     "statement_scores": [
         ("assessment_id", "VARCHAR NOT NULL", "Assessment the score belongs to"),

@@ -25,12 +25,21 @@ Such a ratings-only record (no statement scores, no stated percentage) of locati
 is a copy of a scored assessment of L published on D (exactly: both are CQC's publication
 date of the report): it is not stored, and a copy stored before the scored assessment arrived
 is deleted in the same transaction, whatever the order of loading (`_Copies`).
+
+One assessment, many files: report text is often saved a page per key question, so the
+files of one assessment (same location, date and service group) each carry some of its key
+questions. A report text file replaces only the key questions it carries: the others stay,
+and the assessment holds the union, the same whatever the order the files come in
+(`_merge_report_text`). The ingest log says which key questions a file added or replaced.
+Other sources give whole assessments, and a new version replaces the old one whole.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
@@ -52,8 +61,8 @@ from ingest.records import (
     PROVIDER_KIND,
     Record,
     assessment_id,
-    content_hash,
     derived_location_id,
+    digests_of,
     is_publication_ratings,
     is_scored,
     location_id,
@@ -142,12 +151,47 @@ class _Batch:
         self.existing = _existing_hashes(con, files, self.aliases)
         self.providers = _existing_providers(con, files)
         self.copies = _Copies(con, files, self.aliases)
+        # Stored report text assessments of the batch: key question -> its _Part.
+        self.parts = _stored_parts(con, self.existing)
         self.rows = _Rows()
 
     def flush_if_full(self) -> None:
         if len(self.rows.assessments) >= FLUSH_ASSESSMENTS:  # bound memory on big files
             self.rows.write(self.con)
             self.rows = _Rows()
+            for parts in self.parts.values():  # written: no longer waiting in the rows
+                for part in parts.values():
+                    part.pending = False
+
+
+@dataclass
+class _Part:
+    """One key question of a report text assessment: its hash, file and date; `pending` while
+    its rows wait to be written (else it is in the database)."""
+
+    digest: str | None
+    file: str | None
+    published: str | None
+    pending: bool = False
+
+
+def _stored_parts(
+    con: duckdb.DuckDBPyConnection, existing: dict[str, tuple[str, str, Rank]]
+) -> dict[str, dict[str, _Part]]:
+    """The key questions of the stored report text assessments among `existing`."""
+    ids = [aid for aid, (_, _, rank) in existing.items() if rank.source == "report-text"]
+    if not ids:
+        return {}
+    found = con.sql(
+        "SELECT assessment_id, key_question, content_hash, source_file,"
+        " CAST(published_date AS VARCHAR) FROM key_question_results"
+        " WHERE assessment_id IN (SELECT unnest($ids))",
+        params={"ids": ids},
+    ).fetchall()
+    parts: dict[str, dict[str, _Part]] = {}
+    for aid, name, digest, file, published in found:
+        parts.setdefault(aid, {})[name] = _Part(digest, file, published)
+    return parts
 
 
 class _FileOutcome:
@@ -158,6 +202,7 @@ class _FileOutcome:
         self.replaced_from: list[str] = []
         self.repeats: list[str] = []  # ratings-only copies of scored assessments, not stored
         self.removed: list[str] = []  # stored ratings-only copies deleted
+        self.parts: list[str] = []  # key questions added to or replaced in a stored assessment
 
     def finish(self) -> FileResult:
         result = self.result
@@ -182,6 +227,8 @@ class _FileOutcome:
                 )
             )
         result.message = _describe(result, self.replaced_from)
+        if self.parts:
+            result.message += "; " + _listed("", self.parts).strip()
         if self.removed:
             copies = f"cop{'ies' if len(self.removed) > 1 else 'y'}"
             result.message += "; " + _listed(
@@ -206,8 +253,11 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
                 batch.rows.describe(record, _resolved_location(record, batch.aliases))
                 outcome.result.unrated += 1
                 continue
-            digest = f.digests[i] if f.digests else content_hash(record)
-            _apply_record(batch, outcome, f.file, record, digest)
+            if f.digests and f.key_question_digests:
+                digests = f.digests[i], f.key_question_digests[i]
+            else:
+                digests = digests_of(record)
+            _apply_record(batch, outcome, f.file, record, digests)
             batch.flush_if_full()
         results.append(outcome.finish())
     batch.rows.write(con)
@@ -215,9 +265,14 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
 
 
 def _apply_record(
-    batch: _Batch, outcome: _FileOutcome, file: str, record: Record, digest: str
+    batch: _Batch,
+    outcome: _FileOutcome,
+    file: str,
+    record: Record,
+    digests: tuple[str, tuple[str, ...]],
 ) -> None:
     """Store, replace or skip one assessment record, and count what happened."""
+    digest, parts = digests
     result, rows = outcome.result, batch.rows
     loc = _resolved_location(record, batch.aliases)
     aid = assessment_id(record, loc)
@@ -240,6 +295,9 @@ def _apply_record(
         result.unchanged += 1  # held from a more authoritative source
         rows.describe(record, loc)  # what it says of the location still counts
         return
+    if previous and previous[2].source == rank.source == "report-text":
+        _merge_report_text(batch, outcome, file, record, loc, aid, parts, previous)
+        return
     if previous is None:
         result.loaded += 1
     else:
@@ -247,7 +305,80 @@ def _apply_record(
         outcome.replaced_from.append(previous[1])
         rows.replaced.append(aid)
     batch.existing[aid] = (digest, file, rank)
-    rows.add(record, file, loc, aid, digest, batch.now)
+    rows.add(record, file, loc, aid, digest, batch.now, parts)
+    batch.parts[aid] = {
+        kq["name"]: _Part(part, file, kq.get("published_date"), pending=True)
+        for kq, part in zip(record["key_questions"], parts, strict=True)
+    }
+
+
+def _merge_report_text(
+    batch: _Batch,
+    outcome: _FileOutcome,
+    file: str,
+    record: Record,
+    loc: str,
+    aid: str,
+    parts: tuple[str, ...],
+    previous: tuple[str, str, Rank],
+) -> None:
+    """Another report text file of a stored assessment: its key questions added or replaced.
+
+    Key questions it does not carry stay as they are. The assessment row is written anew
+    from all its key questions: its published date is the latest of theirs, its source file
+    and content hash follow from them, whatever the order the files came in.
+    """
+    rows, result = batch.rows, outcome.result
+    held = batch.parts.setdefault(aid, {})
+    added, replaced = [], []
+    for kq, part in zip(record["key_questions"], parts, strict=True):
+        name = kq["name"]
+        old = held.get(name)
+        if old is not None and old.digest == part:
+            continue
+        (added if old is None else replaced).append(name)
+        if old is not None:
+            outcome.replaced_from.append(old.file)
+            if not old.pending:
+                rows.replaced_parts.append((aid, name))
+        held[name] = _Part(part, file, kq.get("published_date"), pending=True)
+        rows.add_key_question(aid, kq, file, part)
+    if not (added or replaced):
+        result.unchanged += 1
+        return
+    rows.describe(record, loc)
+    if replaced:
+        result.replaced += 1
+    else:
+        result.loaded += 1
+    outcome.parts.append(
+        "; ".join(
+            f"{', '.join(names)} {verb}"
+            for names, verb in ((added, "added to"), (replaced, "replaced in"))
+            if names
+        )
+        + f" the assessment of {record['assessment_date']} loaded from {previous[1]}"
+    )
+    ordered = sorted(held.items(), key=lambda item: ref.KEY_QUESTIONS.index(item[0]))
+    digest = hashlib.sha256("|".join(p.digest for _, p in ordered).encode()).hexdigest()
+    published = max((p.published for _, p in ordered if p.published), default=None)
+    first_file = ordered[0][1].file
+    if aid not in rows.assessments:  # stored before this batch (or flushed): rewrite its row
+        rows.merged.append(aid)
+    rows.assessments[aid] = (
+        aid,
+        loc,
+        record["assessment_date"],
+        published or record.get("published_date"),
+        record["era"],
+        record.get("overall_rating"),
+        record.get("service_group"),
+        "report-text",
+        first_file,
+        digest,
+        batch.now,
+    )
+    batch.existing[aid] = (digest, first_file, previous[2])
 
 
 def _describe(result: FileResult, replaced_from: list[str]) -> str:
@@ -501,9 +632,12 @@ class _Rows:
         self.providers: dict[str, tuple] = {}
         self.locations: dict[str, dict] = {}
         self.assessments: dict[str, tuple] = {}
-        self.key_questions: dict[str, list[tuple]] = {}
-        self.statements: dict[str, list[tuple]] = {}
-        self.replaced: list[str] = []
+        # assessment -> key question -> its row, and its statements' rows
+        self.key_questions: dict[str, dict[str, tuple]] = {}
+        self.statements: dict[str, dict[str, list[tuple]]] = {}
+        self.replaced: list[str] = []  # stored assessments to delete whole
+        self.merged: list[str] = []  # stored assessments whose row is written anew
+        self.replaced_parts: list[tuple[str, str]] = []  # stored (assessment, key question)
 
     def add(
         self,
@@ -513,6 +647,7 @@ class _Rows:
         aid: str,
         digest: str,
         now: dt.datetime,
+        parts: tuple[str, ...],
     ) -> None:
         self.describe(record, loc)
         source = record["format"]
@@ -529,37 +664,42 @@ class _Rows:
             digest,
             now,
         )
-        self.key_questions[aid] = []
-        self.statements[aid] = []
-        for kq in record["key_questions"]:
-            scores = [s["score"] for s in kq["statements"]]
-            self.key_questions[aid].append(
-                (
-                    aid,
-                    kq["name"],
-                    kq.get("rating"),
-                    kq.get("published_date"),
-                    kq.get("score"),
-                    kq.get("computed_score"),
-                    sum(scores) if scores else None,
-                    len(scores) or None,
-                    kq.get("status"),
-                    kq.get("judgement"),
-                )
+        self.key_questions[aid] = {}
+        self.statements[aid] = {}
+        for kq, part in zip(record["key_questions"], parts, strict=True):
+            self.add_key_question(aid, kq, file, part)
+
+    def add_key_question(self, aid: str, kq: dict, file: str, digest: str) -> None:
+        """Queue one key question's row and its statements' (replacing a queued one)."""
+        scores = [s["score"] for s in kq["statements"]]
+        name = kq["name"]
+        self.key_questions.setdefault(aid, {})[name] = (
+            aid,
+            name,
+            kq.get("rating"),
+            kq.get("published_date"),
+            kq.get("score"),
+            kq.get("computed_score"),
+            sum(scores) if scores else None,
+            len(scores) or None,
+            kq.get("status"),
+            kq.get("judgement"),
+            file,
+            digest,
+        )
+        self.statements.setdefault(aid, {})[name] = [
+            (
+                aid,
+                name,
+                pos,
+                st["id"],
+                st["name"],
+                st["score"],
+                st.get("evidence"),
+                st.get("status"),
             )
-            for pos, st in enumerate(kq["statements"], start=1):
-                self.statements[aid].append(
-                    (
-                        aid,
-                        kq["name"],
-                        pos,
-                        st["id"],
-                        st["name"],
-                        st["score"],
-                        st.get("evidence"),
-                        st.get("status"),
-                    )
-                )
+            for pos, st in enumerate(kq["statements"], start=1)
+        ]
 
     def describe(self, record: Record, loc: str) -> None:
         """Queue the provider and location rows of what a record says about them."""
@@ -621,6 +761,20 @@ class _Rows:
                     f"DELETE FROM {table} WHERE assessment_id IN (SELECT unnest($ids))",
                     {"ids": self.replaced},
                 )
+        if self.merged:
+            con.execute(
+                "DELETE FROM assessments WHERE assessment_id IN (SELECT unnest($ids))",
+                {"ids": self.merged},
+            )
+        if self.replaced_parts:
+            pairs = pl.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
+                self.replaced_parts, schema=["assessment_id", "key_question"], orient="row"
+            )
+            for table in ("statement_scores", "key_question_results"):
+                con.execute(
+                    f"DELETE FROM {table} USING pairs WHERE {table}.assessment_id ="
+                    f" pairs.assessment_id AND {table}.key_question = pairs.key_question"
+                )
         self._upsert(con, "providers", list(self.providers.values()), "provider_id")
         self._upsert(
             con, "locations", [tuple(r.values()) for r in self.locations.values()], "location_id"
@@ -629,9 +783,13 @@ class _Rows:
         self._insert(
             con,
             "key_question_results",
-            [r for rs in self.key_questions.values() for r in rs],
+            [r for kqs in self.key_questions.values() for r in kqs.values()],
         )
-        self._insert(con, "statement_scores", [r for rs in self.statements.values() for r in rs])
+        self._insert(
+            con,
+            "statement_scores",
+            [r for kqs in self.statements.values() for rs in kqs.values() for r in rs],
+        )
 
     @staticmethod
     def _frame(table: str, rows: list[tuple]) -> pl.DataFrame:
