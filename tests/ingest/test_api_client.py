@@ -163,7 +163,8 @@ def api():
 
 
 def client(api: FakeApi, waits: list[float], **options) -> api_client.Client:
-    options = {"rate": 0, "retries": 3, "backoff": 0.001, "timeout": 10, **options}
+    # No jitter: these tests check the backoff schedule itself (jitter has its own tests).
+    options = {"rate": 0, "retries": 3, "backoff": 0.001, "jitter": 0, "timeout": 10, **options}
     return api_client.Client(KEY, base_url=api.url, sleep=waits.append, **options)
 
 
