@@ -1,13 +1,18 @@
 """The live sync client against a real HTTP server on 127.0.0.1 that serves the fixtures.
 
 The server pages, checks the key, and on request answers 429 (with Retry-After), 500, drops
-a connection mid-response, or stops answering altogether. No test reaches another address.
+a connection mid-response, stops answering altogether, or answers as a function given it
+decides (tests/ingest/test_api_hostile.py). It speaks HTTP/1.0 (a connection per request)
+or, with keep_alive, HTTP/1.1, and can make each new connection cost time. No test reaches
+another address.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -41,7 +46,14 @@ DATA_TABLES = {
 class FakeApi:
     """The CQC API's paths over fixture files, with faults to order."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        keep_alive: bool = False,
+        connect_delay: float = 0.0,
+        idle_timeout: float | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.locations = {
             json.loads(p.read_bytes())["locationId"]: p.read_bytes()
             for p in (API / "birchwood-two-service-groups.json",
@@ -53,11 +65,24 @@ class FakeApi:
             "birchwood-2025": LEGACY_REPORT,
         }
         self.changes: list[str] = []
-        self.faults: dict[str, list[str]] = defaultdict(list)  # path -> faults, in turn
+        # path -> faults, in turn: a name below, None (answer as usual), or a function of the
+        # handler, the path and the query that answers instead.
+        self.faults: dict[str, list] = defaultdict(list)
         self.down_after: int | None = None  # requests answered before it stops answering
         self.log: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.connections = 0  # connections accepted
+        self.connect_delay = connect_delay  # seconds each new connection costs
+        handler = type(
+            "Handler",
+            (_Handler,),
+            {"protocol_version": "HTTP/1.1" if keep_alive else "HTTP/1.0", "timeout": idle_timeout},
+        )
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.scheme = "http"
+        if tls is not None:  # the handshake happens on accept, in the serving thread
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.server.api = self  # type: ignore[attr-defined]
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -66,7 +91,7 @@ class FakeApi:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/public/v1"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/public/v1"
 
     def paths(self) -> list[str]:
         return [urllib.parse.urlsplit(p).path.removeprefix("/public/v1") for p, _ in self.log]
@@ -79,6 +104,16 @@ class FakeApi:
 class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet
         pass
+
+    def setup(self) -> None:
+        api: FakeApi = self.server.api  # type: ignore[attr-defined]
+        with api.lock:
+            api.connections += 1
+        time.sleep(api.connect_delay)  # the handshakes' round trips, as the client sees them
+        super().setup()
+        # Headers and body leave in two writes: without this, Nagle's algorithm holds the
+        # second for the client's delayed ACK (40 ms) on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
         api: FakeApi = self.server.api  # type: ignore[attr-defined]
@@ -95,6 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.headers.get(api_client.KEY_HEADER) != KEY:
             return self._send(401, b'{"message": "Access denied due to invalid subscription key"}')
+        if callable(fault):
+            return fault(self, path, query)
         if fault == "429":
             return self._send(429, b'{"message": "Rate limit is exceeded"}', {"Retry-After": "7"})
         if fault == "500":
@@ -365,3 +402,94 @@ def test_report_text_of_an_assessment_the_api_scores_is_not_loaded_twice(api, db
 )  # fmt: skip
 def test_retry_after_in_seconds_or_as_a_date(header, seconds):
     assert api_client._retry_after(header) == seconds
+
+
+def test_requests_share_one_kept_alive_connection(db_path):
+    # Each new connection costs 60 ms (TCP and TLS handshakes to a distant API): one
+    # connection for the whole sync, not one per request.
+    api = FakeApi(keep_alive=True, connect_delay=0.06)
+    try:
+        sync_client = client(api, [])
+        result = api_client.sync(sync_client, db_path, per_page=2, quiet=True)
+        assert (result.locations, result.reports) == (3, 1)
+        # 2 listing pages, 3 locations, 3 SAF-era reports (one loaded), 1 provider.
+        assert len(api.log) == sync_client.requests == 9
+        assert api.connections == sync_client.connections == 1
+        assert all(headers.get("Connection") != "close" for _, headers in api.log)
+    finally:
+        api.close()
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_retry():
+    api = FakeApi(keep_alive=True, idle_timeout=0.1)  # the server hangs up after 0.1 s idle
+    try:
+        waits: list[float] = []
+        idle = client(api, waits)
+        first = idle.get("/providers/1-2000000101")
+        time.sleep(0.3)
+        assert idle.get("/providers/1-2000000101") == first
+        assert waits == []  # seen closed before the request went: no failure, no backoff
+        assert (api.connections, idle.connections, len(api.log)) == (2, 2, 2)
+    finally:
+        api.close()
+
+
+def test_a_request_the_kept_alive_connection_lost_goes_again_at_once():
+    # The server takes the second request on a connection, then hangs up without answering,
+    # as one does that closes an idle connection just as the request arrives.
+    api = FakeApi(keep_alive=True)
+
+    def hang_up(handler, path, query) -> None:
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        handler.close_connection = True
+
+    try:
+        waits: list[float] = []
+        kept = client(api, waits)
+        kept.get("/providers/1-2000000101")
+        api.faults["/providers/1-2000000101"] = [hang_up]
+        assert kept.get("/providers/1-2000000101") == api.providers["1-2000000101"]
+        assert waits == []  # not counted as a failed attempt: no backoff
+        assert (len(api.log), api.connections) == (3, 2)
+        # On a new connection the same failure is a failure: retried with backoff.
+        api.faults["/providers/1-2000000101"] = [hang_up]
+        kept.close()
+        assert kept.get("/providers/1-2000000101") == api.providers["1-2000000101"]
+        assert waits == [0.001]
+    finally:
+        api.close()
+
+
+def test_backoff_has_bounded_jitter_repeatable_under_a_seed(api):
+    api.faults["/providers/1-2000000101"] = ["500"] * 4
+    waits: list[float] = []
+    jittered = client(api, waits, retries=4, backoff=1.0, jitter=0.5, max_wait=3.0, seed=7)
+    jittered.get("/providers/1-2000000101")
+    # base wait = min(max_wait, backoff * 2**n): 1, 2, 3 (capped), 3; each is cut by
+    # jitter * U, U uniform in [0, 1) from random.Random(seed), so lies in (base/2, base].
+    draws = random.Random(7)
+    bases = [1.0, 2.0, 3.0, 3.0]
+    assert waits == [base * (1 - 0.5 * draws.random()) for base in bases]
+    assert all(base / 2 < wait <= base for wait, base in zip(waits, bases, strict=True))
+    assert len(set(waits)) == 4  # 3 and 3 jittered apart
+
+    # The same seed, the same waits; another seed, others.
+    again, other = [], []
+    for seed, seen in ((7, again), (8, other)):
+        api.faults["/providers/1-2000000101"] = ["500"] * 4
+        options = {"retries": 4, "backoff": 1.0, "jitter": 0.5, "max_wait": 3.0, "seed": seed}
+        client(api, seen, **options).get("/providers/1-2000000101")
+    assert again == waits
+    assert other != waits and all(b / 2 < w <= b for w, b in zip(other, bases, strict=True))
+
+
+def test_the_command_line_client_jitters_its_backoff(api):
+    # What the CLI builds: the defaults, jitter on (half the wait at most), no fixed seed.
+    waits: list[float] = []
+    api.faults["/providers/1-2000000101"] = ["500"] * 3
+    default = api_client.Client(KEY, base_url=api.url, rate=0, retries=3, sleep=waits.append)
+    assert (default.backoff, default.jitter, default.seed) == (1.0, 0.5, None)
+    default.get("/providers/1-2000000101")
+    assert len(waits) == 3
+    assert all(b / 2 < w <= b for w, b in zip(waits, [1.0, 2.0, 4.0], strict=True))
+    assert waits != [1.0, 2.0, 4.0]
