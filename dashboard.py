@@ -18,7 +18,8 @@ navigation = st.navigation(
         ],
         "Data": [
             st.Page(PAGES / "export.py", title="Export", icon="⬇️"),
-            st.Page(PAGES / "data.py", title="Data and uploads", icon="🗄️"),
+            # Its URL stays /data: links shared before the script was renamed still open it.
+            st.Page(PAGES / "sources.py", title="Data and uploads", icon="🗄️", url_path="data"),
         ],
     }
 )

@@ -3,9 +3,9 @@
 Every run is a new process (python -m bench.app_load DB STEP), so nothing is cached in
 DuckDB or Polars; the operating system's file cache is warm after the first run, as it is
 for a server that has read its file before. Steps:
-    load_frames  queries.data.load_frames: what every query reads (timed, with peak memory)
-    app_data     ui.data._load outside Streamlit: load_frames plus the app's other reads
-    breakdown    the same load in parts: DuckDB -> Polars fetch (queries.data.fetch, else
+    load_frames  queries.frames.load_frames: what every query reads (timed, with peak memory)
+    app_data     ui.app_data.load_app_data outside Streamlit: load_frames plus the app's other reads
+    breakdown    the same load in parts: DuckDB -> Polars fetch (queries.frames.fetch, else
                  both views whole), then the preparation in Polars (dtypes, sequence columns)
 """
 
@@ -31,7 +31,7 @@ def _child(db: str, step: str) -> dict:
     """Run one step in this (fresh) process; seconds and peak memory."""
     import duckdb
 
-    from queries import data
+    from queries import frames as data
 
     def fetch() -> tuple:
         con = duckdb.connect(db, read_only=True)
@@ -56,9 +56,9 @@ def _child(db: str, step: str) -> dict:
 
         out["seconds"], _ = timed(load)
     elif step == "app_data":
-        from ui import data as ui_data
+        from ui import app_data
 
-        out["seconds"], _ = timed(lambda: ui_data._load(db, "bench"))
+        out["seconds"], _ = timed(lambda: app_data.load_app_data(db, "bench"))
     elif step == "breakdown":
         out["fetch"], (scores, key_questions) = timed(fetch)
         if hasattr(data, "prepare"):
@@ -88,7 +88,8 @@ def run(ctx: Context) -> list[Row]:
     for step in STEPS:
         results = [_spawn(ctx, step) for _ in range(min(3, ctx.runs))]
         times = [r["seconds"] for r in results]
-        what = "queries.data.load_frames" if step == "load_frames" else "ui.data._load"
+        loads = {"load_frames": "queries.frames.load_frames"}
+        what = loads.get(step, "ui.app_data.load_app_data")
         median = statistics.median(times)
         rows.append(Row("load", what, "cold, new process", median, runs=times))
         peak = max(r["peak_mb"] for r in results)
@@ -98,9 +99,10 @@ def run(ctx: Context) -> list[Row]:
         rows.append(Row("load", "breakdown", note=f"skipped above scale {BREAKDOWN_UP_TO:g}"))
         return rows
     parts = _spawn(ctx, "breakdown")
-    rows.append(Row("load", "DuckDB -> Polars fetch (queries.data.fetch)", "cold", parts["fetch"]))
+    fetch = "DuckDB -> Polars fetch (queries.frames.fetch)"
+    rows.append(Row("load", fetch, "cold", parts["fetch"]))
     if "prepare" in parts:
-        rows.append(Row("load", "queries.data.prepare (Polars)", "after fetch", parts["prepare"]))
+        rows.append(Row("load", "queries.frames.prepare (Polars)", "after fetch", parts["prepare"]))
     rows.append(
         Row(
             "load",

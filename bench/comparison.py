@@ -30,9 +30,9 @@ from bench.context import Context
 from bench.query_times import typical_filters
 from bench.timing import Row, median_time, say, timed
 from queries.current import rating_shares
-from queries.data import load_frames
 from queries.distributions import percentage_bins
 from queries.filters import ALL, Filters
+from queries.frames import load_frames
 from queries.headline import headline
 from queries.heatmap import statement_heatmap
 from queries.trends import percentage_trend
@@ -245,7 +245,7 @@ def run(ctx: Context) -> list[Row]:
     con.execute("SET enable_progress_bar = false")
     rows = []
     seconds, frames = timed(lambda: load_frames(con))
-    rows.append(Row("compare", "load: ours (queries.data.load_frames)", "once", seconds))
+    rows.append(Row("compare", "load: ours (queries.frames.load_frames)", "once", seconds))
     seconds, pandas_frames = timed(
         lambda: {
             "key_questions": con.sql("SELECT * FROM key_questions").df(),

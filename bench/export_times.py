@@ -24,8 +24,8 @@ import polars as pl
 from bench.context import Context
 from bench.query_times import typical_filters
 from bench.timing import Row, median_time, say, timed
-from queries.data import load_frames
 from queries.filters import ALL, Filters
+from queries.frames import load_frames
 
 TARGET = "< 3"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

@@ -92,7 +92,7 @@ def run(ctx: Context) -> list[Row]:
             ("alone", 1, "one process (--workers 1)", ""),
         ):
             runs = min(RUNS, ctx.runs)
-            times = [_load_all([folder], tmp, f"{key}-{r}", count_workers) for r in range(runs)]
+            times = [_load_all(files, tmp, f"{key}-{r}", count_workers) for r in range(runs)]
             rates = [count / t for t in times]
             rate = statistics.median(rates)
             row = Row("ingest", "python -m ingest load (parse + store)",

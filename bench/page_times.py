@@ -127,11 +127,11 @@ def _while_exporting(at, ctx: Context, regions: list[str]) -> Row:
     """Export page filter changes while another thread builds the all-rows download the page
     offers (the CSV, gzipped above the download limit), as the server does for a click
     (Streamlit runs a deferred download in a worker thread)."""
-    from ingest import store
+    from ingest import database
     from queries.filters import ALL
-    from ui import data, export
+    from ui import app_data, export
 
-    frames = data._load(str(ctx.db), store.data_version(ctx.db)).frames
+    frames = app_data.load_app_data(str(ctx.db), database.data_version(ctx.db)).frames
     # What the page offers for all rows: the CSV, or above the download limit the same gzipped.
     rows = frames.scores.select(pl.len()).collect().item()
     sample = export.export_frame(frames.scores, ALL, limit=100)

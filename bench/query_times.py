@@ -4,7 +4,7 @@ A query function is any public function of a `queries` module (and of `ui.pendin
 queries the pages use until they move into `queries/`) whose first parameter is a LazyFrame.
 Its first argument is picked by name: `scores` or `key_questions`; a `frame` parameter takes
 either, so it runs on both. Functions with a `latest` switch also run with `latest=True`.
-`queries.data` (the load itself) is timed by the load phase instead.
+`queries.frames` (the load itself) is timed by the load phase instead.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import polars as pl
 import queries
 from bench.context import Context
 from bench.timing import Row, median_time, say, timed
-from queries.data import Frames, load_frames
 from queries.filters import ALL, Filters
+from queries.frames import Frames, load_frames
 
 TARGET = "< 0.05"
-SKIP_MODULES = {"queries.data", "queries.filters", "queries.groups"}
+SKIP_MODULES = {"queries.frames", "queries.filters", "queries.groups"}
 EXTRA_MODULES = ("ui.pending_queries",)
 FRAME_PARAMETERS = {"scores": ("scores",), "key_questions": ("key_questions",)}
 ANY_FRAME = ("key_questions", "scores")

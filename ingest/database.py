@@ -13,7 +13,11 @@ says otherwise) before giving up with `DatabaseBusy`. A file that cannot be writ
 raises `DatabaseUnwritable` at once.
 
 Opening for writing creates the folder, the file and the schema (ingest.schema) when
-missing, and brings an older file's tables and views up to date.
+missing, and brings an older file's tables and views up to date. It refuses, before writing
+anything, a file it must not write (`DatabaseRefused`, with a line saying what to do): one
+that is damaged (not a DuckDB database, cut short, a block that fails its checksum:
+`DatabaseDamaged`) or set up by a newer version of this program (`DatabaseNewer`).
+`check_file` tells the same of a file without opening it for writing, for the app.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import duckdb
 
 from ingest import reference as ref
 from ingest import schema
+from ingest.records import one_line
 
 DB_ENV = "QSD_DB"
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "qsd.duckdb"
@@ -62,6 +67,23 @@ class DatabaseUnwritable(Exception):
         self.done = done
 
 
+class DatabaseRefused(DatabaseBusy):
+    """A database file this program must not write; str() is one line naming the file and
+    saying what to do. Nothing was written to it.
+
+    A subclass of DatabaseBusy only so that a caller written before it (the command line's
+    `load`) still stops with its one line and exit code 3; catch it before DatabaseBusy.
+    """
+
+
+class DatabaseDamaged(DatabaseRefused):
+    """The file is not a DuckDB database, is cut short, or has a block that fails its checksum."""
+
+
+class DatabaseNewer(DatabaseRefused):
+    """The file was set up by a newer version of this program (a higher schema version)."""
+
+
 def db_path(path: str | Path | None = None) -> Path:
     """The database file: the argument, else $QSD_DB, else data/qsd.duckdb in the project."""
     return Path(path or os.environ.get(DB_ENV) or DEFAULT_DB)
@@ -87,6 +109,8 @@ def connect(
         try:
             return _open(target, read_only)
         except (duckdb.Error, OSError) as err:
+            if not read_only and (refused := damaged(target, err)):
+                raise refused from None
             busy = isinstance(err, duckdb.ConnectionException) or is_lock_conflict(err)
             if not busy:
                 if not read_only and (reason := storage_failure(err)):
@@ -106,6 +130,8 @@ def _open(target: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     make_folder(target.parent)
     con = duckdb.connect(str(target))
     try:
+        if problem := _problem(con, target):  # before anything is written
+            raise problem
         con.execute("SET enable_progress_bar = false")  # a loader reports its own progress
         with WRITE_LOCK:  # two sessions of the app may open a new file at once
             create_schema(con)
@@ -133,6 +159,106 @@ def make_folder(folder: Path) -> None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
 
 
+# How DuckDB words a file that is damaged: (words, what they mean).
+_DAMAGE = (
+    ("not a valid DuckDB database file", "it is not a DuckDB database"),
+    ("Could not read enough bytes", "it is cut short"),
+    ("Corrupt database file", "a block of it fails its checksum"),
+    ("checksum", "a block of it fails its checksum"),
+    ("Failed to load metadata", "its metadata cannot be read"),
+    ("but we can only read version", "it was written by a newer version of DuckDB"),
+)
+# DuckDB's file starts with a main header and two database headers, of 4 KiB each; blocks
+# follow (PRAGMA database_size gives their number and size).
+_HEADER_BYTES = 3 * 4096
+
+
+def damaged(target: Path, err: BaseException) -> DatabaseDamaged | None:
+    """DatabaseDamaged for `target` when `err` is DuckDB saying the file is damaged."""
+    if not isinstance(err, duckdb.Error) or is_lock_conflict(err):
+        return None
+    text = str(err)
+    for words, meaning in _DAMAGE:
+        if words in text:
+            return DatabaseDamaged(_damaged_line(target, meaning))
+    return None
+
+
+def _damaged_line(target: Path, meaning: str) -> str:
+    return one_line(
+        f"{target} is damaged: {meaning}. Nothing was loaded and the file was left as it is;"
+        f" move it aside (or point --db or {DB_ENV} at another file) and load the files again"
+        " into a new database"
+    )
+
+
+def _newer_line(target: Path, version: str) -> str:
+    return one_line(
+        f"{target} was set up by a newer version of this program (schema version {version};"
+        f" this one knows up to {schema.SCHEMA_VERSION}). Nothing was loaded and the file was"
+        f" left as it is; use the newer version, or point --db or {DB_ENV} at another file"
+    )
+
+
+def _newer_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file's schema version when it is newer than this program's (or not a number)."""
+    try:
+        version = get_meta(con, "schema_version")
+    except duckdb.CatalogException:  # no meta table: a new file, or one set up by other code
+        return None
+    if version is None:
+        return None
+    if version.isascii() and version.isdigit() and int(version) <= schema.SCHEMA_VERSION:
+        return None
+    return version[:40]
+
+
+def _problem(con: duckdb.DuckDBPyConnection, target: Path) -> DatabaseRefused | None:
+    """Why an open file must not be written: a newer schema, or cut short; else None."""
+    if (version := _newer_version(con)) is not None:
+        return DatabaseNewer(_newer_line(target, version))
+    wal = target.with_name(target.name + ".wal")
+    if target.exists() and not wal.exists():  # a log to replay may hold what is missing
+        blocks, size = con.execute(
+            "SELECT total_blocks, block_size FROM pragma_database_size()"
+            " WHERE database_name = current_database()"
+        ).fetchall()[0]
+        needed = _HEADER_BYTES + blocks * size if blocks else 0
+        if (held := target.stat().st_size) < needed:
+            return DatabaseDamaged(
+                _damaged_line(target, f"it is cut short ({held:,} of its {needed:,} bytes)")
+            )
+    return None
+
+
+def check_file(path: str | Path | None = None) -> str | None:
+    """Whether the database file can be used: None, or one line saying why not and what to do.
+
+    The line says the file is damaged (not a DuckDB database, cut short, a block failing its
+    checksum) or was set up by a newer version of this program: what `connect` refuses to
+    write. None when the file is usable, or missing (it will be created), or cannot be told
+    now (another process is writing it; no permission: `connect` says so). Opens the file
+    read-only and reads a few rows of metadata: it writes nothing and takes milliseconds.
+    Damage in a block that it does not read shows when the block is read (`damaged` tells it
+    from DuckDB's error).
+    """
+    target = db_path(path)
+    if not target.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(target), read_only=True)
+    except duckdb.Error as err:
+        refused = damaged(target, err)
+        return str(refused) if refused else None
+    try:
+        refused = _problem(con, target)
+    except duckdb.Error as err:
+        refused = damaged(target, err)
+    finally:
+        con.close()
+    return str(refused) if refused else None
+
+
 # How DuckDB words a failure of the disk rather than of the data.
 _STORAGE_WORDS = (
     "No space left",
@@ -154,6 +280,8 @@ def storage_failure(err: BaseException) -> str | None:
     if not isinstance(err, duckdb.Error) or is_lock_conflict(err):
         return None
     text = first_line(err)
+    if any(words in text for words, _ in _DAMAGE):  # the data, not the disk (see `damaged`)
+        return None
     if isinstance(err, (duckdb.IOException, duckdb.FatalException)) or any(
         words in text for words in _STORAGE_WORDS
     ):
@@ -170,9 +298,10 @@ def is_lock_conflict(err: BaseException) -> bool:
 
 
 def first_line(err: BaseException) -> str:
-    """The first line of an error's message (its type's name when it has none)."""
+    """The first line of an error's message (its type's name when it has none), escaped as
+    ingest.records.one_line escapes (a file name in it may hold anything)."""
     text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+    return one_line(text.splitlines()[0]) if text else type(err).__name__
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -186,6 +315,11 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.CatalogException):  # a new file has no meta table
         if get_meta(con, "schema_hash") == fingerprint:
             return
+    if (version := _newer_version(con)) is not None:  # its views are not ours to replace
+        [(file,)] = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+        raise DatabaseNewer(_newer_line(Path(file or ":memory:"), version))
     for statement in statements:
         con.execute(statement)
     if not con.execute("SELECT count(*) FROM quality_statements").fetchall()[0][0]:
@@ -193,10 +327,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
             "INSERT INTO quality_statements VALUES (?, ?, ?)",
             [(s.id, s.key_question, s.name) for s in ref.STATEMENTS],
         )
-    con.execute(
-        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-        [str(schema.SCHEMA_VERSION)],
-    )
+    set_meta(con, "schema_version", str(schema.SCHEMA_VERSION))  # an older file is now this one
     set_meta(con, "schema_hash", fingerprint)
 
 

@@ -18,7 +18,7 @@ from queries.peers import (
 )
 from queries.rollup import provider_rollup
 from queries.trends import percentage_trend
-from ui import charts, coverage, links, page
+from ui import charts, coverage, links, page, session
 from ui.charts import PEER_TIPS, tips
 from ui.tables import MAX_ROWS, numbers
 
@@ -28,7 +28,7 @@ data, filters = page.start(
     "their peers, now and over time?",
 )
 links.follow()
-kq, labels = data.frames.key_questions, links.provider_labels(data)
+kq, labels = data.frames.key_questions, data.provider_labels
 BIND = dict(bind="query-params", persist_state="session")
 ANYONE = dict(providers=(), locations=())  # peers ignore the sidebar's provider choice
 
@@ -38,18 +38,20 @@ def label_of(frame: pl.DataFrame) -> pl.Expr:
 
 
 def add_clicked_provider() -> None:
-    clicked = links.picked("compare_ranking", "provider", "provider_id")
-    chosen = st.session_state.get(links.COMPARE_PROVIDERS) or []
-    st.session_state[links.COMPARE_PROVIDERS] = list(dict.fromkeys([*chosen, *clicked]))
+    clicked = links.picked(session.COMPARE_RANKING, "provider", "provider_id")
+    chosen = st.session_state.get(session.COMPARE_PROVIDERS) or []
+    st.session_state[session.COMPARE_PROVIDERS] = list(dict.fromkeys([*chosen, *clicked]))
 
 
 left, mid, right = st.columns([2, 1, 2], vertical_alignment="bottom")
 key_question = left.selectbox(
-    "Key question", filters.key_questions or KEY_QUESTIONS, key="compare_key_question", **BIND
+    "Key question", filters.key_questions or KEY_QUESTIONS, key=session.COMPARE_KEY_QUESTION, **BIND
 )
-top = mid.number_input("Providers in the chart", 5, 100, 15, step=5, key="compare_top", **BIND)
+top = mid.number_input(
+    "Providers in the chart", 5, 100, 15, step=5, key=session.COMPARE_TOP, **BIND
+)
 hide_low_n = right.toggle(
-    f"Hide providers under {MIN_N} locations", key="compare_hide_low_n", **BIND
+    f"Hide providers under {MIN_N} locations", key=session.COMPARE_HIDE_LOW_N, **BIND
 )
 scope = replace(filters, key_questions=(key_question,))
 
@@ -69,29 +71,57 @@ else:
         + coverage.scored(kq, scope, latest=True)
     )
     bars = charts.ranked_bars(
-        ranked.head(top), label="provider_label", value="median", text="text",
+        ranked.head(top),
+        label="provider_label",
+        value="median",
+        text="text",
         title=f"Median current {key_question} percentage",
         select=charts.Pick("provider", "provider_id"),
-        tooltip=tips(("provider_label", "Provider"), ("median", "Median %", ".1f"),
-                     ("min", "Lowest location %"), ("max", "Highest location %"),
-                     ("n", "Scored locations (n)"), ("worst_location_name", "Lowest location")),
-    )  # fmt: skip
-    charts.show(bars, width="stretch", key="compare_ranking", on_select=add_clicked_provider,
-                selection_mode="provider")  # fmt: skip
-    numbers(ranked.drop("text"), f"Providers ranked by current {key_question} percentage",
-            scope, data, key="compare_ranking_table")  # fmt: skip
+        tooltip=tips(
+            ("provider_label", "Provider"),
+            ("median", "Median %", ".1f"),
+            ("min", "Lowest location %"),
+            ("max", "Highest location %"),
+            ("n", "Scored locations (n)"),
+            ("worst_location_name", "Lowest location"),
+        ),
+    )
+    charts.show(
+        bars,
+        width="stretch",
+        key=session.COMPARE_RANKING,
+        on_select=add_clicked_provider,
+        selection_mode="provider",
+    )
+    numbers(
+        ranked.drop("text"),
+        f"Providers ranked by current {key_question} percentage",
+        scope,
+        data,
+        key=session.COMPARE_RANKING_TABLE,
+    )
 
 st.subheader("Chosen providers beside their peers")
 left, right = st.columns([2, 1])
 chosen = left.multiselect(
-    "Providers to compare", list(labels), format_func=labels.get, key=links.COMPARE_PROVIDERS,
-    placeholder="Type a provider's name", help="Search by name; choose two or more.", **BIND,
-)  # fmt: skip
+    "Providers to compare",
+    list(labels),
+    format_func=labels.get,
+    key=session.COMPARE_PROVIDERS,
+    placeholder="Type a provider's name",
+    help="Search by name; choose two or more.",
+    **BIND,
+)
 peers_by = right.segmented_control(
-    "Peers: other providers' locations with the same", PEER_KEYS, selection_mode="multi",
-    default=["service_type"], format_func=lambda k: k.replace("_", " "), key="compare_peers_by",
-    help="Choose neither to compare with all of England.", **BIND,
-)  # fmt: skip
+    "Peers: other providers' locations with the same",
+    PEER_KEYS,
+    selection_mode="multi",
+    default=["service_type"],
+    format_func=lambda k: k.replace("_", " "),
+    key=session.COMPARE_PEERS_BY,
+    help="Choose neither to compare with all of England.",
+    **BIND,
+)
 if not chosen:
     st.info("Choose providers above, or click a provider's bar in the ranking.", icon="👆")
     st.stop()
@@ -112,14 +142,31 @@ st.caption(
     "tooltip and table). Bar: the peers' 25th-75th percentile; tick: their median. Grey dots "
     f"have fewer than {MIN_N} peers. {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
 )
-charts.show(charts.beside_peers(
-    summary, item="key_question", value="key_question_score", domain=(25, 100),
-    title="Current key question percentage", rating_colour=True,
-    tooltip=tips(("provider_label", "Provider"), ("key_question", "Key question"),
-                 ("key_question_score", "Percentage", ".1f"), ("band", "Rating band"), *PEER_TIPS),
-))  # fmt: skip
-numbers(summary, "Chosen providers' key question percentages beside peers", filters, data,
-        key="compare_percentages", expanded=True)  # fmt: skip
+charts.show(
+    charts.beside_peers(
+        summary,
+        item="key_question",
+        value="key_question_score",
+        domain=(25, 100),
+        title="Current key question percentage",
+        rating_colour=True,
+        tooltip=tips(
+            ("provider_label", "Provider"),
+            ("key_question", "Key question"),
+            ("key_question_score", "Percentage", ".1f"),
+            ("band", "Rating band"),
+            *PEER_TIPS,
+        ),
+    )
+)
+numbers(
+    summary,
+    "Chosen providers' key question percentages beside peers",
+    filters,
+    data,
+    key=session.COMPARE_PERCENTAGES,
+    expanded=True,
+)
 
 statements = peer_statement_scores(
     data.frames.scores, providers=chosen, peers_by=peers_by, filters=scope
@@ -129,14 +176,28 @@ if not statements.is_empty():
     st.caption(coverage.scored(data.frames.scores, replace(scope, **ANYONE), latest=True))
     by_statement = provider_summary(statements, "score", ["statement_id", "statement"])
     labelled = by_statement.with_columns(label_of(by_statement))
-    charts.show(charts.beside_peers(
-        labelled, item="statement", value="score", domain=(1, 4),
-        title="Current statement score (1-4)",
-        tooltip=tips(("provider_label", "Provider"), ("statement", "Statement"),
-                     ("score", "Score", ".1f"), *PEER_TIPS),
-    ))  # fmt: skip
-    numbers(by_statement, f"Chosen providers' {key_question} statement scores beside peers",
-            scope, data, key="compare_statements")  # fmt: skip
+    charts.show(
+        charts.beside_peers(
+            labelled,
+            item="statement",
+            value="score",
+            domain=(1, 4),
+            title="Current statement score (1-4)",
+            tooltip=tips(
+                ("provider_label", "Provider"),
+                ("statement", "Statement"),
+                ("score", "Score", ".1f"),
+                *PEER_TIPS,
+            ),
+        )
+    )
+    numbers(
+        by_statement,
+        f"Chosen providers' {key_question} statement scores beside peers",
+        scope,
+        data,
+        key=session.COMPARE_STATEMENTS,
+    )
 
 st.subheader(f"{key_question} over time beside peers")
 trend = percentage_trend(kq, filters=replace(scope, providers=tuple(chosen)), by="provider")
@@ -147,22 +208,54 @@ st.caption(
     f"fewer than {MIN_N} assessments. Choose the years with the sidebar's date range. "
     + coverage.scored(kq, replace(scope, **ANYONE))
 )
-charts.show(charts.trend_lines(
-    trend.with_columns(label_of(trend)), value="mean_percentage", series="provider_label",
-    series_title="Provider", title=f"Mean {key_question} percentage", domain=(25, 100),
-    peers=peers, tooltip=tips(("provider_label", "Provider"), ("period_start", "Quarter from"),
-                              ("mean_percentage", "Mean %", ".1f"), ("n", "Assessments (n)")),
-), width="stretch")  # fmt: skip
-numbers(trend, f"Chosen providers' {key_question} percentage per quarter", scope, data,
-        key="compare_trend")  # fmt: skip
-numbers(peers, f"Peers' {key_question} percentage per quarter", scope, data,
-        key="compare_peer_trend", label="Peer numbers behind this chart")  # fmt: skip
+charts.show(
+    charts.trend_lines(
+        trend.with_columns(label_of(trend)),
+        value="mean_percentage",
+        series="provider_label",
+        series_title="Provider",
+        title=f"Mean {key_question} percentage",
+        domain=(25, 100),
+        peers=peers,
+        tooltip=tips(
+            ("provider_label", "Provider"),
+            ("period_start", "Quarter from"),
+            ("mean_percentage", "Mean %", ".1f"),
+            ("n", "Assessments (n)"),
+        ),
+    ),
+    width="stretch",
+)
+numbers(
+    trend,
+    f"Chosen providers' {key_question} percentage per quarter",
+    scope,
+    data,
+    key=session.COMPARE_TREND,
+)
+numbers(
+    peers,
+    f"Peers' {key_question} percentage per quarter",
+    scope,
+    data,
+    key=session.COMPARE_PEER_TREND,
+    label="Peer numbers behind this chart",
+)
 
 st.subheader("Each location beside its peers")
 st.caption("Select a row to open that location's page.")
 open_location = links.location_on_select(
-    "compare_rows", beside["location_id"].head(MAX_ROWS).to_list()
+    session.COMPARE_ROWS, beside["location_id"].head(MAX_ROWS).to_list()
 )
-numbers(beside, "Chosen providers' locations beside peers", filters, data, key="compare_locations",
-        label="Locations", expanded=True, dataframe_key="compare_rows", on_select=open_location,
-        selection_mode="single-row")  # fmt: skip
+numbers(
+    beside,
+    "Chosen providers' locations beside peers",
+    filters,
+    data,
+    key=session.COMPARE_LOCATIONS,
+    label="Locations",
+    expanded=True,
+    dataframe_key=session.COMPARE_ROWS,
+    on_select=open_location,
+    selection_mode="single-row",
+)

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from queries.current import selected
-from ui import db, export, page
+from ui import db, export, page, session, tables
 
 PREVIEW_ROWS = 100
 
@@ -37,14 +37,20 @@ if not counts["rows"]:
 
 with st.expander("Columns"):
     columns = st.multiselect(
-        "Columns to export", export.COLUMNS, default=export.COLUMNS, key="export_columns",
-        bind="query-params", help="The columns of the `scores` table, in the table's order.",
-    )  # fmt: skip
+        "Columns to export",
+        export.COLUMNS,
+        default=export.COLUMNS,
+        key=session.EXPORT_COLUMNS,
+        bind="query-params",
+        help="The columns of the `scores` table, in the table's order.",
+    )
 evidence = st.toggle(
-    "Include the evidence text", key="export_evidence", bind="query-params",
+    "Include the evidence text",
+    key=session.EXPORT_EVIDENCE,
+    bind="query-params",
     help="The narrative behind each score. It is read from the database only when a file is "
     "built, and makes the file many times larger.",
-)  # fmt: skip
+)
 if not columns:
     st.warning("Choose at least one column to export.", icon="☝️")
     st.stop()
@@ -53,13 +59,13 @@ fetch = db.evidence_for if evidence else None
 st.subheader("Preview")
 st.caption(f"The first {min(PREVIEW_ROWS, counts['rows']):,} of {counts['rows']:,} rows.")
 preview = export.export_frame(scores, filters, columns, evidence=fetch, limit=PREVIEW_ROWS)
-st.dataframe(preview, hide_index=True)
+tables.table(preview, session.EXPORT_PREVIEW)
 with st.expander("What each column holds"):
-    st.dataframe(
+    tables.table(
         pl.DataFrame({"column": [*columns, *["evidence"] * evidence]}).with_columns(
             meaning=pl.col("column").replace_strict(export.DESCRIPTIONS)
         ),
-        hide_index=True,
+        session.EXPORT_MEANINGS,
     )
 
 st.subheader("Download")
@@ -93,15 +99,32 @@ if gz:
         icon="🗜️",
     )
 stem = f"qsd-scores-{dt.date.today():%Y%m%d}"
-made = {"scores": scores, "filters": filters, "columns": tuple(columns), "evidence": fetch,
-        "data_as_of": data.as_of, "demo": data.demo}  # fmt: skip
+made = {
+    "scores": scores,
+    "filters": filters,
+    "columns": tuple(columns),
+    "evidence": fetch,
+    "data_as_of": data.as_of,
+    "demo": data.demo,
+}
 left, right = st.columns(2)
 left.download_button(
-    "Download CSV (gzip)" if gz else "Download CSV", export.builder(kind, **made),
-    file_name=f"{stem}.{kind}", mime=export.MIME[kind], key="export_csv", on_click="ignore",
-    icon="📄", type="primary", help=f"At most about {packed}" if gz else f"About {plain}",
-)  # fmt: skip
+    "Download CSV (gzip)" if gz else "Download CSV",
+    export.builder(kind, **made),
+    file_name=f"{stem}.{kind}",
+    mime=export.MIME[kind],
+    key=session.EXPORT_CSV,
+    on_click="ignore",
+    icon="📄",
+    type="primary",
+    help=f"At most about {packed}" if gz else f"About {plain}",
+)
 right.download_button(
-    "Download Parquet", export.builder(export.PARQUET, **made), file_name=f"{stem}.parquet",
-    mime=export.MIME[export.PARQUET], key="export_parquet", on_click="ignore", icon="🧱",
-)  # fmt: skip
+    "Download Parquet",
+    export.builder(export.PARQUET, **made),
+    file_name=f"{stem}.parquet",
+    mime=export.MIME[export.PARQUET],
+    key=session.EXPORT_PARQUET,
+    on_click="ignore",
+    icon="🧱",
+)

@@ -1,10 +1,8 @@
 """Location: how did one service score, statement by statement, and why that rating?"""
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
-from ingest.reference import BAND_EDGES_PERCENT, KEY_QUESTIONS, RATINGS
 from queries.current import current
 from queries.locations import (
     assessment_history,
@@ -13,10 +11,10 @@ from queries.locations import (
     matching_locations,
     selectable_locations,
 )
-from ui import location, page
-from ui.links import COMPARE, COMPARE_PROVIDERS, LOCATION_ID, link, provider_labels
+from ui import charts, location, page, session, tables
+from ui.links import COMPARE, link
 from ui.text import plain
-from ui.theme import SCORE_LABELS, rating_scale
+from ui.theme import SCORE_LABELS
 
 data, filters = page.start(
     "Location",
@@ -26,26 +24,31 @@ data, filters = page.start(
 locations = data.locations
 
 text = st.text_input(
-    "Find a location", key="location_search", bind="query-params",
+    "Find a location",
+    key=session.LOCATION_SEARCH,
+    bind="query-params",
     placeholder="Name, postcode or location id",
     help="Part of the name, the postcode (spaces ignored) or the location id. "
     "The sidebar filters narrow the search to locations they select.",
-)  # fmt: skip
+)
 found = matching_locations(
     locations, text or "", within=selectable_locations(data.frames.key_questions, filters)
 )
 if text:
     st.metric("Matching locations", f"{found.height:,}")
-url_id = st.query_params.get(LOCATION_ID)
+url_id = st.query_params.get(session.LOCATION_ID)
 url_id = url_id if url_id in set(locations["location_id"]) else None
 matches = found["location_id"].head(location.SEARCH_LIMIT).to_list()
 options = list(dict.fromkeys([url_id] * bool(url_id) + matches))
 names = location.label(locations.filter(pl.col("location_id").is_in(options)))
 chosen = st.selectbox(
-    "Location", options, index=0 if url_id or len(options) == 1 else None,
-    format_func=lambda lid: names.get(lid, lid), placeholder="Choose a location",
+    "Location",
+    options,
+    index=0 if url_id or len(options) == 1 else None,
+    format_func=lambda lid: names.get(lid, lid),
+    placeholder="Choose a location",
     help=f"The first {location.SEARCH_LIMIT} matches, best first.",
-)  # fmt: skip
+)
 if chosen is None:
     if text and found.is_empty():
         page.empty_note("locations")
@@ -53,7 +56,7 @@ if chosen is None:
         st.info("Type part of a name, a postcode or a location id above, then choose a location.")
     st.stop()
 if chosen != url_id:
-    st.query_params[LOCATION_ID] = chosen  # the URL now opens this location
+    st.query_params[session.LOCATION_ID] = chosen  # the URL now opens this location
 
 where = locations.row(by_predicate=pl.col("location_id") == chosen, named=True)
 rows = location_key_questions(data.frames.key_questions, chosen)
@@ -62,8 +65,13 @@ if rows.is_empty():
     st.warning("No assessments of this location are loaded.", icon="🔎")
     st.stop()
 provider_id, provider = rows["provider_id"][0], rows["provider_name"][0]
-facts = (provider and f"Run by {provider}", where["service_type"], where["region"],
-         where["postcode"], f"Location id {chosen}")  # fmt: skip
+facts = (
+    provider and f"Run by {provider}",
+    where["service_type"],
+    where["region"],
+    where["postcode"],
+    f"Location id {chosen}",
+)
 st.caption(" · ".join(plain(f) for f in facts if f))
 cols = st.columns(4)
 cols[0].metric("Assessments", rows["assessment_id"].n_unique())
@@ -71,8 +79,8 @@ cols[1].metric("Latest assessment", f"{rows['assessment_date'].max():%d %b %Y}")
 cols[2].metric("Overall rating", where["overall_rating"] or "Not stated")
 cols[3].metric("Key questions scored", rows["key_question_score"].is_not_null().sum())
 if provider_id:
-    label = provider_labels(data).get(provider_id, provider_id)
-    link(COMPARE, "Compare this provider", icon="⚖️", **{COMPARE_PROVIDERS: [label]})
+    label = data.provider_labels.get(provider_id, provider_id)
+    link(COMPARE, "Compare this provider", icon="⚖️", **{session.COMPARE_PROVIDERS: [label]})
 
 st.subheader("Current key question percentages")
 st.caption(
@@ -84,54 +92,45 @@ now = now.with_columns(
     label=pl.format("{}% {}", "key_question_score", "key_question_rating"),
     key_question=pl.col("key_question").cast(pl.String),
 )
-base = alt.Chart(now).encode(
-    y=alt.Y("key_question:N", title="Key question", sort=list(KEY_QUESTIONS)),
-    x=alt.X("key_question_score:Q", title="Key question percentage",
-            scale=alt.Scale(domain=[0, 100])),
-    tooltip=[
-        alt.Tooltip("key_question:N", title="Key question"),
-        alt.Tooltip("key_question_rating:N", title="Rating"),
-        alt.Tooltip("key_question_score:Q", title="Percentage"),
-        alt.Tooltip("assessment_date:T", title="Assessed", format="%d %b %Y"),
-    ],
-)  # fmt: skip
-bars = base.mark_bar().encode(
-    color=alt.Color("key_question_rating:N", title="Rating", scale=rating_scale(),
-                    sort=list(RATINGS))
-)  # fmt: skip
-labels = base.mark_text(align="left", dx=4).encode(text="label:N")
-edges = (
-    alt.Chart(alt.Data(values=[{"edge": e + 0.5} for e in BAND_EDGES_PERCENT]))
-    .mark_rule(strokeDash=[4, 4], color="#444")
-    .encode(x="edge:Q")
-)
 if now.is_empty():
     st.info("This location has ratings but no scores: there is nothing to chart.", icon="ℹ️")
 else:
-    st.altair_chart(bars + labels + edges, width="stretch")
+    charts.show(charts.key_question_percentages(now), width="stretch")
     with st.expander("Numbers behind this chart"):
-        st.dataframe(
-            now.select("key_question", "assessment_date", "key_question_rating",
-                       "key_question_score", "points", "statements_scored", "band", "next_band",
-                       "points_to_next_band", "points_to_spare"),
-            hide_index=True,
-        )  # fmt: skip
+        tables.table(
+            now.select(
+                "key_question",
+                "assessment_date",
+                "key_question_rating",
+                "key_question_score",
+                "points",
+                "statements_scored",
+                "band",
+                "next_band",
+                "points_to_next_band",
+                "points_to_spare",
+            ),
+            session.LOCATION_NOW,
+        )
 
 st.subheader("Every assessment")
-st.dataframe(
-    assessment_history(rows), hide_index=True,
+tables.table(
+    assessment_history(rows),
+    session.LOCATION_HISTORY,
     column_config={"assessment_date": st.column_config.DateColumn("Assessed", format="D MMM YYYY")},
-)  # fmt: skip
+)
 
 st.subheader("Scores and evidence of one assessment")
 assessments = rows.unique("assessment_id").sort("assessment_date", descending=True)
 when = dict(zip(assessments["assessment_id"], assessments["assessment_date"], strict=True))
 era = dict(zip(assessments["assessment_id"], assessments["era"].cast(pl.String), strict=True))
 assessment = st.selectbox(
-    "Assessment", list(when), key="location_assessment",
+    "Assessment",
+    list(when),
+    key=session.LOCATION_ASSESSMENT,
     format_func=lambda a: f"{when[a]:%d %B %Y} · {era[a]}",
-)  # fmt: skip
-texts = location.evidence(data.version, chosen)
+)
+texts = location.evidence(data, chosen)
 if texts is None:
     st.warning("The database is being written; evidence text will show in a moment.", icon="⏳")
 for row in rows.filter(pl.col("assessment_id") == assessment).iter_rows(named=True):

@@ -1,17 +1,15 @@
 """Overview: how are the selected services rated and scored right now?"""
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
-from ingest.reference import BAND_EDGES_PERCENT, RATINGS
+from ingest.reference import BAND_EDGES_PERCENT
 from queries.current import rating_shares
 from queries.distributions import percentage_bins
 from queries.filters import MIN_N
 from queries.headline import headline
 from queries.recent import quarter_on_quarter
-from ui import coverage, links, page
-from ui.theme import rating_scale
+from ui import charts, coverage, links, page, session, tables
 
 data, filters = page.start(
     "Overview", "How are the selected services rated and scored, as of their latest assessment?"
@@ -43,29 +41,9 @@ st.caption(
     + coverage.rated(kq, filters, latest=True)
 )
 shares = rating_shares(kq, filters=filters)
-bars = (
-    alt.Chart(shares)
-    .mark_bar()
-    .encode(
-        y=alt.Y("key_question:N", title="Key question", sort=None),
-        x=alt.X("share:Q", title="Share of rated locations", axis=alt.Axis(format="%"),
-                stack="normalize"),
-        color=alt.Color("key_question_rating:N", title="Rating", scale=rating_scale(),
-                        sort=list(RATINGS)),
-        order=alt.Order("rating_order:Q"),
-        tooltip=[
-            alt.Tooltip("key_question:N", title="Key question"),
-            alt.Tooltip("key_question_rating:N", title="Rating"),
-            alt.Tooltip("count:Q", title="Locations", format=","),
-            alt.Tooltip("share:Q", title="Share", format=".1%"),
-            alt.Tooltip("n:Q", title="Rated locations", format=","),
-        ],
-    )
-    .transform_calculate(rating_order=f"indexof({list(RATINGS)!r}, datum.key_question_rating)")
-)  # fmt: skip
-st.altair_chart(bars, width="stretch")
+charts.show(charts.rating_share_bars(shares), width="stretch")
 with st.expander("Numbers behind this chart"):
-    st.dataframe(shares, hide_index=True)
+    tables.table(shares, session.OVERVIEW_SHARES)
 
 st.subheader("Key question percentages")
 st.caption(
@@ -75,30 +53,9 @@ st.caption(
     f"Outstanding. {coverage.scored(kq, filters, latest=True)}"
 )
 bins = percentage_bins(kq, filters=filters, latest=True)
-histogram = (
-    alt.Chart(bins)
-    .mark_bar()
-    .encode(
-        x=alt.X("bin_start:Q", title="Key question percentage", bin="binned",
-                scale=alt.Scale(domain=[25, 100])),
-        x2="bin_end_excl:Q",
-        y=alt.Y("sum(count):Q", title="Locations"),
-        tooltip=[
-            alt.Tooltip("bin_start:Q", title="From %"),
-            alt.Tooltip("bin_end:Q", title="To %"),
-            alt.Tooltip("sum(count):Q", title="Locations", format=","),
-        ],
-    )
-    .transform_calculate(bin_end_excl="datum.bin_end + 1")
-)  # fmt: skip
-edges = (
-    alt.Chart(alt.Data(values=[{"edge": e + 0.5} for e in BAND_EDGES_PERCENT]))
-    .mark_rule(strokeDash=[4, 4], color="#444")
-    .encode(x="edge:Q")
-)
-st.altair_chart(histogram + edges, width="stretch")
+charts.show(charts.percentage_histogram(bins), width="stretch")
 with st.expander("Numbers behind this chart"):
-    st.dataframe(bins, hide_index=True)
+    tables.table(bins, session.OVERVIEW_BINS)
 
 st.subheader("What changed recently")
 recent = quarter_on_quarter(kq, filters=filters)
@@ -130,6 +87,6 @@ st.caption(
     f"{moves['rating_down']} down of {moves['reassessed']}."
 )
 with st.expander("Numbers behind these figures"):
-    st.dataframe(recent, hide_index=True)
+    tables.table(recent, session.OVERVIEW_RECENT)
 links.link(links.TRENDS, "Trends over time", "📈")
 links.link(links.COMPARE, "Providers ranked, and compared with their peers", "⚖️")

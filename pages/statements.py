@@ -6,7 +6,7 @@ import streamlit as st
 from queries.distributions import score_distribution
 from queries.filters import MIN_N
 from queries.heatmap import heatmap_columns, statement_heatmap
-from ui import charts, coverage, links, page
+from ui import charts, coverage, links, page, session, tables
 from ui.tables import numbers
 from ui.theme import SCORE_LABELS
 
@@ -15,36 +15,59 @@ data, filters = page.start(
     "Which quality statements score lowest, how often do they score 1 or 2, and where?",
 )
 links.follow()
-labels, scores = links.provider_labels(data), data.frames.scores
+labels, scores = data.provider_labels, data.frames.scores
 BIND = dict(bind="query-params", persist_state="session")
-SORTS = {"low_share": "Share scoring 1-2, highest first", "mean_score": "Mean score, lowest first",
-         "framework": "Framework order"}  # fmt: skip
-GROUPINGS = {"service_type": "Service type", "region": "Region", "provider": "Provider",
-             "era": "Era"}  # fmt: skip
+SORTS = {
+    "low_share": "Share scoring 1-2, highest first",
+    "mean_score": "Mean score, lowest first",
+    "framework": "Framework order",
+}
+HEATMAP_COLUMNS = {  # the heatmap's `by` -> its label
+    "service_type": "Service type",
+    "region": "Region",
+    "provider": "Provider",
+    "era": "Era",
+}
 METRICS = {"low_share": "Share scoring 1-2", "mean_score": "Mean score"}
 MAX_COLUMNS = 15
 label = pl.format("{} · {}", "key_question", "statement").alias("label")
 
 cols = st.columns(4, vertical_alignment="bottom")
-sort = cols[0].selectbox("Sort statements by", list(SORTS), format_func=SORTS.get,
-                         key="statements_sort", **BIND)  # fmt: skip
-by = cols[1].selectbox("Heatmap columns", list(GROUPINGS), format_func=GROUPINGS.get,
-                       key="statements_by", **BIND)  # fmt: skip
-metric = cols[2].segmented_control("Heatmap shows", list(METRICS), format_func=METRICS.get,
-                                   default="low_share", required=True, key="statements_metric",
-                                   **BIND)  # fmt: skip
+sort = cols[0].selectbox(
+    "Sort statements by", list(SORTS), format_func=SORTS.get, key=session.STATEMENTS_SORT, **BIND
+)
+by = cols[1].selectbox(
+    "Heatmap columns",
+    list(HEATMAP_COLUMNS),
+    format_func=HEATMAP_COLUMNS.get,
+    key=session.STATEMENTS_BY,
+    **BIND,
+)
+metric = cols[2].segmented_control(
+    "Heatmap shows",
+    list(METRICS),
+    format_func=METRICS.get,
+    default="low_share",
+    required=True,
+    key=session.STATEMENTS_METRIC,
+    **BIND,
+)
 latest = cols[3].toggle(
-    "Current picture only", key="statements_latest", **BIND,
+    "Current picture only",
+    key=session.STATEMENTS_LATEST,
+    **BIND,
     help="On: each location's latest scored assessment of each key question. Off: every "
     "assessment in the date range.",
-)  # fmt: skip
+)
 
 overall = statement_heatmap(scores, filters=filters, latest=latest).with_columns(label)
 if overall.is_empty():
     page.empty_note("statement scores")
     st.stop()
-rank = {"low_share": [pl.col("low_share"), -pl.col("mean_score")],
-        "mean_score": [pl.col("mean_score"), -pl.col("low_share")]}  # fmt: skip
+rank = {
+    "low_share": [pl.col("low_share"), -pl.col("mean_score")],
+    "mean_score": [pl.col("mean_score"), -pl.col("low_share")],
+}
 ordered = overall.sort(*rank[sort], descending=sort == "low_share") if sort in rank else overall
 order = ordered["label"].to_list()
 solid = overall.filter(~pl.col("low_n"))
@@ -68,9 +91,12 @@ config = {
     "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
     "n": st.column_config.NumberColumn("Scores (n)"),
 }
-for title, frame in (("Weakest", weakest.head(5)), ("Strongest", strongest.head(5))):
+for title, frame, key in (
+    ("Weakest", weakest.head(5), session.STATEMENTS_WEAKEST),
+    ("Strongest", strongest.head(5), session.STATEMENTS_STRONGEST),
+):
     st.markdown(f"**{title}**")
-    st.dataframe(frame.select(list(config)), hide_index=True, column_config=config)
+    tables.table(frame.select(list(config)), key, column_config=config)
 
 st.subheader("Scores 1-4 of each statement")
 st.caption(
@@ -81,9 +107,9 @@ spread = score_distribution(scores, filters=filters, latest=latest).with_columns
     label, score_label=pl.col("score").replace_strict(SCORE_LABELS, return_dtype=pl.String)
 )
 charts.show(charts.score_stack(spread, order), width="stretch")
-numbers(spread, "Statement scores 1-4 by statement", filters, data, key="statements_spread")
+numbers(spread, "Statement scores 1-4 by statement", filters, data, key=session.STATEMENTS_SPREAD)
 
-st.subheader(f"{METRICS[metric]} by {GROUPINGS[by].lower()}")
+st.subheader(f"{METRICS[metric]} by {HEATMAP_COLUMNS[by].lower()}")
 groups = heatmap_columns(scores, by=by, filters=filters, latest=latest).height
 grid = statement_heatmap(scores, filters=filters, by=by, latest=latest, top=MAX_COLUMNS)
 grid = grid.with_columns(label)
@@ -96,12 +122,27 @@ if by == "provider":
     notes.append("Click a cell to compare that provider with its peers.")
 st.caption(" ".join(notes))
 pick = charts.Pick("cell", "provider_id") if by == "provider" else None
-charts.show(charts.heatmap(
-    grid, column="group", column_title=GROUPINGS[by], metric=metric, order=order, select=pick,
-), key="statements_heatmap", selection_mode="cell" if pick else None,
-   on_select=links.compare_on_click("statements_heatmap", "cell", labels) if pick else "ignore",
-)  # fmt: skip
+charts.show(
+    charts.heatmap(
+        grid,
+        column="group",
+        column_title=HEATMAP_COLUMNS[by],
+        metric=metric,
+        order=order,
+        select=pick,
+    ),
+    key=session.STATEMENTS_HEATMAP,
+    selection_mode="cell" if pick else None,
+    on_select=links.compare_on_click(session.STATEMENTS_HEATMAP, "cell", labels)
+    if pick
+    else "ignore",
+)
 cut = f" (the {MAX_COLUMNS} of {groups:,} with the most scores)" if groups > MAX_COLUMNS else ""
-numbers(grid.drop("label"), f"Statement scores by {GROUPINGS[by].lower()}{cut}", filters, data,
-        key="statements_grid")  # fmt: skip
-links.link(links.PAGES / "export.py", "Download the statement scores behind this page", "⬇️")
+numbers(
+    grid.drop("label"),
+    f"Statement scores by {HEATMAP_COLUMNS[by].lower()}{cut}",
+    filters,
+    data,
+    key=session.STATEMENTS_GRID,
+)
+links.link(links.EXPORT, "Download the statement scores behind this page", "⬇️")

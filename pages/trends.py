@@ -18,7 +18,7 @@ from queries.changes import (
 from queries.filters import MIN_N
 from queries.quality import era_mix
 from queries.trends import percentage_trend, statement_score_trend
-from ui import charts, coverage, links, page
+from ui import charts, coverage, links, page, session
 from ui.charts import tips
 from ui.tables import numbers
 
@@ -28,10 +28,14 @@ data, filters = page.start(
     "ratings change from one assessment to the next?",
 )
 links.follow()
-labels = links.provider_labels(data)
+labels = data.provider_labels
 BIND = dict(bind="query-params", persist_state="session")
-GROUPINGS = {"none": "Nothing", "provider": "Provider", "region": "Region",
-             "service_type": "Service type"}  # fmt: skip
+LINES_BY = {  # the lines' `by` -> its label
+    "none": "Nothing",
+    "provider": "Provider",
+    "region": "Region",
+    "service_type": "Service type",
+}
 MAX_LINES = 8
 
 
@@ -40,22 +44,33 @@ def drawn_note(groups: int) -> str:
 
 
 cols = st.columns([1, 1, 2])
-measure = cols[0].radio("Track", ["Key question percentage", "Statement score"],
-                        key="trends_measure", **BIND)  # fmt: skip
+measure = cols[0].radio(
+    "Track", ["Key question percentage", "Statement score"], key=session.TRENDS_MEASURE, **BIND
+)
 key_question = cols[1].selectbox(
-    "Key question", filters.key_questions or KEY_QUESTIONS, key="trends_key_question", **BIND
+    "Key question", filters.key_questions or KEY_QUESTIONS, key=session.TRENDS_KEY_QUESTION, **BIND
 )
 statement = None
 if measure == "Statement score":
     statement = cols[2].selectbox(
-        "Statement", [s.id for s in STATEMENTS if s.key_question == key_question],
-        format_func=lambda i: STATEMENTS_BY_ID[i].name, key="trends_statement", **BIND,
-    )  # fmt: skip
+        "Statement",
+        [s.id for s in STATEMENTS if s.key_question == key_question],
+        format_func=lambda i: STATEMENTS_BY_ID[i].name,
+        key=session.TRENDS_STATEMENT,
+        **BIND,
+    )
 cols = st.columns([1, 2])
-by = cols[0].selectbox("Lines by", list(GROUPINGS), format_func=GROUPINGS.get, key="trends_by",
-                       **BIND)  # fmt: skip
-period = cols[1].segmented_control("Period", ["month", "quarter", "year"], default="quarter",
-                                   required=True, key="trends_period", **BIND)  # fmt: skip
+by = cols[0].selectbox(
+    "Lines by", list(LINES_BY), format_func=LINES_BY.get, key=session.TRENDS_BY, **BIND
+)
+period = cols[1].segmented_control(
+    "Period",
+    ["month", "quarter", "year"],
+    default="quarter",
+    required=True,
+    key=session.TRENDS_PERIOD,
+    **BIND,
+)
 group = None if by == "none" else by
 scope = replace(
     filters, key_questions=(key_question,), statements=(statement,) if statement else ()
@@ -81,18 +96,27 @@ def series_of(frame: pl.DataFrame) -> pl.Expr:
 
 trend = trend.with_columns(series=series_of(trend))
 shown, lines = charts.largest_series(trend, "n", MAX_LINES)
-overall = trend.group_by("period_start").agg(  # the groups' means, weighted by their rows
-    (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum()
-).sort("period_start")  # fmt: skip
+overall = (
+    trend.group_by("period_start")
+    .agg(  # the groups' means, weighted by their rows
+        (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum()
+    )
+    .sort("period_start")
+)
 cols = st.columns(3)
 cols[0].metric("Assessments", f"{trend['n'].sum():,}")
 cols[1].metric(f"Mean, first {period}", f"{overall[value][0]:.3g}")
-cols[2].metric(f"Mean, latest {period}", f"{overall[value][-1]:.3g}",
-               delta=f"{overall[value][-1] - overall[value][0]:+.2g} since the first")  # fmt: skip
+cols[2].metric(
+    f"Mean, latest {period}",
+    f"{overall[value][-1]:.3g}",
+    delta=f"{overall[value][-1] - overall[value][0]:+.2g} since the first",
+)
 
 st.subheader(f"Mean {what} per {period}")
-notes = [coverage.scored(frame, scope), "Hover a point for its mean and `n` (assessments);"
-         f" grey points: fewer than {MIN_N}."]  # fmt: skip
+notes = [
+    coverage.scored(frame, scope),
+    f"Hover a point for its mean and `n` (assessments); grey points: fewer than {MIN_N}.",
+]
 if lines > MAX_LINES:
     notes.append(
         f"The {MAX_LINES} of {lines} lines with the most assessments are drawn (all are "
@@ -102,19 +126,35 @@ if by == "provider":
     notes.append("Click a point to compare that provider with its peers.")
 st.caption(" ".join(notes))
 if era_mix(data.frames.key_questions, filters=scope, by=group)["mixed"].any():
-    st.warning("These lines cross 2 December 2024, when CQC began scoring statements "
-               "directly rather than through evidence categories: compare across it with care.",
-               icon="⚠️")  # fmt: skip
+    st.warning(
+        "These lines cross 2 December 2024, when CQC began scoring statements "
+        "directly rather than through evidence categories: compare across it with care.",
+        icon="⚠️",
+    )
 pick = charts.Pick("line", "provider_id") if by == "provider" else None
-charts.show(charts.trend_lines(
-    shown, value=value, series="series", series_title=GROUPINGS[by], title=f"Mean {what}",
-    domain=domain, select=pick,
-    tooltip=tips(("series", GROUPINGS[by]), ("period_start", f"{period.title()} from"),
-                 (value, "Mean", ".2f"), ("n", "Assessments (n)"), ("rows", "Scores")),
-), width="stretch", key="trends_chart", selection_mode="line" if pick else None,
-   on_select=links.compare_on_click("trends_chart", "line", labels) if pick else "ignore",
-)  # fmt: skip
-numbers(trend, f"Mean {what} per {period}", scope, data, key="trends_table")
+charts.show(
+    charts.trend_lines(
+        shown,
+        value=value,
+        series="series",
+        series_title=LINES_BY[by],
+        title=f"Mean {what}",
+        domain=domain,
+        select=pick,
+        tooltip=tips(
+            ("series", LINES_BY[by]),
+            ("period_start", f"{period.title()} from"),
+            (value, "Mean", ".2f"),
+            ("n", "Assessments (n)"),
+            ("rows", "Scores"),
+        ),
+    ),
+    width="stretch",
+    key=session.TRENDS_CHART,
+    selection_mode="line" if pick else None,
+    on_select=links.compare_on_click(session.TRENDS_CHART, "line", labels) if pick else "ignore",
+)
+numbers(trend, f"Mean {what} per {period}", scope, data, key=session.TRENDS_TABLE)
 
 st.subheader("Change from one assessment to the next")
 if statement is None:
@@ -133,23 +173,38 @@ else:
         col.metric(direction.title(), f"{counts.get(direction, 0):,}")
     cols[3].metric("Mean change", f"{pairs['change'].mean():+.2f}")
     moved = pairs.filter(pl.col("change").is_not_null())["location_id"].n_unique()
-    st.caption(f"Locations re-assessed on {what}: change from the earlier to the later one. "
-               + coverage.scored_text(moved))  # fmt: skip
+    st.caption(
+        f"Locations re-assessed on {what}: change from the earlier to the later one. "
+        + coverage.scored_text(moved)
+    )
     charts.show(charts.change_histogram(changes, step=step), width="stretch")
-    numbers(changes, f"Change in {what} between consecutive assessments", scope, data,
-            key="trends_changes")  # fmt: skip
+    numbers(
+        changes,
+        f"Change in {what} between consecutive assessments",
+        scope,
+        data,
+        key=session.TRENDS_CHANGES,
+    )
 if group and not changes.is_empty():
     counts = count_changes(filters=scope, by=group)
     counts = counts.with_columns(series=series_of(counts)).sort(
         "n", "series", descending=[True, False]
     )
     drawn, groups = charts.largest_series(counts, "n", MAX_LINES)
-    st.caption(f"Per {GROUPINGS[by].lower()}: ↓ declined, = unchanged, ↑ improved; faded: fewer "
-               f"than {MIN_N} re-assessments.{drawn_note(groups)}")  # fmt: skip
-    charts.show(charts.direction_bars(drawn, series="series", series_title=GROUPINGS[by]),
-                width="stretch")  # fmt: skip
-    numbers(counts.drop("series"), f"Change in {what} by {GROUPINGS[by].lower()}", scope, data,
-            key="trends_changes_by")  # fmt: skip
+    st.caption(
+        f"Per {LINES_BY[by].lower()}: ↓ declined, = unchanged, ↑ improved; faded: fewer "
+        f"than {MIN_N} re-assessments.{drawn_note(groups)}"
+    )
+    charts.show(
+        charts.direction_bars(drawn, series="series", series_title=LINES_BY[by]), width="stretch"
+    )
+    numbers(
+        counts.drop("series"),
+        f"Change in {what} by {LINES_BY[by].lower()}",
+        scope,
+        data,
+        key=session.TRENDS_CHANGES_BY,
+    )
 
 st.subheader(f"{key_question} rating transitions")
 rated = replace(scope, statements=())
@@ -160,12 +215,18 @@ else:
     drawn, groups = charts.largest_series(
         transitions.with_columns(series=series_of(transitions)), "count", MAX_LINES
     )
-    panels = f" of its {GROUPINGS[by].lower()} (a panel each)" if group else ""
-    st.caption("Rows: the rating at a location's earlier assessment; columns: at the next one. "
-               f"Each cell gives the locations and their share of all rated pairs{panels}."
-               f"{drawn_note(groups)} "
-               + coverage.rated(data.frames.key_questions, rated))  # fmt: skip
-    facet = dict(facet="series", facet_title=GROUPINGS[by]) if group else {}
+    panels = f" of its {LINES_BY[by].lower()} (a panel each)" if group else ""
+    st.caption(
+        "Rows: the rating at a location's earlier assessment; columns: at the next one. "
+        f"Each cell gives the locations and their share of all rated pairs{panels}."
+        f"{drawn_note(groups)} " + coverage.rated(data.frames.key_questions, rated)
+    )
+    facet = dict(facet="series", facet_title=LINES_BY[by]) if group else {}
     charts.show(charts.transition_matrix(drawn, **facet), width="stretch")
-    numbers(transitions, f"{key_question} rating transitions", rated, data,
-            key="trends_transitions")  # fmt: skip
+    numbers(
+        transitions,
+        f"{key_question} rating transitions",
+        rated,
+        data,
+        key=session.TRENDS_TRANSITIONS,
+    )

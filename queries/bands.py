@@ -19,8 +19,8 @@ import polars as pl
 
 from ingest.reference import RATINGS, rating_for, rating_for_percentage
 from queries.current import selected
-from queries.data import RATING
 from queries.filters import ALL, Filters
+from queries.frames import RATING
 
 # Well above the 8 statements of the largest key question, for unrecognised extras.
 MAX_STATEMENTS = 40
@@ -78,7 +78,10 @@ def _band_lookup() -> pl.DataFrame:
 
 
 def _band_columns(statements: pl.Expr, points: pl.Expr) -> list[pl.Expr]:
-    """band_table's columns for each row, null where it has no entry; a lookup, not a join, so the rows keep their order."""  # noqa: E501
+    """band_table's columns for each row, null where it has no entry.
+
+    A lookup, not a join, so the rows keep their order.
+    """
     lookup = _band_lookup()
     key = pl.when(points.is_between(0, _STEP - 1)).then(statements * _STEP + points)
     return [
@@ -90,7 +93,12 @@ def _band_columns(statements: pl.Expr, points: pl.Expr) -> list[pl.Expr]:
 
 
 def distance_to_next_band(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """Current scored key questions: location_id, location_name, provider_id, provider_name, key_question, assessment_id, assessment_date, key_question_rating, key_question_score, points, statements_scored, exact_percentage, band, next_band, points_to_next_band, points_to_spare."""  # noqa: E501
+    """Current scored key questions with their band and the distance to the next one.
+
+    Columns: location_id, location_name, provider_id, provider_name, key_question, assessment_id,
+    assessment_date, key_question_rating, key_question_score, points, statements_scored,
+    exact_percentage, band, next_band, points_to_next_band, points_to_spare.
+    """
     points, statements = pl.col("points"), pl.col("statements_scored")
     return (
         selected(key_questions, filters, latest=True, scored=True)
@@ -113,7 +121,7 @@ def distance_to_next_band(key_questions: pl.LazyFrame, *, filters: Filters = ALL
         .with_columns(_band_columns(statements, points))
         .collect()
         # As location_id; after collect: the in-memory sort notices rows already in order (they
-        # usually are, data.py), the streaming engine's does not.
+        # usually are, frames.py), the streaming engine's does not.
         .sort("location_key", "key_question")
         .drop("location_key")
     )

@@ -1,6 +1,6 @@
 """Change between consecutive assessments of the same key question at the same location.
 
-Consecutive means neighbours in the location's sequence of that key question (see data.py).
+Consecutive means neighbours in the location's sequence of that key question (see frames.py).
 A change belongs to its later assessment: filters select changes by it, so a date range
 keeps the changes that happened inside it, and a rating filter keeps changes into that
 rating. A statement change needs the statement scored in both assessments. Its grouping
@@ -18,7 +18,7 @@ from queries.groups import By, keys, low_n
 
 DIRECTION = pl.Enum(["declined", "unchanged", "improved"])
 _WHO = ("location_id", "location_name", "provider_id", "provider_name", "key_question")
-# Integer keys that sort as location_id and assessment_id (data.py): pairs carry them to sort.
+# Integer keys that sort as location_id and assessment_id (frames.py): pairs carry them to sort.
 _KEYS = ("location_key", "assessment_key")
 
 
@@ -99,7 +99,12 @@ def _direction_counts(pairs: pl.LazyFrame, group: list[str], min_n: int) -> pl.D
 
 
 def key_question_changes(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row per consecutive pair: location_id, location_name, provider_id, provider_name, key_question, from_assessment_id, from_date, from_rating, from_score, to_assessment_id, to_date, to_rating, to_score, change (percentage points; null unless both scored), direction."""  # noqa: E501
+    """One row per consecutive pair of assessments of a key question.
+
+    Columns: location_id, location_name, provider_id, provider_name, key_question,
+    from_assessment_id, from_date, from_rating, from_score, to_assessment_id, to_date, to_rating,
+    to_score, change (percentage points; null unless both scored), direction.
+    """
     pairs = _key_question_pairs(key_questions, filters)
     order = ("location_key", "key_question", "to_date", "assessment_key")  # as the ids, faster
     return pairs.sort(order).drop(_KEYS).collect()
@@ -108,7 +113,10 @@ def key_question_changes(key_questions: pl.LazyFrame, *, filters: Filters = ALL)
 def change_counts(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Scored pairs per group: [by], key_question, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
+    """Scored pairs per group, counted by direction.
+
+    Columns: [by], key_question, improved, unchanged, declined, n (pairs), mean_change, low_n.
+    """
     group = keys(by, "key_question")
     return _direction_counts(_key_question_pairs(key_questions, filters, group), group, min_n)
 
@@ -116,7 +124,11 @@ def change_counts(
 def rating_transitions(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Rating transition matrix per group: [by], key_question, from_rating, to_rating, count, n (rated pairs), share (of n), low_n."""  # noqa: E501
+    """Rating transition matrix per group.
+
+    Columns: [by], key_question, from_rating, to_rating, count, n (rated pairs), share (of n),
+    low_n.
+    """
     group = keys(by, "key_question")
     return (
         _key_question_pairs(key_questions, filters, group)
@@ -131,9 +143,13 @@ def rating_transitions(
 
 
 def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row per statement scored in both assessments of a pair: location_id, location_name, provider_id, provider_name, key_question, statement_id, statement, from_date, from_score, to_assessment_id, to_date, to_score, change, direction."""  # noqa: E501
+    """One row per statement scored in both assessments of a pair.
+
+    Columns: location_id, location_name, provider_id, provider_name, key_question, statement_id,
+    statement, from_date, from_score, to_assessment_id, to_date, to_score, change, direction.
+    """
     pairs = _statement_pairs(scores, filters).collect()
-    # The scores frame is in location, key question, date, then statement order (data.py), so
+    # The scores frame is in location, key question, date, then statement order (frames.py), so
     # the pairs come sorted; unless one location has two assessments of a key question on
     # one date, whose statements the sort interleaves.
     same = [
@@ -148,13 +164,21 @@ def statement_changes(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.Dat
 def statement_change_counts(
     scores: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Statement changes per group: [by], key_question, statement_id, statement, improved, unchanged, declined, n (pairs), mean_change, low_n."""  # noqa: E501
+    """Statement changes per group, counted by direction.
+
+    Columns: [by], key_question, statement_id, statement, improved, unchanged, declined, n (pairs),
+    mean_change, low_n.
+    """
     group = keys(by, "key_question", "statement_id", "statement")
     return _direction_counts(_statement_pairs(scores, filters, group), group, min_n)
 
 
 def change_bins(pairs: pl.DataFrame, *, step: float) -> pl.DataFrame:
-    """Changes of a key_question_changes / statement_changes frame (those with a change) in bins [change_from, change_to) of `step`: change_from, direction (String), count, change_to; by change_from, then direction."""  # noqa: E501
+    """Changes of a pairs frame in bins [change_from, change_to) of `step`.
+
+    The frame is key_question_changes' or statement_changes' (rows with a change). Columns:
+    change_from, direction (String), count, change_to; by change_from, then direction.
+    """
     return (
         pairs.filter(pl.col("change").is_not_null())
         .group_by(change_from=(pl.col("change") / step).floor() * step, direction="direction")

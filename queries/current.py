@@ -22,13 +22,16 @@ from collections.abc import Collection
 
 import polars as pl
 
-from queries.data import NEXT_SCORED
 from queries.filters import ALL, MIN_N, Filters
+from queries.frames import NEXT_SCORED
 from queries.groups import By, keys, low_n
 
 
 def is_current(as_of: dt.date | None = None, *, next_date: str = "next_date") -> pl.Expr:
-    """True on rows of the latest assessment of their key question at `as_of` (None: latest), in the sequence whose next date is the column `next_date`."""  # noqa: E501
+    """True on rows of the latest assessment of their key question at `as_of` (None: latest).
+
+    In the sequence whose next date is the column `next_date`.
+    """
     latest = pl.col(next_date).is_null()
     if as_of is None:
         return latest
@@ -45,7 +48,10 @@ def _picture(frame: pl.LazyFrame, as_of: dt.date | None, scored: bool) -> pl.Exp
 def current(
     frame: pl.LazyFrame, *, as_of: dt.date | None = None, scored: bool = False
 ) -> pl.LazyFrame:
-    """Rows of each location's latest assessment (`scored`: latest scored one) of each key question (the input's columns)."""  # noqa: E501
+    """Rows of each location's latest assessment of each key question.
+
+    `scored`: the latest scored one. The input's columns.
+    """
     return frame.filter(_picture(frame, as_of, scored))
 
 
@@ -57,7 +63,10 @@ def selected(
     scored: bool = False,
     skip: Collection[str] = (),
 ) -> pl.LazyFrame:
-    """Rows a query works on: `filters` (but `skip`) applied; when `latest`, the current picture (`scored`: the scored one)."""  # noqa: E501
+    """Rows a query works on: `filters` (but `skip`) applied.
+
+    When `latest`, the current picture (`scored`: the scored one).
+    """
     rows = filters.apply(frame, skip=skip)
     return rows.filter(_picture(frame, filters.date_to, scored)) if latest else rows
 
@@ -65,7 +74,11 @@ def selected(
 def locations_behind(
     frame: pl.LazyFrame, *, filters: Filters = ALL, latest: bool = False
 ) -> pl.DataFrame:
-    """How many locations the selected rows cover, one row: rated (with a rating; `latest`: in the rated picture), scored (with a key question percentage; `latest`: in the scored picture). On the scores frame both count scored rows."""  # noqa: E501
+    """How many locations the selected rows cover, in one row.
+
+    Columns: rated (with a rating; `latest`: in the rated picture), scored (with a key question
+    percentage; `latest`: in the scored picture). On the scores frame both count scored rows.
+    """
     location = pl.col("location_key")
     rated = location.filter(pl.col("key_question_rating").is_not_null()).n_unique().alias("rated")
     scored = location.filter(pl.col("key_question_score").is_not_null()).n_unique().alias("scored")
@@ -81,7 +94,12 @@ def locations_behind(
 def latest_key_questions(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, scored: bool = False
 ) -> pl.DataFrame:
-    """Current key questions (`scored`: in the scored picture): location_id, location_name, provider_id, provider_name, service_type, region, assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score, points, statements_scored."""  # noqa: E501
+    """Current key questions (`scored`: in the scored picture).
+
+    Columns: location_id, location_name, provider_id, provider_name, service_type, region,
+    assessment_id, assessment_date, era, key_question, key_question_rating, key_question_score,
+    points, statements_scored.
+    """
     return (
         selected(key_questions, filters, latest=True, scored=scored)
         .select(
@@ -110,7 +128,10 @@ def latest_key_questions(
 def rating_shares(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current ratings (rated picture: every source) per group: [by], key_question, key_question_rating, count, n (rated locations), share, low_n."""  # noqa: E501
+    """Current ratings (rated picture: every source) per group.
+
+    Columns: [by], key_question, key_question_rating, count, n (rated locations), share, low_n.
+    """
     group = keys(by, "key_question")
     return (
         selected(key_questions, filters, latest=True)
@@ -127,7 +148,11 @@ def rating_shares(
 def percentage_summary(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Current key question percentages (scored picture) per group: [by], key_question, n (scored locations), mean, min, p25, median, p75, max, low_n (quartiles interpolate linearly)."""  # noqa: E501
+    """Current key question percentages (scored picture) per group.
+
+    Columns: [by], key_question, n (scored locations), mean, min, p25, median, p75, max, low_n
+    (quartiles interpolate linearly).
+    """
     group = keys(by, "key_question")
     score = pl.col("key_question_score")
     return (

@@ -12,8 +12,8 @@ import polars as pl
 
 from ingest.reference import BAND_EDGES_PERCENT, rating_for_percentage
 from queries.current import selected
-from queries.data import RATING
 from queries.filters import ALL, MIN_N, Filters
+from queries.frames import RATING
 from queries.groups import By, assessments, keys, low_n
 
 _ITEMS = {
@@ -32,7 +32,11 @@ def score_distribution(
     latest: bool = False,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Scores 1-4 per group and item: [by], key_question, [statement_id, statement], score, count, share (of rows), rows (statement scores), n (assessments), low_n."""  # noqa: E501
+    """Scores 1-4 per group and item, as counts and shares.
+
+    Columns: [by], key_question, [statement_id, statement], score, count, share (of rows), rows
+    (statement scores), n (assessments), low_n.
+    """
     group = keys(by, *_ITEMS[per])
     rows = selected(scores, filters, latest=latest, scored=True)
     counts = (
@@ -62,7 +66,11 @@ def percentage_bins(
     latest: bool = False,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Key question percentages in bins of `width`: [by], key_question, bin_start, bin_end (inclusive), edge (band edge 38/62/87 inside the bin, else null), band (rating of a bin inside one band, else null), count, share, n, low_n."""  # noqa: E501
+    """Key question percentages in bins of `width`.
+
+    Columns: [by], key_question, bin_start, bin_end (inclusive), edge (band edge 38/62/87 inside the
+    bin, else null), band (rating of a bin inside one band, else null), count, share, n, low_n.
+    """
     group = keys(by, "key_question")
     start, end = pl.col("bin_start"), pl.col("bin_end")
     edge = pl.coalesce(pl.when((start <= e) & (e < end)).then(e) for e in BAND_EDGES_PERCENT)

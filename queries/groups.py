@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-GROUPINGS: dict[str, tuple[str, ...]] = {
+GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
     "provider": ("provider_id", "provider_name"),
     "provider_id": ("provider_id", "provider_name"),
     "provider_name": ("provider_name",),
@@ -33,9 +33,9 @@ By = str | Sequence[str] | None
 def keys(by: By, *always: str) -> list[str]:
     """Columns to group on for `by`, then `always`, each once; ValueError for an unknown name."""
     names = [] if by is None else [by] if isinstance(by, str) else list(by)
-    if unknown := [name for name in names if name not in GROUPINGS]:
-        raise ValueError(f"cannot group by {unknown}; choose from {sorted(GROUPINGS)}")
-    return list(dict.fromkeys([c for name in names for c in GROUPINGS[name]] + list(always)))
+    if unknown := [name for name in names if name not in GROUP_COLUMNS]:
+        raise ValueError(f"cannot group by {unknown}; choose from {sorted(GROUP_COLUMNS)}")
+    return list(dict.fromkeys([c for name in names for c in GROUP_COLUMNS[name]] + list(always)))
 
 
 def low_n(min_n: int) -> pl.Expr:

@@ -8,7 +8,11 @@ from queries.filters import ALL, Filters
 
 
 def headline(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """One row: assessments, locations, providers, key_questions (rated), scored (with a percentage), first_date, last_date."""  # noqa: E501
+    """How much data the selection holds, in one row.
+
+    Columns: assessments, locations, providers, key_questions (rated), scored (with a percentage),
+    first_date, last_date.
+    """
     return (
         filters.apply(key_questions)
         .select(
@@ -31,7 +35,12 @@ def loaded_by(
     *,
     scores: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
-    """Everything loaded per value of `column` (as String; in the column's order, eras oldest first): [column], assessments, selected (by the filters), locations, key_questions, scored, [statement_scores (rows of `scores`, when given)], first_date, last_date."""  # noqa: E501
+    """Everything loaded per value of `column`, and how much of it the filters select.
+
+    Values as String, in the column's order (eras oldest first). Columns: [column], assessments,
+    selected (by the filters), locations, key_questions, scored, [statement_scores (rows of
+    `scores`, when given)], first_date, last_date.
+    """
     chosen = (
         filters.apply(key_questions)
         .group_by(column)

@@ -23,7 +23,12 @@ def statement_heatmap(
     top: int | None = None,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Per group and statement (only the `top` groups with the most scores, ties by group, when set): [by], key_question, statement_id, statement, n (assessments scoring it), mean_score, low_share (share scoring 1 or 2), low_n."""  # noqa: E501
+    """Per group and statement: mean score and share scoring 1 or 2.
+
+    Only the `top` groups with the most scores (ties by group), when set. Columns: [by],
+    key_question, statement_id, statement, n (assessments scoring it), mean_score, low_share (share
+    scoring 1 or 2), low_n.
+    """
     group = keys(by, "key_question", "statement_id", "statement")
     score, rows = pl.col("score"), selected(scores, filters, latest=latest, scored=True)
     if top is not None and (columns := keys(by)):

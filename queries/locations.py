@@ -25,7 +25,11 @@ EVIDENCE_SCHEMA = {
 def matching_locations(
     locations: pl.DataFrame, text: str, *, within: pl.Series | None = None
 ) -> pl.DataFrame:
-    """Locations whose name, postcode or id holds `text` (case and spaces ignored), among `within` ids when given: location_id, location_name, postcode; an exact id first, then names starting with it or the postcode itself, then by name."""  # noqa: E501
+    """Locations whose name, postcode or id holds `text`, best first.
+
+    Case and spaces ignored; among `within` ids when given. An exact id first, then names starting
+    with it or the postcode itself, then by name. Columns: location_id, location_name, postcode.
+    """
     needle = " ".join(text.split()).lower()
     if not needle:
         return locations.select("location_id", "location_name", "postcode").clear()
@@ -60,7 +64,11 @@ def selectable_locations(key_questions: pl.LazyFrame, filters: Filters) -> pl.Se
 
 
 def location_key_questions(key_questions: pl.LazyFrame, location_id: str) -> pl.DataFrame:
-    """Every assessed key question of the location, latest assessment first, key questions in framework order: the key_questions columns, band (String), next_band, points_to_next_band, points_to_spare."""  # noqa: E501
+    """Every assessed key question of the location, latest assessment first.
+
+    Key questions in framework order. Columns: the key_questions columns, band (String), next_band,
+    points_to_next_band, points_to_spare.
+    """
     return (
         key_questions.filter(pl.col("location_id") == location_id)
         .join(
@@ -74,7 +82,11 @@ def location_key_questions(key_questions: pl.LazyFrame, location_id: str) -> pl.
 
 
 def assessment_history(rows: pl.DataFrame) -> pl.DataFrame:
-    """One row per assessment of location_key_questions rows, latest first: assessment_date, era, one column per key question assessed ('82% Good', 'Good (no score)' or 'not assessed'), assessment_id."""  # noqa: E501
+    """One row per assessment of location_key_questions rows, latest first.
+
+    Columns: assessment_date, era, one column per key question assessed ('82% Good', 'Good (no
+    score)' or 'not assessed'), assessment_id.
+    """
     cell = (
         pl.when(pl.col("key_question_score").is_not_null())
         .then(pl.format("{}% {}", pl.col("key_question_score"), pl.col("key_question_rating")))
@@ -97,7 +109,11 @@ def assessment_history(rows: pl.DataFrame) -> pl.DataFrame:
 def assessment_statements(
     scores: pl.LazyFrame, texts: pl.DataFrame | None, assessment_id: str, key_question: str
 ) -> pl.DataFrame:
-    """The statements of one key question of one assessment, in published order (then statement id), with their evidence from `texts` (EVIDENCE_SCHEMA; None: no text): statement, score, evidence."""  # noqa: E501
+    """The statements of one key question of one assessment, with their evidence.
+
+    In published order (then statement id); evidence from `texts` (EVIDENCE_SCHEMA; None: no text).
+    Columns: statement, score, evidence.
+    """
     rows = (
         scores.filter(
             pl.col("assessment_id") == assessment_id, pl.col("key_question") == key_question

@@ -46,7 +46,10 @@ def _known(peers_by: Sequence[str]) -> list[str]:
 def _peer_counts(
     pool: pl.LazyFrame, targets: pl.DataFrame, group: list[str], peers_by: list[str], value: str
 ) -> pl.LazyFrame:
-    """How many peers of each chosen provider have each value: target_provider, [group], peer_value, count."""  # noqa: E501
+    """How many peers of each chosen provider have each value.
+
+    Columns: target_provider, [group], peer_value, count.
+    """
     keys = [*group, "peer_value"]
     values = pool.select("provider_id", *group, peer_value=value)
     # Every provider's values in the chosen rows' groups, less each chosen provider's own: a
@@ -79,7 +82,11 @@ def _peer_counts(
 
 
 def _quantile(q: float) -> pl.Expr:
-    """Linear quantile `q` of peer_value, each value counted `count` times, without repeating the values: the values at positions floor and ceil of (n - 1) * q, interpolated as quantile(q, "linear") does."""  # noqa: E501
+    """Linear quantile `q` of peer_value, each value counted `count` times.
+
+    Without repeating the values: the values at positions floor and ceil of (n - 1) * q,
+    interpolated as quantile(q, "linear") does.
+    """
     count, peer_value = pl.col("count"), pl.col("peer_value")
     position = (count.sum() - 1) * q
     ordered = peer_value.sort_by(peer_value)
@@ -138,7 +145,11 @@ def peer_percentages(
     filters: Filters = ALL,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Each chosen location's current percentages beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, key_question_score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
+    """Each chosen location's current percentages beside its peers.
+
+    Columns: location_id, location_name, provider_id, provider_name, [peers_by], key_question,
+    key_question_score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n.
+    """
     item, value = ["key_question"], "key_question_score"
     pool = selected(key_questions, filters, latest=True, scored=True, skip=_CHOICE).select(
         *_WHO, *peers_by, *item, value
@@ -157,7 +168,12 @@ def peer_statement_scores(
     filters: Filters = ALL,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Each chosen location's current statement scores beside its peers: location_id, location_name, provider_id, provider_name, [peers_by], key_question, statement_id, statement, score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n."""  # noqa: E501
+    """Each chosen location's current statement scores beside its peers.
+
+    Columns: location_id, location_name, provider_id, provider_name, [peers_by], key_question,
+    statement_id, statement, score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank,
+    low_n.
+    """
     item, value = ["key_question", "statement_id", "statement"], "score"
     pool = (
         selected(scores, filters, latest=True, scored=True, skip=_CHOICE)
@@ -171,7 +187,12 @@ def peer_statement_scores(
 def provider_summary(
     beside: pl.DataFrame, value: str, item: Sequence[str], *, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Per provider and item of a peer_percentages / peer_statement_scores frame, the medians of its locations: provider_id, provider_name, [item], locations, [value], peer_p25, peer_median, peer_p75, percentile_rank, peers (median n), low_n (peers < min_n)."""  # noqa: E501
+    """Per provider and item of a peer frame, the medians of its locations.
+
+    The frame is peer_percentages' or peer_statement_scores'. Columns: provider_id, provider_name,
+    [item], locations, [value], peer_p25, peer_median, peer_p75, percentile_rank, peers (median n),
+    low_n (peers < min_n).
+    """
     medians = (value, "peer_p25", "peer_median", "peer_p75", "percentile_rank")
     return (
         beside.group_by("provider_id", "provider_name", *item)
@@ -194,7 +215,10 @@ def peer_trend(
     period: Period = "quarter",
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """The chosen providers' peers' key question percentages per period: period_start, n (assessments), peer_p25, peer_median, peer_p75, low_n."""  # noqa: E501
+    """The chosen providers' peers' key question percentages per period.
+
+    Columns: period_start, n (assessments), peer_p25, peer_median, peer_p75, low_n.
+    """
     score, peers_by = pl.col("key_question_score"), _known(peers_by)
     rows = selected(key_questions, filters, skip=_CHOICE).filter(score.is_not_null())
     mine = pl.col("provider_id").is_in(list(providers))

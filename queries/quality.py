@@ -17,7 +17,11 @@ _ORDER = ("assessment_date", "location_key", "key_question")  # location_key sor
 
 
 def score_mismatches(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """Key questions whose stated percentage differs from the computed one: location_id, location_name, assessment_id, assessment_date, key_question, stated_score, computed_score, difference (stated - computed), points, statements_scored, source."""  # noqa: E501
+    """Key questions whose stated percentage differs from the computed one.
+
+    Columns: location_id, location_name, assessment_id, assessment_date, key_question, stated_score,
+    computed_score, difference (stated - computed), points, statements_scored, source.
+    """
     difference = pl.col("stated_score") - pl.col("computed_score")
     return (
         selected(key_questions, filters)
@@ -39,7 +43,10 @@ def score_mismatches(key_questions: pl.LazyFrame, *, filters: Filters = ALL) -> 
 
 
 def unrecognised_statements(scores: pl.LazyFrame, *, filters: Filters = ALL) -> pl.DataFrame:
-    """Statement names not in the framework: key_question, statement, rows, n (assessments), first_date, last_date; most assessments first."""  # noqa: E501
+    """Statement names not in the framework, most assessments first.
+
+    Columns: key_question, statement, rows, n (assessments), first_date, last_date.
+    """
     date = pl.col("assessment_date")
     return (
         selected(scores, filters)
@@ -59,7 +66,11 @@ def unrecognised_statements(scores: pl.LazyFrame, *, filters: Filters = ALL) -> 
 def incomplete_key_questions(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL
 ) -> pl.DataFrame:
-    """Scored key questions with fewer statements than the framework has: location_id, location_name, assessment_id, assessment_date, key_question, statements_scored, framework_statements, missing."""  # noqa: E501
+    """Scored key questions with fewer statements than the framework has.
+
+    Columns: location_id, location_name, assessment_id, assessment_date, key_question,
+    statements_scored, framework_statements, missing.
+    """
     return (
         selected(key_questions, filters)
         .with_columns(framework_statements=_FRAMEWORK)
@@ -80,7 +91,11 @@ def incomplete_key_questions(
 def statement_coverage(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """How many statements scored key questions have: key_question, statements_scored, framework_statements, complete, n (assessments), share (of the key question's scored assessments), low_n."""  # noqa: E501
+    """How many statements scored key questions have.
+
+    Columns: key_question, statements_scored, framework_statements, complete, n (assessments), share
+    (of the key question's scored assessments), low_n.
+    """
     return (
         selected(key_questions, filters)
         .filter(pl.col("statements_scored").is_not_null())
@@ -111,7 +126,11 @@ def statement_coverage(
 def era_mix(
     frame: pl.LazyFrame, *, filters: Filters = ALL, by: By = None, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Eras behind each trend line (scored rows of either frame): [by], era, n (assessments), first_date, last_date, eras (in the line), mixed (more than one: show a caveat), low_n."""  # noqa: E501
+    """Eras behind each trend line (scored rows of either frame).
+
+    Columns: [by], era, n (assessments), first_date, last_date, eras (in the line), mixed (more than
+    one: show a caveat), low_n.
+    """
     group, date = keys(by), pl.col("assessment_date")
     grain = "statement_id" if "statement_id" in frame.collect_schema() else "key_question"
     return (

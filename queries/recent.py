@@ -39,7 +39,12 @@ def _quarter(trend: pl.LazyFrame, side: str) -> pl.LazyFrame:
 def quarter_on_quarter(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Per key question, the latest quarter against the one before: key_question, previous_start, previous_n, previous_mean, latest_start, latest_n, latest_mean, change (points), reassessed (latest assessments with an earlier one), rating_up, rating_down, low_n (either quarter under min_n)."""  # noqa: E501
+    """Per key question, the latest quarter against the one before.
+
+    Columns: key_question, previous_start, previous_n, previous_mean, latest_start, latest_n,
+    latest_mean, change (points), reassessed (latest assessments with an earlier one), rating_up,
+    rating_down, low_n (either quarter under min_n).
+    """
     quarters = _quarters(key_questions, filters, min_n)
     trend = (
         percentage_trend(key_questions, filters=filters, by="key_question")

@@ -12,13 +12,16 @@ from queries.filters import ALL, MIN_N, Filters
 from queries.groups import low_n
 
 _SCORE = pl.col("key_question_score")
-# Rows sorted by rollup_order (data.py): provider, key question, percentage, location name, id.
+# Rows sorted by rollup_order (frames.py): provider, key question, percentage, location name, id.
 # A group is a run of rows, numbered in order, so grouping needs no hashing.
 _GROUP = pl.struct("provider_key", "key_question").rle_id().set_sorted()
 
 
 def _first_of_top(column: str) -> pl.Expr:
-    """`column` of the first row of each run of equal percentages in a group: on the group's last row, its best location (highest percentage, first by name, then id)."""  # noqa: E501
+    """`column` of the first row of each run of equal percentages in a group.
+
+    On the group's last row, that is its best location (highest percentage, first by name, then id).
+    """
     starts = _GROUP.ne_missing(_GROUP.shift()) | _SCORE.ne_missing(_SCORE.shift())
     return pl.when(starts).then(pl.col(column)).forward_fill()  # location columns: never null
 
@@ -26,7 +29,11 @@ def _first_of_top(column: str) -> pl.Expr:
 def provider_rollup(
     key_questions: pl.LazyFrame, *, filters: Filters = ALL, min_n: int = MIN_N
 ) -> pl.DataFrame:
-    """Per provider and key question, current picture: provider_id, provider_name, key_question, n (locations with a percentage), min, median, max, worst_location_id, worst_location_name, best_location_id, best_location_name, low_n."""  # noqa: E501
+    """Per provider and key question, the current picture's spread of its locations.
+
+    Columns: provider_id, provider_name, key_question, n (locations with a percentage), min, median,
+    max, worst_location_id, worst_location_name, best_location_id, best_location_name, low_n.
+    """
     # In rollup_order each group's rows come lowest percentage first, ties by location name,
     # then id: worst is its first row, best the first of its last run of equal percentages.
     # Several times faster than sorting each group's locations to find them.

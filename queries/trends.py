@@ -53,7 +53,10 @@ def percentage_trend(
     by: By = None,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Mean key question percentage per group and period: [by], period_start, n (assessments), rows (key questions), mean_percentage, low_n."""  # noqa: E501
+    """Mean key question percentage per group and period.
+
+    Columns: [by], period_start, n (assessments), rows (key questions), mean_percentage, low_n.
+    """
     group, score = keys(by), "key_question_score"
     rows = selected(key_questions, filters).filter(pl.col(score).is_not_null())
     trend = _over_time(rows, group, score, "key_question", period, min_n)
@@ -68,6 +71,9 @@ def statement_score_trend(
     by: By = None,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
-    """Mean statement score per group and period: [by], period_start, n (assessments), rows (statement scores), mean_score, low_n."""  # noqa: E501
+    """Mean statement score per group and period.
+
+    Columns: [by], period_start, n (assessments), rows (statement scores), mean_score, low_n.
+    """
     trend = _over_time(selected(scores, filters), keys(by), "score", "statement_id", period, min_n)
     return trend.rename({"mean": "mean_score"}).collect()

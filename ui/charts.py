@@ -3,17 +3,21 @@ or ratings in text as well as colour, and greys out figures flagged `low_n`.
 
 Building an Altair chart and checking it against the Vega-Lite schema takes tens of
 milliseconds a chart, and a filter change would pay it for every chart on the page. So each
-builder makes its chart's spec once per shape (fields, titles, column types; cached) with
-named placeholders for its data, and returns a `Figure`: that spec and this run's frames.
-`show` fills the placeholders and draws it with st.vega_lite_chart: the spec st.altair_chart
-would send, selections included, without rebuilding it.
+chart is one function decorated with `@chart`: written against `Columns` (a named data slot
+and its column types) rather than the frame itself, it runs once per shape (its options and
+its frames' column types; cached) and gives a spec whose data are named slots. Called with
+frames, it returns a `Figure`: that cached spec and this run's frames. `show` fills the slots
+and draws it with st.vega_lite_chart: the spec st.altair_chart would send, selections
+included, without rebuilding it. A chart whose data needs reshaping first (or whose shape
+depends on the data) names a `prepare` step, which runs on every call.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +26,13 @@ import polars as pl
 import pyarrow as pa
 import streamlit as st
 
-from ingest.reference import RATINGS, STATEMENT_SCORING_START
+from ingest.reference import BAND_EDGES_PERCENT, KEY_QUESTIONS, RATINGS, STATEMENT_SCORING_START
 from ui.theme import LOW_N_COLOUR, SCORE_COLOURS, SCORE_LABELS, rating_scale
 
 BAR_COLOUR = "#4C78A8"
 PEER_COLOUR = "#555555"
 SCORE_SCALE = alt.Scale(domain=list(SCORE_LABELS.values()), range=list(SCORE_COLOURS.values()))
-SPECS_KEPT = 256  # chart shapes remembered per builder
+SPECS_KEPT = 256  # chart shapes remembered per chart
 
 # (field, title[, format]) per tooltip; the type comes from the field's column.
 Tips = tuple[tuple[str, ...], ...]
@@ -55,6 +59,63 @@ class Pick:
 
     def param(self) -> alt.Parameter:
         return alt.selection_point(name=self.name, fields=[self.field])
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What a chart function sees of a frame it is called with: its slot and column types."""
+
+    slot: str
+    types: Types
+
+    @property
+    def data(self) -> alt.Data:
+        """The named data the slot's frame fills when the chart is shown."""
+        return alt.Data(name=self.slot)
+
+    def tooltips(self, fields: Tips) -> list[alt.Tooltip]:
+        """Tooltips of (field, title[, format]) triples, typed as Altair infers the columns."""
+        return _tooltips(fields, self.types)
+
+
+def chart(
+    prepare: Callable[..., dict[str, Any]] | None = None,
+) -> Callable[[Callable[..., alt.TopLevelMixin]], Callable[..., Figure]]:
+    """Decorator: a chart function written against Columns becomes one called with frames.
+
+    Every DataFrame argument becomes a data slot named after its parameter (None: no slot);
+    the function runs once per shape (its other arguments, lists as tuples, and the frames'
+    column types) and its spec is kept (`.cache_info()` tells). `prepare(**arguments)`, when
+    given, runs first on every call and returns the arguments the chart is drawn with.
+    """
+
+    def decorate(build: Callable[..., alt.TopLevelMixin]) -> Callable[..., Figure]:
+        signature = inspect.signature(build)
+
+        @functools.lru_cache(maxsize=SPECS_KEPT)
+        def spec(shape: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+            return _spec(build(**dict(shape)))
+
+        @functools.wraps(build)
+        def figure(*args: Any, **kwargs: Any) -> Figure:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = prepare(**bound.arguments) if prepare else bound.arguments
+            frames = {k: v for k, v in arguments.items() if isinstance(v, pl.DataFrame)}
+            shape = tuple(
+                (k, Columns(k, types(frames[k])) if k in frames else _hashable(v))
+                for k, v in arguments.items()
+            )
+            return Figure(spec(shape), frames)
+
+        figure.cache_info = spec.cache_info  # type: ignore[attr-defined]
+        return figure
+
+    return decorate
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def show(figure: Figure, **options: Any) -> Any:
@@ -152,8 +213,9 @@ def grey_low_n(colour: alt.Color | alt.ColorValue) -> alt.Color:
     return alt.when(alt.datum.low_n).then(alt.value(LOW_N_COLOUR)).otherwise(colour)
 
 
+@chart()
 def ranked_bars(
-    frame: pl.DataFrame,
+    frame: Columns,
     *,
     label: str,
     value: str,
@@ -162,40 +224,26 @@ def ranked_bars(
     tooltip: Tips,
     select: Pick | None = None,
     domain: tuple[float, float] = (0, 100),
-) -> Figure:
+) -> alt.LayerChart:
     """Horizontal bars in the frame's order, each labelled with `text`; clickable with `select`."""
-    spec = _ranked_bars(label, value, text, title, tooltip, select, domain, types(frame))
-    return Figure(spec, {"data": frame})
-
-
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _ranked_bars(
-    label: str,
-    value: str,
-    text: str,
-    title: str,
-    tooltip: Tips,
-    select: Pick | None,
-    domain: tuple[float, float],
-    columns: Types,
-) -> dict[str, Any]:
-    base = alt.Chart(alt.Data(name="data")).encode(
+    base = alt.Chart(frame.data).encode(
         y=alt.Y(f"{label}:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
         x=alt.X(f"{value}:Q", title=title, scale=alt.Scale(domain=list(domain))),
-        tooltip=_tooltips(tooltip, columns),
+        tooltip=frame.tooltips(tooltip),
     )
     bars = base.mark_bar(cursor="pointer").encode(color=grey_low_n(alt.value(BAR_COLOUR)))
     if select is not None:
         bars = bars.add_params(select.param())
     labels = base.mark_text(align="left", dx=4).encode(text=f"{text}:N")
-    return _spec((bars + labels).properties(height=alt.Step(24)))
+    return (bars + labels).properties(height=alt.Step(24))
 
 
 RATING_COLOUR = alt.Color("band:N", title="Rating", scale=rating_scale(), sort=list(RATINGS))
 
 
+@chart()
 def beside_peers(
-    frame: pl.DataFrame,
+    frame: Columns,
     *,
     item: str,
     value: str,
@@ -204,29 +252,14 @@ def beside_peers(
     tooltip: Tips,
     rating_colour: bool = False,
     width: int = 300,
-) -> Figure:
+) -> alt.FacetChart:
     """Per provider panel: each item's value (dot, labelled) on its peers' quartile range (bar)
     and median (tick); dots in their rating band's colour (column `band`) with
     `rating_colour`."""
-    spec = _beside_peers(item, value, title, domain, tooltip, rating_colour, width, types(frame))
-    return Figure(spec, {"data": frame})
-
-
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _beside_peers(
-    item: str,
-    value: str,
-    title: str,
-    domain: tuple[float, float],
-    tooltip: Tips,
-    rating_colour: bool,
-    width: int,
-    columns: Types,
-) -> dict[str, Any]:
     x_scale = alt.Scale(domain=list(domain))
     base = alt.Chart().encode(
         y=alt.Y(f"{item}:N", title=None, sort=None, axis=alt.Axis(labelLimit=280)),
-        tooltip=_tooltips(tooltip, columns),
+        tooltip=frame.tooltips(tooltip),
     )
     quartiles = base.mark_rule(strokeWidth=10, opacity=0.3, color=PEER_COLOUR).encode(
         x=alt.X("peer_p25:Q", title=title, scale=x_scale), x2="peer_p75:Q"
@@ -239,25 +272,38 @@ def _beside_peers(
     text = base.mark_text(dy=-11, fontSize=11).encode(
         x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=".3~r")
     )
-    panel = alt.layer(quartiles, median, dot, text, data=alt.Data(name="data")).properties(
+    panel = alt.layer(quartiles, median, dot, text, data=frame.data).properties(
         width=width, height=alt.Step(30)
     )
-    return _spec(panel.facet(facet=alt.Facet("provider_label:N", title=None), columns=2))
+    return panel.facet(facet=alt.Facet("provider_label:N", title=None), columns=2)
 
 
 ERA = pl.DataFrame({"period_start": [STATEMENT_SCORING_START], "note": ["scored by statement"]})
 
 
-def era_rule() -> alt.LayerChart:
-    """A dashed line where CQC began scoring statements directly, named in text (data: the
-    slot `era`, filled with ERA)."""
-    base = alt.Chart(alt.Data(name="era")).encode(x="period_start:T")
+def era_rule(era: Columns) -> alt.LayerChart:
+    """A dashed line where CQC began scoring statements directly, named in text (data: ERA)."""
+    base = alt.Chart(era.data).encode(x="period_start:T")
     rule = base.mark_rule(strokeDash=[4, 4], color="#777")
     return rule + base.mark_text(align="left", dx=4, dy=-6, color="#555", y=0).encode(text="note:N")
 
 
+def _trend_data(frame: pl.DataFrame, peers: pl.DataFrame | None, **options: Any) -> dict[str, Any]:
+    """trend_lines' slots: peers only when it has rows, the era line when it falls in range."""
+    dates = frame["period_start"]
+    in_range = dates.len() and dates.min() <= STATEMENT_SCORING_START <= dates.max()
+    has_peers = peers is not None and peers.height
+    return {
+        **options,
+        "frame": frame,
+        "peers": peers if has_peers else None,
+        "era": ERA if in_range else None,
+    }
+
+
+@chart(prepare=_trend_data)
 def trend_lines(
-    frame: pl.DataFrame,
+    frame: Columns,
     *,
     value: str,
     series: str,
@@ -266,47 +312,24 @@ def trend_lines(
     domain: tuple[float, float],
     tooltip: Tips,
     select: Pick | None = None,
-    peers: pl.DataFrame | None = None,
-) -> Figure:
+    peers: Columns | None = None,
+    era: Columns | None = None,
+) -> alt.LayerChart:
     """One line per `series` over period_start; grey points rest on few assessments; optional
-    peer median (dashed) and quartile band, and the era boundary when it falls in range."""
-    data = {"data": frame}
-    if peers is not None and peers.height:
-        data["peers"] = peers
-    dates = frame["period_start"]
-    if dates.len() and dates.min() <= STATEMENT_SCORING_START <= dates.max():
-        data["era"] = ERA
-    spec = _trend_lines(value, series, series_title, title, domain, tooltip, select,
-                        "peers" in data, "era" in data, types(frame))  # fmt: skip
-    return Figure(spec, data)
-
-
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _trend_lines(
-    value: str,
-    series: str,
-    series_title: str,
-    title: str,
-    domain: tuple[float, float],
-    tooltip: Tips,
-    select: Pick | None,
-    peers: bool,
-    era: bool,
-    columns: Types,
-) -> dict[str, Any]:
+    peer median (dashed) and quartile band, and the era boundary when it falls in range (the
+    `era` slot is filled by _trend_data)."""
     x = alt.X("period_start:T", title="Period starting", axis=alt.Axis(format="%b %Y"))
     y_scale = alt.Scale(domain=list(domain), zero=False)
     y = alt.Y(f"{value}:Q", title=title, scale=y_scale)
     colour = alt.Color(f"{series}:N", title=series_title, legend=alt.Legend(labelLimit=260))
-    data = alt.Data(name="data")
-    lines = alt.Chart(data).mark_line().encode(x=x, y=y, color=colour)
-    points = alt.Chart(data).mark_point(filled=True, size=70, cursor="pointer")
-    points = points.encode(x=x, y=y, color=grey_low_n(colour), tooltip=_tooltips(tooltip, columns))
+    lines = alt.Chart(frame.data).mark_line().encode(x=x, y=y, color=colour)
+    points = alt.Chart(frame.data).mark_point(filled=True, size=70, cursor="pointer")
+    points = points.encode(x=x, y=y, color=grey_low_n(colour), tooltip=frame.tooltips(tooltip))
     if select is not None:
         points = points.add_params(select.param())
     layers: list[alt.Chart | alt.LayerChart] = []
-    if peers:
-        band = alt.Chart(alt.Data(name="peers")).encode(x=x, tooltip=_peer_tooltip())
+    if peers is not None:
+        band = alt.Chart(peers.data).encode(x=x, tooltip=_peer_tooltip())
         layers += [
             band.mark_area(opacity=0.15, color=PEER_COLOUR).encode(
                 y=alt.Y("peer_p25:Q", scale=y_scale), y2="peer_p75:Q"
@@ -316,9 +339,9 @@ def _trend_lines(
             ),
         ]
     layers += [lines, points]
-    if era:
-        layers.append(era_rule())
-    return _spec(alt.layer(*layers).properties(height=360))
+    if era is not None:
+        layers.append(era_rule(era))
+    return alt.layer(*layers).properties(height=360)
 
 
 def _peer_tooltip() -> list[alt.Tooltip]:
@@ -331,16 +354,12 @@ def _peer_tooltip() -> list[alt.Tooltip]:
     ]
 
 
+@chart()
 def transition_matrix(
-    frame: pl.DataFrame, *, facet: str | None = None, facet_title: str | None = None
-) -> Figure:
+    frame: Columns, *, facet: str | None = None, facet_title: str | None = None
+) -> alt.LayerChart | alt.FacetChart:
     """Ratings before (rows) against after (columns): count and share written in each cell;
     one panel per value of `facet` when given."""
-    return Figure(_transition_matrix(facet, facet_title), {"data": frame})
-
-
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _transition_matrix(facet: str | None, facet_title: str | None) -> dict[str, Any]:
     order = list(RATINGS)
     base = alt.Chart().encode(
         x=alt.X(
@@ -383,36 +402,45 @@ def _transition_matrix(facet: str | None, facet_title: str | None) -> dict[str, 
             .otherwise(alt.value("black")),
         )
     )
-    matrix = alt.layer(cells, text, data=alt.Data(name="data"))
+    matrix = alt.layer(cells, text, data=frame.data)
     if facet is None:
-        return _spec(matrix.properties(height=alt.Step(44), width=alt.Step(120)))
+        return matrix.properties(height=alt.Step(44), width=alt.Step(120))
     panel = matrix.properties(height=alt.Step(34), width=alt.Step(84))  # two panels a row
-    return _spec(panel.facet(facet=alt.Facet(f"{facet}:N", title=facet_title), columns=2))
+    return panel.facet(facet=alt.Facet(f"{facet}:N", title=facet_title), columns=2)
 
 
-def score_stack(frame: pl.DataFrame, order: Sequence[str]) -> Figure:
-    """Each statement's scores 1-4 as shares of one bar, statements in `order`, with the share
-    scoring 1-2 written at the end of the bar."""
+def _score_stack_data(frame: pl.DataFrame, **options: Any) -> dict[str, Any]:
+    """score_stack's slots: the scores, and each statement's share scoring 1-2 (`low`)."""
     low_shares = frame.filter(pl.col("score") <= 2).group_by("label").agg(low=pl.col("share").sum())
     low = frame.select("label").unique(maintain_order=True)
     low = low.join(low_shares, on="label", how="left", maintain_order="left").fill_null(0)
-    return Figure(_score_stack(tuple(order)), {"data": frame, "low": low})
+    return {**options, "frame": frame, "low": low}
 
 
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _score_stack(order: tuple[str, ...]) -> dict[str, Any]:
-    y = alt.Y("label:N", title=None, sort=list(order),
-              axis=alt.Axis(labelLimit=360, labelOverlap=False))  # fmt: skip
+@chart(prepare=_score_stack_data)
+def score_stack(frame: Columns, order: Sequence[str], low: Columns | None = None) -> alt.LayerChart:
+    """Each statement's scores 1-4 as shares of one bar, statements in `order`, with the share
+    scoring 1-2 written at the end of the bar (the `low` slot, filled by _score_stack_data)."""
+    y = alt.Y(
+        "label:N", title=None, sort=list(order), axis=alt.Axis(labelLimit=360, labelOverlap=False)
+    )
     bars = (
-        alt.Chart(alt.Data(name="data"))
+        alt.Chart(frame.data)
         .mark_bar()
         .encode(
             y=y,
-            x=alt.X("sum(share):Q", title="Share of statement scores",
-                    axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
-                    scale=alt.Scale(domain=[0, 1.12])),
-            color=alt.Color("score_label:N", title="Score", scale=SCORE_SCALE,
-                            legend=alt.Legend(orient="top", columns=2)),
+            x=alt.X(
+                "sum(share):Q",
+                title="Share of statement scores",
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
+                scale=alt.Scale(domain=[0, 1.12]),
+            ),
+            color=alt.Color(
+                "score_label:N",
+                title="Score",
+                scale=SCORE_SCALE,
+                legend=alt.Legend(orient="top", columns=2),
+            ),
             order=alt.Order("score:Q"),
             tooltip=[
                 alt.Tooltip("label:N", title="Statement"),
@@ -422,33 +450,26 @@ def _score_stack(order: tuple[str, ...]) -> dict[str, Any]:
                 alt.Tooltip("rows:Q", title="Statement scores (n)", format=","),
             ],
         )
-    )  # fmt: skip
+    )
     text = (
-        alt.Chart(alt.Data(name="low"))
+        alt.Chart(low.data)
         .mark_text(align="left", dx=4)
         .encode(y=y, x=alt.datum(1), text=alt.Text("low:Q", format=".0%"))
     )
-    return _spec((bars + text).properties(height=alt.Step(20)))
+    return (bars + text).properties(height=alt.Step(20))
 
 
+@chart()
 def heatmap(
-    frame: pl.DataFrame,
+    frame: Columns,
     *,
     column: str,
     column_title: str,
     metric: str,
     order: Sequence[str],
     select: Pick | None = None,
-) -> Figure:
+) -> alt.LayerChart:
     """Statements (rows, in `order`) against groups (columns), the metric written in each cell."""
-    spec = _heatmap(column, column_title, metric, tuple(order), select)
-    return Figure(spec, {"data": frame})
-
-
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _heatmap(
-    column: str, column_title: str, metric: str, order: tuple[str, ...], select: Pick | None
-) -> dict[str, Any]:
     share = metric == "low_share"
     scale = (
         alt.Scale(scheme="oranges", domain=[0, 1])
@@ -456,7 +477,7 @@ def _heatmap(
         else alt.Scale(domain=[1, 2.5, 4], range=[SCORE_COLOURS[1], "#F7F7F7", SCORE_COLOURS[4]])
     )
     title = "Share scoring 1-2" if share else "Mean score (1-4)"
-    base = alt.Chart(alt.Data(name="data")).encode(
+    base = alt.Chart(frame.data).encode(
         x=alt.X(
             f"{column}:N",
             title=column_title,
@@ -484,7 +505,7 @@ def _heatmap(
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text(f"{metric}:Q", format=".0%" if share else ".1f")
     )
-    return _spec((cells + text).properties(height=alt.Step(20), width=alt.Step(40)))
+    return (cells + text).properties(height=alt.Step(20), width=alt.Step(40))
 
 
 DIRECTION_SCALE = alt.Scale(
@@ -493,65 +514,178 @@ DIRECTION_SCALE = alt.Scale(
 )
 
 
-def change_histogram(frame: pl.DataFrame, *, step: float) -> Figure:
+@chart()
+def change_histogram(frame: Columns, *, step: float) -> alt.Chart:
     """Counts of changes in bins [change_from, change_to), coloured and named by direction."""
-    return Figure(_change_histogram(step, types(frame)), {"data": frame})
-
-
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _change_histogram(step: float, columns: Types) -> dict[str, Any]:
-    tooltip = tips(("change_from", "Change from"), ("change_to", "to (not incl.)"),
-                   ("direction", "Direction"), ("count", "Locations"))  # fmt: skip
-    return _spec(
-        alt.Chart(alt.Data(name="data"))
+    tooltip = tips(
+        ("change_from", "Change from"),
+        ("change_to", "to (not incl.)"),
+        ("direction", "Direction"),
+        ("count", "Locations"),
+    )
+    return (
+        alt.Chart(frame.data)
         .mark_bar()
         .encode(
-            x=alt.X("change_from:Q", bin="binned", title="Change (later minus earlier)",
-                    axis=alt.Axis(tickMinStep=step)),
+            x=alt.X(
+                "change_from:Q",
+                bin="binned",
+                title="Change (later minus earlier)",
+                axis=alt.Axis(tickMinStep=step),
+            ),
             x2="change_to:Q",
             y=alt.Y("sum(count):Q", title="Locations re-assessed"),
             color=alt.Color("direction:N", title="Direction", scale=DIRECTION_SCALE),
-            tooltip=_tooltips(tooltip, columns),
+            tooltip=frame.tooltips(tooltip),
         )
         .properties(height=260)
-    )  # fmt: skip
+    )
 
 
 DIRECTION_MARK = {"declined": "↓", "unchanged": "=", "improved": "↑"}
 
 
-def direction_bars(frame: pl.DataFrame, *, series: str, series_title: str) -> Figure:
-    """One bar per `series` (a changes.change_counts frame): its declined, unchanged and improved
-    shares of n, each segment labelled with its arrow and count; faded where low_n."""
+def _direction_data(frame: pl.DataFrame, *, series: str, **options: Any) -> dict[str, Any]:
+    """direction_bars' slot: one row per series and direction, and the series in frame order."""
     directions = list(DIRECTION_MARK)
-    long = frame.unpivot(directions, index=[series, "n", "mean_change", "low_n"],
-                         variable_name="direction", value_name="count").with_columns(
+    long = frame.unpivot(
+        directions,
+        index=[series, "n", "mean_change", "low_n"],
+        variable_name="direction",
+        value_name="count",
+    ).with_columns(
         share=pl.col("count") / pl.col("n"),
         rank=pl.col("direction").replace_strict({d: i for i, d in enumerate(directions)}),
         label=pl.col("direction").replace_strict(DIRECTION_MARK) + pl.col("count").cast(pl.String),
-    )  # fmt: skip
-    spec = _direction_bars(series, series_title, tuple(frame[series]), types(long))
-    return Figure(spec, {"data": long})
+    )
+    return {**options, "frame": long, "series": series, "order": tuple(frame[series])}
 
 
-@functools.lru_cache(maxsize=SPECS_KEPT)
-def _direction_bars(
-    series: str, series_title: str, order: tuple[Any, ...], columns: Types
-) -> dict[str, Any]:
-    y = alt.Y(f"{series}:N", title=series_title, sort=list(order),
-              axis=alt.Axis(labelLimit=260))  # fmt: skip
-    x = alt.X("share:Q", title="Share of re-assessments", stack="zero",
-              axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))  # fmt: skip
-    base = alt.Chart(alt.Data(name="data")).encode(y=y, x=x, order=alt.Order("rank:Q"))
-    tooltip = tips((series, series_title), ("direction", "Direction"), ("count", "Pairs"),
-                   ("share", "Share", ".0%"), ("n", "Re-assessments (n)"),
-                   ("mean_change", "Mean change", "+.2f"))  # fmt: skip
+@chart(prepare=_direction_data)
+def direction_bars(
+    frame: Columns, *, series: str, series_title: str, order: Sequence[Any] = ()
+) -> alt.LayerChart:
+    """One bar per `series` (a changes.change_counts frame): its declined, unchanged and improved
+    shares of n, each segment labelled with its arrow and count; faded where low_n. (`order`,
+    the series in the frame's order, is set by _direction_data.)"""
+    y = alt.Y(f"{series}:N", title=series_title, sort=list(order), axis=alt.Axis(labelLimit=260))
+    x = alt.X(
+        "share:Q",
+        title="Share of re-assessments",
+        stack="zero",
+        axis=alt.Axis(format="%"),
+        scale=alt.Scale(domain=[0, 1]),
+    )
+    base = alt.Chart(frame.data).encode(y=y, x=x, order=alt.Order("rank:Q"))
+    tooltip = tips(
+        (series, series_title),
+        ("direction", "Direction"),
+        ("count", "Pairs"),
+        ("share", "Share", ".0%"),
+        ("n", "Re-assessments (n)"),
+        ("mean_change", "Mean change", "+.2f"),
+    )
     bars = base.mark_bar().encode(
         color=alt.Color("direction:N", title="Direction", scale=DIRECTION_SCALE),
         opacity=alt.when(alt.datum.low_n).then(alt.value(0.4)).otherwise(alt.value(1.0)),
-        tooltip=_tooltips(tooltip, columns),
+        tooltip=frame.tooltips(tooltip),
     )
     text = base.transform_filter(alt.datum.count > 0).mark_text(align="right", dx=-3)
-    return _spec(
-        (bars + text.encode(text="label:N", detail="direction:N")).properties(height=alt.Step(26))
+    return (bars + text.encode(text="label:N", detail="direction:N")).properties(
+        height=alt.Step(26)
     )
+
+
+def band_edges() -> alt.Chart:
+    """Dashed rules at the rating band edges (half a point above each of BAND_EDGES_PERCENT:
+    a percentage rounds into the band above it from there)."""
+    return (
+        alt.Chart(alt.Data(values=[{"edge": e + 0.5} for e in BAND_EDGES_PERCENT]))
+        .mark_rule(strokeDash=[4, 4], color="#444")
+        .encode(x="edge:Q")
+    )
+
+
+@chart()
+def rating_share_bars(frame: Columns) -> alt.Chart:
+    """Per key question (rows of current.rating_shares), a bar split into the shares of its
+    ratings, worst first, coloured and named by rating."""
+    return (
+        alt.Chart(frame.data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("key_question:N", title="Key question", sort=None),
+            x=alt.X(
+                "share:Q",
+                title="Share of rated locations",
+                axis=alt.Axis(format="%"),
+                stack="normalize",
+            ),
+            color=alt.Color(
+                "key_question_rating:N", title="Rating", scale=rating_scale(), sort=list(RATINGS)
+            ),
+            order=alt.Order("rating_order:Q"),
+            tooltip=[
+                alt.Tooltip("key_question:N", title="Key question"),
+                alt.Tooltip("key_question_rating:N", title="Rating"),
+                alt.Tooltip("count:Q", title="Locations", format=","),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+                alt.Tooltip("n:Q", title="Rated locations", format=","),
+            ],
+        )
+        .transform_calculate(rating_order=f"indexof({list(RATINGS)!r}, datum.key_question_rating)")
+    )
+
+
+@chart()
+def percentage_histogram(frame: Columns) -> alt.LayerChart:
+    """Locations per bin of key question percentage (rows of distributions.percentage_bins),
+    with the band edges."""
+    bars = (
+        alt.Chart(frame.data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "bin_start:Q",
+                title="Key question percentage",
+                bin="binned",
+                scale=alt.Scale(domain=[25, 100]),
+            ),
+            x2="bin_end_excl:Q",
+            y=alt.Y("sum(count):Q", title="Locations"),
+            tooltip=[
+                alt.Tooltip("bin_start:Q", title="From %"),
+                alt.Tooltip("bin_end:Q", title="To %"),
+                alt.Tooltip("sum(count):Q", title="Locations", format=","),
+            ],
+        )
+        .transform_calculate(bin_end_excl="datum.bin_end + 1")
+    )
+    return bars + band_edges()
+
+
+@chart()
+def key_question_percentages(frame: Columns) -> alt.LayerChart:
+    """One location's key question percentages as bars in their rating's colour, labelled
+    (column `label`), with the band edges."""
+    base = alt.Chart(frame.data).encode(
+        y=alt.Y("key_question:N", title="Key question", sort=list(KEY_QUESTIONS)),
+        x=alt.X(
+            "key_question_score:Q",
+            title="Key question percentage",
+            scale=alt.Scale(domain=[0, 100]),
+        ),
+        tooltip=[
+            alt.Tooltip("key_question:N", title="Key question"),
+            alt.Tooltip("key_question_rating:N", title="Rating"),
+            alt.Tooltip("key_question_score:Q", title="Percentage"),
+            alt.Tooltip("assessment_date:T", title="Assessed", format="%d %b %Y"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "key_question_rating:N", title="Rating", scale=rating_scale(), sort=list(RATINGS)
+        )
+    )
+    labels = base.mark_text(align="left", dx=4).encode(text="label:N")
+    return bars + labels + band_edges()

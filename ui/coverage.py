@@ -25,10 +25,16 @@ def scored_text(n: int) -> str:
 
 
 def rated(frame: pl.LazyFrame, filters: Filters, *, latest: bool = False) -> str:
-    """The caption sentence of a rating-share chart of the rows `filters` select (`latest`: the current picture)."""  # noqa: E501
+    """The caption sentence of a rating-share chart of the rows `filters` select.
+
+    `latest`: of the current picture.
+    """
     return rated_text(locations_behind(frame, filters=filters, latest=latest)["rated"][0])
 
 
 def scored(frame: pl.LazyFrame, filters: Filters, *, latest: bool = False) -> str:
-    """The caption sentence of a score chart of the rows `filters` select (`latest`: the current picture)."""  # noqa: E501
+    """The caption sentence of a score chart of the rows `filters` select.
+
+    `latest`: of the current picture.
+    """
     return scored_text(locations_behind(frame, filters=filters, latest=latest)["scored"][0])

@@ -42,8 +42,8 @@ from polars.io.plugins import register_io_source
 
 from ingest.schema import VIEW_COLUMNS
 from queries.current import selected
-from queries.data import SCORES_ORDER
 from queries.filters import Filters
+from queries.frames import SCORES_ORDER
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 WHAT = "scores: one row per scored quality statement"
@@ -51,7 +51,7 @@ EVIDENCE = "evidence"
 # Every column of the `scores` view but the evidence text, which is a separate choice.
 COLUMNS: tuple[str, ...] = tuple(c for c, _ in VIEW_COLUMNS["scores"] if c != EVIDENCE)
 DESCRIPTIONS: dict[str, str] = dict(VIEW_COLUMNS["scores"])
-# The loaded scores frame comes in this order (queries.data) and filters keep it.
+# The loaded scores frame comes in this order (queries.frames) and filters keep it.
 ROW_ORDER = SCORES_ORDER
 EVIDENCE_KEYS = ("assessment_id", "key_question", "statement")
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -127,7 +127,10 @@ def _provenance(
 
 
 def selected_rows(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
-    """The `scores` rows the filters select, in ROW_ORDER (the loaded frame's, which filters keep)."""  # noqa: E501
+    """The `scores` rows the filters select, in ROW_ORDER.
+
+    ROW_ORDER is the loaded frame's, which filters keep.
+    """
     return selected(scores, filters)
 
 
@@ -143,7 +146,10 @@ def _chunks(
     evidence: EvidenceFetch | None,
     limit: int | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """The selected rows' export columns with their evidence, CHUNK_ROWS at a time (at least one chunk), Categorical and Enum columns as loaded."""  # noqa: E501
+    """The selected rows' export columns with their evidence, CHUNK_ROWS at a time.
+
+    At least one chunk; Categorical and Enum columns as loaded.
+    """
     chosen = _chosen(columns, evidence)
     keys = list(EVIDENCE_KEYS) if evidence else []
     keep = list(dict.fromkeys([c for c in chosen if c != EVIDENCE] + keys))
@@ -187,16 +193,22 @@ def export_frame(
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with a single quote before every text cell that starts like a formula (a Categorical or Enum column with such a cell becomes String)."""  # noqa: E501
+    """`frame` with a single quote before every text cell that starts like a formula.
+
+    A Categorical or Enum column with such a cell becomes String.
+    """
     # A label column is checked on its few distinct values, a String column row by row; only
     # columns holding a formula-like cell are rewritten, so an export of millions of clean
     # rows costs a scan, not a copy.
     schema = frame.schema
     found = frame.select(
-        *(pl.col(c).unique().cast(pl.String).str.contains(FORMULA_START).any()
-          for c, t in schema.items() if isinstance(t, _LABELS)),
+        *(
+            pl.col(c).unique().cast(pl.String).str.contains(FORMULA_START).any()
+            for c, t in schema.items()
+            if isinstance(t, _LABELS)
+        ),
         *(pl.col(c).str.contains(FORMULA_START).any() for c, t in schema.items() if t == pl.String),
-    )  # fmt: skip
+    )
     cells = {c: pl.col(c).cast(pl.String) for c in found.columns if found[c][0]}
     return frame.with_columns(
         pl.when(cell.str.contains(FORMULA_START)).then(pl.lit("'") + cell).otherwise(cell).alias(c)
@@ -221,9 +233,11 @@ def _write_csv(
     # Categorical and Enum cells are written as text by the CSV writer: no cast of the rows.
     for i, chunk in enumerate(chunks):
         neutralise_formulas(chunk).write_csv(
-            out, include_header=i == 0, line_terminator="\r\n",
+            out,
+            include_header=i == 0,
+            line_terminator="\r\n",
             compression="gzip" if compress else "uncompressed",
-        )  # fmt: skip
+        )
 
 
 def csv_bytes(frame: pl.DataFrame, about: Provenance) -> bytes:
@@ -251,7 +265,10 @@ def _slug(name: str) -> str:
 
 
 def download_limit() -> int:
-    """Bytes of the largest file the app builds for a download: $QSD_DOWNLOAD_LIMIT_MB MB (default 1,000)."""  # noqa: E501
+    """Bytes of the largest file the app builds for a download.
+
+    $QSD_DOWNLOAD_LIMIT_MB MB (default 1,000).
+    """
     return int(float(os.environ.get(LIMIT_ENV) or DEFAULT_LIMIT_MB) * 1_000_000)
 
 
@@ -312,8 +329,9 @@ def builder(
         # Streamlit keeps the bytes it is given as they are (no copy), so the file is held
         # once; getvalue() hands over the buffer without copying it either.
         out = io.BytesIO()
-        write_export(kind, out, scores, filters, columns, evidence=evidence,
-                     data_as_of=data_as_of, demo=demo)  # fmt: skip
+        write_export(
+            kind, out, scores, filters, columns, evidence=evidence, data_as_of=data_as_of, demo=demo
+        )
         return out.getvalue()
 
     return build

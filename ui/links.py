@@ -6,7 +6,6 @@ so a link that pre-selects a provider passes the provider's label, not its id.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ui.data import AppData
+from ui import session
 from ui.filters import current_query_params
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -23,31 +22,7 @@ COMPARE = PAGES / "compare.py"
 TRENDS = PAGES / "trends.py"
 STATEMENTS = PAGES / "statements.py"
 LOCATION = PAGES / "location.py"
-
-COMPARE_PROVIDERS = "compare_providers"  # the Compare page's provider picker
-LOCATION_ID = "location_id"  # the Location page's location picker: it shows the id
-_NEXT_PAGE = "_qsd_next_page"
-
-
-@st.cache_resource(max_entries=4)
-def _provider_labels(version: str, _data: AppData) -> dict[str, str]:
-    providers = (
-        _data.frames.key_questions.select("provider_id", pl.col("provider_name").cast(pl.String))
-        .unique()
-        .drop_nulls("provider_id")
-        .collect()
-        .sort("provider_name", "provider_id")
-    )
-    names = Counter(providers["provider_name"])
-    return {
-        pid: name if name and names[name] == 1 else f"{name or 'Unnamed'} ({pid})"
-        for pid, name in providers.iter_rows()
-    }
-
-
-def provider_labels(data: AppData) -> dict[str, str]:
-    """Provider id -> the name shown in pickers (with the id where two providers share a name)."""
-    return _provider_labels(data.version, data)
+EXPORT = PAGES / "export.py"
 
 
 def provider_label(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.Expr:
@@ -73,7 +48,7 @@ def link(page: Path, label: str, icon: str | None = None, **params: Any) -> None
 
 def compare_params(provider_ids: Iterable[str], labels: Mapping[str, str]) -> dict[str, Any]:
     """The URL parameter that opens the Compare page with these providers chosen."""
-    return {COMPARE_PROVIDERS: [labels.get(pid, pid) for pid in provider_ids]}
+    return {session.COMPARE_PROVIDERS: [labels.get(pid, pid) for pid in provider_ids]}
 
 
 def go_later(page: Path, params: Mapping[str, Any]) -> None:
@@ -83,12 +58,12 @@ def go_later(page: Path, params: Mapping[str, Any]) -> None:
     widgets keep their values for the session and write them back into the URL), and
     switch_page refuses parameters bound to a widget on the current page.
     """
-    st.session_state[_NEXT_PAGE] = (str(page), dict(params))
+    st.session_state[session.NEXT_PAGE] = (str(page), dict(params))
 
 
 def follow() -> None:
     """Open the page a click asked for, if any (call near the top of every page)."""
-    if target := st.session_state.pop(_NEXT_PAGE, None):
+    if target := st.session_state.pop(session.NEXT_PAGE, None):
         st.switch_page(Path(target[0]), query_params=target[1])
 
 
@@ -107,7 +82,7 @@ def location_on_select(key: str, location_ids: Sequence[str]) -> Callable[[], No
 
     def callback() -> None:
         if rows := picked_rows(key):
-            go_later(LOCATION, {LOCATION_ID: location_ids[rows[0]]})
+            go_later(LOCATION, {session.LOCATION_ID: location_ids[rows[0]]})
 
     return callback
 

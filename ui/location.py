@@ -11,10 +11,11 @@ The arithmetic of a key question, with n statements scored and p points (their s
 from __future__ import annotations
 
 import polars as pl
-import streamlit as st
 
+from ingest.database import DatabaseBusy
 from ingest.reference import RATINGS, percentage
 from ui import db
+from ui.app_data import AppData
 
 # The picker offers this many matches: enough to choose from, never the whole country.
 SEARCH_LIMIT = 50
@@ -31,7 +32,10 @@ def label(locations: pl.DataFrame) -> dict[str, str]:
 
 
 def working(row: dict) -> list[str]:
-    """How a key question's rating follows from its scores, one Markdown sentence per line (a row of queries.locations.location_key_questions)."""  # noqa: E501
+    """How a key question's rating follows from its scores, one Markdown sentence a line.
+
+    `row` is a row of queries.locations.location_key_questions.
+    """
     rating, n, p = row["key_question_rating"], row["statements_scored"], row["points"]
     if not n or p is None:
         return [f"Rated {rating or 'not rated'}; no statement scores (ratings only)."]
@@ -64,14 +68,12 @@ def working(row: dict) -> list[str]:
     return lines
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _evidence(version: str, location_id: str) -> pl.DataFrame:
-    return db.location_evidence(location_id)
+def evidence(data: AppData, location_id: str) -> pl.DataFrame | None:
+    """The location's statement evidence (see db.location_evidence), once per data version.
 
-
-def evidence(version: str, location_id: str) -> pl.DataFrame | None:
-    """The location's statement evidence (see db.location_evidence); None while a writer holds the database."""  # noqa: E501
+    None while a writer holds the database.
+    """
     try:
-        return _evidence(version, location_id)
-    except db.DatabaseBusy:
+        return data.read(db.location_evidence, location_id)
+    except DatabaseBusy:
         return None

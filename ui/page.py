@@ -1,22 +1,34 @@
-"""What every page starts with: its title and question, the data label, and the filters."""
+"""What every page starts with: its title and question, the data label, the filters, the footer."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from queries.filters import Filters
-from ui.data import AppData, app_data
+from ui.app_data import AppData, app_data
 from ui.filters import sidebar_filters
+
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+# CQC publishes its data under the Open Government Licence, which asks for this statement.
+ATTRIBUTION = (
+    "Contains public sector information licensed under the "
+    f"[Open Government Licence v3.0]({OGL_URL})."
+)
 
 
 def start(title: str, question: str) -> tuple[AppData, Filters]:
-    """Title the page, say what data it shows (demo or real), and read the sidebar filters."""
+    """Title the page, say what data it shows (demo or real), and read the sidebar filters.
+
+    The sidebar ends with the Open Government Licence attribution, on every page.
+    """
     # Also here, not only in dashboard.py: a deep-linked first visit may run the page alone.
     st.set_page_config(
         page_title=f"{title} · Quality Statement Dashboard", page_icon="📊", layout="wide"
     )
     st.title(title)
     st.caption(question)
+    sidebar = st.sidebar.container()  # the filters, once the data is loaded
+    st.sidebar.caption(ATTRIBUTION)  # below them, even on a page that stops early
     data = app_data()
     if data.demo:
         st.info(
@@ -25,8 +37,8 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
             "`python -m ingest load`.",
             icon="ℹ️",
         )
-    filters = sidebar_filters(data)
-    st.sidebar.caption(f"Data as of {data.as_of}" + (" · demo" if data.demo else ""))
+    filters = sidebar_filters(data, sidebar)
+    sidebar.caption(f"Data as of {data.as_of}" + (" · demo" if data.demo else ""))
     return data, filters
 
 

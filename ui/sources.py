@@ -6,7 +6,10 @@ import datetime as dt
 
 
 def last_sync(settings: dict[str, str]) -> str:
-    """The time the last API sync is complete to (meta `last_sync`, UTC), else 'never synced'; says so when a sync is unfinished (meta `sync_state`)."""  # noqa: E501
+    """The time the last API sync is complete to, else 'never synced'.
+
+    From meta `last_sync` (UTC); says so when a sync is unfinished (meta `sync_state`).
+    """
     when = settings.get("last_sync")
     try:
         text = f"{dt.datetime.fromisoformat(when):%d %b %Y, %H:%M} UTC" if when else "never synced"

@@ -1,5 +1,10 @@
-"""The numbers behind a chart: a table one click away and a CSV that says what it holds.
+"""Every table the app shows, and the numbers behind a chart with a CSV that says what it holds.
 
+`table()` is the one way a page shows a frame: what it shows is what any download of it
+holds, Streamlit's own toolbar "Download as CSV" included, so a text cell that a spreadsheet
+would run as a formula starts with a single quote there too (ui.export.neutralise_formulas),
+and invisible bidirectional controls (which can make a name read backwards) are shown as
+`<U+202E>` (ui.text.CONTROLS).
 The CSV is the app's one format (ui.export): BOM, a '# name,value' provenance block naming
 the content, filters, data as of and row count, then the table with formulas guarded.
 """
@@ -10,11 +15,30 @@ import polars as pl
 import streamlit as st
 
 from queries.filters import MIN_N, Filters
-from ui.data import AppData
-from ui.export import csv_bytes, provenance
+from ui.app_data import AppData
+from ui.export import csv_bytes, neutralise_formulas, provenance
+from ui.text import visible_controls
 
 # A table is paged to this many rows: no page sends national-scale row counts to the browser.
 MAX_ROWS = 2_000
+
+
+def shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` as a table shows it: formulas guarded and bidirectional controls made visible."""
+    return neutralise_formulas(visible_controls(frame))
+
+
+def table(frame: pl.DataFrame, key: str, *, selectable: bool = False, **dataframe_args):
+    """Show `frame` (ui.tables.shown) as a table without its index; the return of st.dataframe.
+
+    A selectable table (`on_select` in `dataframe_args`) is keyed `key` itself; any other sits
+    in a container keyed `key` (Streamlit gives a read-only table no key of its own), which is
+    how tests and the page's CSS find it.
+    """
+    if selectable:
+        return st.dataframe(shown(frame), hide_index=True, key=key, **dataframe_args)
+    with st.container(key=key):
+        return st.dataframe(shown(frame), hide_index=True, **dataframe_args)
 
 
 def csv_with_provenance(frame: pl.DataFrame, what: str, filters: Filters, data: AppData) -> bytes:
@@ -34,10 +58,18 @@ def numbers(
     dataframe_key: str | None = None,
     **dataframe_args,
 ) -> None:
-    """An expander with `frame` as a table (first MAX_ROWS rows) and its CSV download."""
+    """An expander with `frame` as a table (first MAX_ROWS rows) and its CSV download.
+
+    The table's key is `dataframe_key` (a selectable table), else `key`; the download
+    button's `<key>_download`.
+    """
     with st.expander(label, expanded=expanded):
-        shown = frame.head(MAX_ROWS)
-        st.dataframe(shown, hide_index=True, key=dataframe_key, **dataframe_args)
+        table(
+            frame.head(MAX_ROWS),
+            dataframe_key or key,
+            selectable=dataframe_key is not None,
+            **dataframe_args,
+        )
         if frame.height > MAX_ROWS:
             st.caption(f"First {MAX_ROWS:,} of {frame.height:,} rows; the download has them all.")
         if "low_n" in frame.columns:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingest import database, demo
+from ingest import database
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,14 +37,9 @@ PAGES: dict[str, tuple[str, str]] = {
     "statements": ("statements", "Quality statements"),
     "location": ("location", "Location"),
     "export": ("export", "Export"),
-    "data": ("data", "Data and uploads"),
+    "sources": ("data", "Data and uploads"),  # pages/sources.py keeps the URL /data
 }
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-
-
-def build_demo_db(folder: Path, locations: int = 30, seed: int = 3) -> Path:
-    """A database of the demo corpus, loaded through the real parser and loader."""
-    return demo.build_database(folder / "demo.duckdb", folder / "reports", locations, seed)
 
 
 def free_port() -> int:
@@ -98,3 +93,9 @@ def settle(page, timeout: float = 30_000) -> None:
     """Wait until the app has drawn the page's title and finished running its script."""
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+def metric(page, label: str):
+    """The value element of the metric labelled `label` on a Playwright page."""
+    label_element = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.app_server import CHROMIUM, CHROMIUM_ARGS, build_demo_db, running_app
+from tests.browser.app_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from tests.helpers import build_demo_db
 
 
 @pytest.fixture(scope="module")

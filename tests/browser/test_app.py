@@ -6,28 +6,14 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode
 
-import duckdb
 import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.app_server import ERRORS, PAGES, ROOT, settle
+from tests.browser.app_server import ERRORS, PAGES, ROOT, metric, settle
+from tests.helpers import sql
 
 pytestmark = pytest.mark.browser
-
-
-def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def metric(page: Page, label: str):
-    return page.get_by_test_id("stMetric").filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    ).get_by_test_id("stMetricValue")  # fmt: skip
 
 
 def choose(page: Page, key: str, option: str) -> None:
@@ -49,8 +35,7 @@ def busiest_region(db: Path) -> tuple[str, int]:
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_loads_without_an_error(page: Page, app_url: str, name: str):
-    if not (ROOT / "pages" / f"{name}.py").exists():
-        pytest.skip(f"pages/{name}.py is not written yet")
+    assert (ROOT / "pages" / f"{name}.py").exists()
     path, title = PAGES[name]
     page.goto(app_url + path)
     settle(page)

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ingest import demo
-from tests.browser.app_server import ERRORS, ROOT, build_demo_db, running_app, settle
+from tests.browser.app_server import ERRORS, ROOT, metric, running_app, settle
 from tests.conftest import REPORTS
+from tests.helpers import build_demo_db, sql
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +36,6 @@ new MutationObserver(() => {
   }
 }).observe(document, {childList: true, subtree: true});
 """.replace("SELECTOR", json.dumps(ERRORS))
-
-
-def sql(path: Path, query: str) -> tuple:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query).fetchall()[0]
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +78,6 @@ def errors_seen(page: Page, expected: str | None = None) -> list[str]:
     return [text for text in seen if not (expected and expected in text)]
 
 
-def metric(page: Page, label: str):
-    return page.get_by_test_id("stMetric").filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    ).get_by_test_id("stMetricValue")  # fmt: skip
-
-
 def toggle_key_question(page: Page, on: bool) -> None:
     """Select "Safe" in the sidebar key question filter, or remove it again: one rerun."""
     widget = page.locator(".st-key-key_question")
@@ -117,7 +103,7 @@ def load_button(page: Page, n: int = 1):
 
 def test_cli_load_while_three_sessions_rerun(open_sessions, live_db: Path, tmp_path: Path):
     more = demo.write_demo_corpus(tmp_path / "more", locations=300, seed=4)  # > 1 batch of 500
-    (before,) = sql(live_db, "SELECT count(*) FROM assessments")
+    [(before,)] = sql(live_db, "SELECT count(*) FROM assessments")
     # Four sessions start at once on the fresh server (their first imports race each other).
     overview, data, export, trends = open_sessions("", "data", "export", "trends")
     expect(metric(overview, "Assessments")).to_have_text(f"{before:,}")
@@ -146,7 +132,7 @@ def test_cli_load_while_three_sessions_rerun(open_sessions, live_db: Path, tmp_p
             loader.wait()
     assert loader.returncode == 0, err
     assert f"{len(more)} files: {len(more)} loaded," in out  # every report is a new assessment
-    (after,) = sql(live_db, "SELECT count(*) FROM assessments")
+    [(after,)] = sql(live_db, "SELECT count(*) FROM assessments")
     assert after == before + len(more)
 
     # The same session shows the new data on its next rerun, within a few seconds.
@@ -172,7 +158,7 @@ def test_cli_load_while_three_sessions_rerun(open_sessions, live_db: Path, tmp_p
 
 
 def test_two_sessions_upload_at_the_same_moment_and_both_land(open_sessions, live_db: Path):
-    (before,) = sql(live_db, "SELECT count(*) FROM assessments")
+    [(before,)] = sql(live_db, "SELECT count(*) FROM assessments")
     first, second = open_sessions("data", "data")
     upload(first, ROWAN)
     upload(second, HARBOUR)
@@ -182,14 +168,14 @@ def test_two_sessions_upload_at_the_same_moment_and_both_land(open_sessions, liv
         expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
             "1 files: 1 loaded, 0 unchanged, 0 replaced, 0 rejected"
         )
-    assert sql(live_db, "SELECT count(*) FROM assessments") == (before + 2,)
+    assert sql(live_db, "SELECT count(*) FROM assessments") == [(before + 2,)]
     logged = sql(
         live_db,
         "SELECT list(action ORDER BY file) FROM ingest_log"
         " WHERE file IN ('upload/rowan-court-three-key-questions.txt',"
         " 'upload/harbour-view-variants-and-mismatches.txt')",
     )
-    assert logged == (["loaded", "loaded"],)
+    assert logged == [(["loaded", "loaded"],)]
     for page in (first, second):  # the next rerun of either session shows both files
         page.locator(".st-key-data_log_problems label").click()
         expect(metric(page, "Assessments loaded")).to_have_text(f"{before + 2:,}")
@@ -202,8 +188,8 @@ def test_upload_while_another_process_holds_the_lock_then_retry(
     # A new assessment: the same location a year earlier.
     report = tmp_path / "rowan-2024.txt"
     report.write_bytes(ROWAN.read_bytes().replace(b"2025", b"2024"))
-    (before,) = sql(live_db, "SELECT count(*) FROM assessments")
-    (log_before,) = sql(live_db, "SELECT count(*) FROM ingest_log")
+    [(before,)] = sql(live_db, "SELECT count(*) FROM assessments")
+    [(log_before,)] = sql(live_db, "SELECT count(*) FROM ingest_log")
     [page] = open_sessions("data")
     upload(page, report)
     holder = subprocess.Popen(
@@ -220,12 +206,12 @@ def test_upload_while_another_process_holds_the_lock_then_retry(
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
-    assert sql(live_db, "SELECT count(*) FROM assessments") == (before,)
-    assert sql(live_db, "SELECT count(*) FROM ingest_log") == (log_before,)
+    assert sql(live_db, "SELECT count(*) FROM assessments") == [(before,)]
+    assert sql(live_db, "SELECT count(*) FROM ingest_log") == [(log_before,)]
 
     load_button(page).click()  # the same files, once the other writer has gone
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
         "1 files: 1 loaded", timeout=30_000
     )
-    assert sql(live_db, "SELECT count(*) FROM assessments") == (before + 1,)
+    assert sql(live_db, "SELECT count(*) FROM assessments") == [(before + 1,)]
     assert errors_seen(page, expected=BUSY) == []

@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from queries.data import load_frames
 from queries.filters import Filters
+from queries.frames import load_frames
 from tests.browser.app_server import ERRORS, running_app, settle
 from ui import export
 

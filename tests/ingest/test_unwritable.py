@@ -21,8 +21,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest import demo
-from tests.browser.app_server import build_demo_db
 from tests.conftest import REPORTS
+from tests.helpers import build_demo_db
+from ui import session
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "pages"
@@ -203,10 +204,10 @@ def test_app_shows_what_an_unwritable_database_holds(unwritable: Unwritable):
 
 def test_upload_to_an_unwritable_database_says_why_and_keeps_the_files(unwritable: Unwritable):
     before = snapshot(unwritable.path)
-    at = AppTest.from_file(str(PAGES / "data.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(PAGES / "sources.py"), default_timeout=30).run()
     loaded = next(m.value for m in at.metric if m.label == "Assessments loaded")
     at.file_uploader[0].set_value(("rowan.txt", REPORT.read_bytes(), "text/plain")).run()
-    at.button[0].click().run()
+    at.button(key=session.DATA_LOAD).click().run()
     assert not at.exception
     [error] = at.error
     assert f"The database file cannot be written: {unwritable.reason}" in error.value

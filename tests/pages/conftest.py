@@ -6,18 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ingest import database, demo
-
-
-def build_demo_db(folder: Path, locations: int = 60, seed: int = 3) -> Path:
-    """A database of the demo corpus, loaded through the real parser and loader."""
-    return demo.build_database(folder / "demo.duckdb", folder / "reports", locations, seed)
+from ingest import database
+from tests.helpers import build_demo_db
 
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database file (60 locations, seed 3). Read it; copy it before writing."""
-    return build_demo_db(tmp_path_factory.mktemp("demo-db"))
+    return build_demo_db(tmp_path_factory.mktemp("demo-db"), locations=60)
 
 
 @pytest.fixture

@@ -13,33 +13,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from ingest import database, store
 from ingest.files import read_file
-from queries.data import load_frames
 from queries.filters import ALL, Filters
+from queries.frames import load_frames
 from tests.conftest import REPORTS
-from ui import db, export, tables
-from ui.data import AppData
+from tests.helpers import ROOT, keyed, metric, page, sql
+from ui import db, export, session, tables
+from ui.app_data import AppData
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "export.py")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 KEYS = ["assessment_id", "key_question", "statement", "score"]
 GENERATED = re.compile(rb"# Generated,[^\r]*\r\n")  # the time a file was built
-
-
-def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def frames(path: Path):
@@ -67,7 +53,7 @@ def build(kind: str, path: Path, filters=ALL, columns=export.COLUMNS, evidence=F
 
 
 def test_row_count_and_preview_follow_the_region_filter(use_demo_db):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("export").run()
     assert not at.exception
     (total,) = sql(use_demo_db, "SELECT count(*) FROM scores")[0]
     assert metric(at, "Rows") == f"{total:,}"
@@ -81,13 +67,13 @@ def test_row_count_and_preview_follow_the_region_filter(use_demo_db):
     assert not at.exception
     assert metric(at, "Rows") == f"{rows:,}"
     assert metric(at, "Assessments") == f"{assessments:,}"
-    preview = at.dataframe[0].value
+    preview = keyed(at, session.EXPORT_PREVIEW).value
     assert len(preview) == min(100, rows) and set(preview["region"]) == {region}
 
     at.multiselect(key="export_columns").unselect("postcode").run()
     at.toggle(key="export_evidence").set_value(True).run()
     assert not at.exception
-    preview = at.dataframe[0].value
+    preview = keyed(at, session.EXPORT_PREVIEW).value
     assert "postcode" not in preview.columns and preview.columns[-1] == "evidence"
     assert at.download_button(key="export_csv").proto.ignore_rerun  # no rerun on download
 
@@ -282,7 +268,7 @@ def test_the_limit_is_read_from_the_environment(monkeypatch):
 def test_the_page_offers_gzip_over_the_limit_and_nothing_far_over_it(use_demo_db, monkeypatch):
     plain = len(build("csv", use_demo_db))
     monkeypatch.setenv(export.LIMIT_ENV, str(plain / 2 / 1e6))  # the CSV is twice the limit
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("export").run()
     assert not at.exception
     button = at.download_button(key="export_csv")
     assert button.label == "Download CSV (gzip)" and button.proto.ignore_rerun
@@ -293,4 +279,4 @@ def test_the_page_offers_gzip_over_the_limit_and_nothing_far_over_it(use_demo_db
     at.run()
     assert not at.exception
     assert not at.get("download_button")
-    assert "too large to download from here" in at.warning[0].value
+    assert any("too large to download from here" in w.value for w in at.warning)

@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from ingest import database, store
 from ingest.files import read_file
 from ingest.reference import KEY_QUESTIONS
 from queries.bands import band_table
 from tests.conftest import FIXTURES, REPORTS
-from ui import location
+from tests.helpers import keyed, labelled, metric, only, page, sql
+from ui import location, session
 from ui.text import plain
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "location.py")
 HOSTILE_NAME = "Rowan Court *Nursing* Home <img src=x onerror=alert(1)>"
 HOSTILE_EVIDENCE = "<script>alert(1)</script> **bold** [link](http://example.com) $x$"
-
-
-def sql(path: Path, query: str, params: list | dict | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def band(points: int, statements: int) -> str:
@@ -46,7 +31,7 @@ def band(points: int, statements: int) -> str:
 
 
 def test_search_count_follows_the_region_filter(use_demo_db):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("location").run()
     at.text_input(key="location_search").input("care").run()
     assert not at.exception
     like = "(lower(location_name) LIKE '%care%' OR lower(replace(postcode, ' ', '')) LIKE '%care%')"
@@ -62,7 +47,7 @@ def test_search_count_follows_the_region_filter(use_demo_db):
     at.multiselect(key="region").select(region).run()
     assert not at.exception
     assert metric(at, "Matching locations") == f"{count:,}"
-    assert len(at.selectbox[0].options) == min(count, location.SEARCH_LIMIT)
+    assert len(labelled(at.selectbox, "Location").options) == min(count, location.SEARCH_LIMIT)
 
 
 def test_a_linked_location_shows_its_arithmetic_and_evidence(use_demo_db):
@@ -74,11 +59,11 @@ def test_a_linked_location_shows_its_arithmetic_and_evidence(use_demo_db):
         " ORDER BY location_id, list_position($order, key_question) LIMIT 1",
         {"order": list(KEY_QUESTIONS)},
     )[0]
-    at = AppTest.from_file(PAGE, default_timeout=30)
+    at = page("location")
     at.query_params["location_id"] = lid
     at.run()
     assert not at.exception
-    assert at.selectbox[0].value == lid
+    assert labelled(at.selectbox, "Location").value == lid
     assessments = sql(use_demo_db, "SELECT count(*) FROM assessments WHERE location_id = ?", [lid])
     assert metric(at, "Assessments") == str(assessments[0][0])
 
@@ -111,12 +96,13 @@ def test_text_from_reports_is_shown_as_written_never_run(db_path):
     (lid,) = con.execute("SELECT location_id FROM locations").fetchone()
     con.close()
 
-    at = AppTest.from_file(PAGE, default_timeout=30)
+    at = page("location")
     at.query_params["location_id"] = lid
     at.run()
     assert not at.exception
-    assert at.header[0].value == plain(HOSTILE_NAME)
-    assert "\\<img" in at.header[0].value and "\\*Nursing\\*" in at.header[0].value
+    header = only(at.main.header).value
+    assert header == plain(HOSTILE_NAME)
+    assert "\\<img" in header and "\\*Nursing\\*" in header
     assert HOSTILE_EVIDENCE in [t.value for t in at.text]  # st.text: no Markdown, no HTML
     assert not any("<script>" in m.value for m in at.markdown)
 
@@ -134,12 +120,12 @@ def test_current_percentages_skip_a_later_rating_without_scores(db_path):
     ):
         store.load_files(con, [read_file(name, data)])
     con.close()
-    at = AppTest.from_file(PAGE, default_timeout=30)
+    at = page("location")
     at.query_params["location_id"] = "1-1000000404"
     at.run()
     assert not at.exception
     assert metric(at, "Latest assessment") == "01 Sep 2025"
-    now = next(d.value for d in at.dataframe if "points_to_next_band" in d.value.columns)
+    now = keyed(at, session.LOCATION_NOW).value
     shown = now[["key_question", "assessment_date", "key_question_score"]].astype(str)
     assert shown.values.tolist() == [
         ["Safe", "2025-03-03", "56"],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from queries.filters import MIN_N
-from tests.pages.oracle import CURRENT, metric, page, sql, table
+from tests.helpers import metric, page, sql, table
+from tests.pages.oracle import CURRENT
 
 pytestmark = pytest.mark.usefixtures("use_demo_db")
 CARE_HOMES = ("Care home service with nursing", "Care home service without nursing")

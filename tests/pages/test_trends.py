@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.reference import STATEMENTS
-from tests.pages.oracle import PAIRS, metric, page, sql, table
+from tests.helpers import metric, page, sql, table
+from tests.pages.oracle import PAIRS
 
 pytestmark = pytest.mark.usefixtures("use_demo_db")
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.helpers import page
 from ui import upload
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
 
 
 @pytest.mark.usefixtures("use_demo_db")
 def test_the_uploader_takes_four_types_up_to_50_mb_each():
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("sources").run()
     assert not at.exception
     [uploader] = at.file_uploader
     assert list(uploader.proto.type) == [".txt", ".json", ".ods", ".csv"]

@@ -3,7 +3,7 @@
     build(kq("L1", "2025-01-15", "Safe", [3, 3, 4]), kq("L2", "2025-02-01", rating="Good"))
 
 gives the `scores` and `key_questions` frames as `load_frames` shapes them: the same columns,
-dtypes and sequence columns (test_data checks this against a real DuckDB file). Unless given,
+dtypes and sequence columns (test_frames checks this against a real DuckDB file). Unless given,
 a key question's statements are the first ones of its key question in the framework, its
 rating is the band of its exact score, its percentage is computed half-up, its assessment id
 is "<location>@<date>", its provider P1 in London, a "Care home", its source report text, and
@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import duckdb
 import polars as pl
 
+from ingest import database
 from ingest.reference import (
     STATEMENTS,
     STATEMENTS_BY_ID,
@@ -24,38 +26,22 @@ from ingest.reference import (
     rating_for,
     rounded_percentage,
 )
-from queries.data import Frames, prepare
+from queries.frames import Frames, fetch, prepare
 
-IDENTITY = {
-    "location_id": pl.String,
-    "location_name": pl.String,
-    "provider_id": pl.String,
-    "provider_name": pl.String,
-    "service_type": pl.String,
-    "region": pl.String,
-    "local_authority": pl.String,
-    "postcode": pl.String,
-    "assessment_id": pl.String,
-    "assessment_date": pl.Date,
-    "published_date": pl.Date,
-    "era": pl.String,
-    "key_question": pl.String,
-    "key_question_rating": pl.String,
-    "key_question_score": pl.Int32,
-}
-KEY_QUESTIONS_SCHEMA = IDENTITY | {
-    "stated_score": pl.Int32,
-    "computed_score": pl.Int32,
-    "points": pl.Int32,
-    "statements_scored": pl.Int32,
-    "source": pl.String,
-}
-SCORES_SCHEMA = IDENTITY | {
-    "statement_id": pl.Int32,
-    "statement": pl.String,
-    "score": pl.Int32,
-    "source": pl.String,
-}
+
+def _schemas() -> tuple[pl.Schema, pl.Schema]:
+    """What queries.frames.fetch reads, from an empty database made by the real schema."""
+    con = duckdb.connect()
+    try:
+        database.create_schema(con)
+        statements, key_questions = fetch(con)
+    finally:
+        con.close()
+    return statements.schema, key_questions.schema
+
+
+# The columns and dtypes of the two frames fetch reads: the schema module is their one source.
+STATEMENTS_SCHEMA, KEY_QUESTIONS_SCHEMA = _schemas()
 
 
 def kq(
@@ -100,11 +86,16 @@ def kq(
         "points": points if n else None,
         "statements_scored": n or None,
         "source": source,
+        "service_group": None,
+        "registration_status": None,
+        "statement_status": None,
+        "judgement": None,
         "statements": [
             {
                 "statement_id": sid,
                 "statement": STATEMENTS_BY_ID[sid].name if sid else f"Unknown {i}",
                 "score": score,
+                "statement_status": None,
             }
             for i, (sid, score) in enumerate(zip(ids, scores, strict=True))
         ],
@@ -114,17 +105,17 @@ def kq(
 def build(*rows: dict[str, Any]) -> Frames:
     """Both views from `kq` rows, prepared as load_frames prepares them."""
     key_questions = pl.DataFrame(
-        [{c: r[c] for c in KEY_QUESTIONS_SCHEMA} for r in rows], schema=KEY_QUESTIONS_SCHEMA
+        [{c: r.get(c) for c in KEY_QUESTIONS_SCHEMA} for r in rows], schema=KEY_QUESTIONS_SCHEMA
     )
-    scores = pl.DataFrame(
+    statements = pl.DataFrame(
         [
-            {c: r[c] for c in IDENTITY} | s | {"source": r["source"]}
+            {c: r[c] for c in ("assessment_id", "key_question")} | s
             for r in rows
             for s in r["statements"]
         ],
-        schema=SCORES_SCHEMA,
+        schema=STATEMENTS_SCHEMA,
     )
-    return prepare(scores.lazy(), key_questions.lazy())
+    return prepare(statements.lazy(), key_questions.lazy())
 
 
 def rows(frame: pl.DataFrame, *columns: str) -> list[tuple]:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from ingest.reference import RATINGS, rating_for
 from queries.bands import band_of, band_table, distance_to_next_band
-from queries.data import KEY_QUESTION, RATING
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION, RATING
 from tests.queries.builders import build, kq, rows
 
 

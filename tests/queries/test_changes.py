@@ -29,8 +29,8 @@ from queries.changes import (
     statement_change_counts,
     statement_changes,
 )
-from queries.data import KEY_QUESTION, RATING
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION, RATING
 from tests.queries.builders import build, kq, rows
 
 D = dt.date

@@ -27,8 +27,8 @@ from queries.current import (
     percentage_summary,
     rating_shares,
 )
-from queries.data import ERA, KEY_QUESTION, RATING
 from queries.filters import Filters
+from queries.frames import ERA, KEY_QUESTION, RATING
 from tests.queries.builders import build, kq, rows
 
 D = dt.date

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.data import KEY_QUESTION, RATING
 from queries.distributions import percentage_bins, score_distribution
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION, RATING
 from tests.queries.builders import build, kq, rows
 
 # Safe statements 1 and 2 (scores in that order):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.groups import GROUPINGS, assessments, group_sizes, keys, low_n
+from queries.groups import GROUP_COLUMNS, assessments, group_sizes, keys, low_n
 
 
 def test_keys_expand_names_and_append_always_without_repeats():
@@ -21,7 +21,7 @@ def test_keys_expand_names_and_append_always_without_repeats():
 def test_unknown_grouping_is_refused():
     with pytest.raises(ValueError, match="cannot group by"):
         keys("postcode")
-    assert "provider_name" in GROUPINGS
+    assert "provider_name" in GROUP_COLUMNS
 
 
 def test_low_n_is_strictly_below_min_n():

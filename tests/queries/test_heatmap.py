@@ -11,8 +11,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.data import KEY_QUESTION
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION
 from queries.heatmap import heatmap_columns, statement_heatmap
 from tests.queries.builders import build, kq, rows
 

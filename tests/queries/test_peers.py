@@ -18,8 +18,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from queries.data import KEY_QUESTION
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION
 from queries.peers import (
     peer_percentages,
     peer_statement_scores,

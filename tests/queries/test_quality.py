@@ -6,8 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from queries.data import ERA, KEY_QUESTION
 from queries.filters import Filters
+from queries.frames import ERA, KEY_QUESTION
 from queries.quality import (
     era_mix,
     incomplete_key_questions,

@@ -19,8 +19,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from queries.data import KEY_QUESTION
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION
 from queries.recent import quarter_on_quarter
 from tests.queries.builders import build, kq, rows
 

@@ -11,8 +11,8 @@ import datetime as dt
 
 import polars as pl
 
-from queries.data import KEY_QUESTION
 from queries.filters import Filters
+from queries.frames import KEY_QUESTION
 from queries.rollup import provider_rollup
 from tests.queries.builders import build, kq, rows
 

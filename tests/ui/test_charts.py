@@ -55,7 +55,7 @@ def test_a_figure_draws_what_st_altair_chart_draws():
         import altair as alt
         import streamlit as st
 
-        from tests.test_charts import ranked
+        from tests.ui.test_charts import ranked
         from ui import charts
         from ui.theme import LOW_N_COLOUR
 
@@ -96,13 +96,13 @@ def test_a_chart_shape_is_built_once_and_refilled_with_new_data():
     tooltip = charts.tips(("provider_label", "Provider"), ("median", "Median %", ".1f"))
     shape = dict(label="provider_label", value="median", text="text", title="Median % (test)",
                  tooltip=tooltip)  # fmt: skip
-    before = charts._ranked_bars.cache_info()
+    before = charts.ranked_bars.cache_info()
     first = charts.ranked_bars(ranked(["P1"], [40.0]), **shape)
     second = charts.ranked_bars(ranked(["P2", "P3"], [55.0, 70.0]), **shape)
-    after = charts._ranked_bars.cache_info()
+    after = charts.ranked_bars.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
     assert first.spec is second.spec  # one spec, two frames
-    assert second.data["data"]["provider_id"].to_list() == ["P2", "P3"]
+    assert second.data["frame"]["provider_id"].to_list() == ["P2", "P3"]
 
 
 def test_tooltip_types_are_the_ones_altair_infers_from_the_columns():

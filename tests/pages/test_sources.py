@@ -1,4 +1,4 @@
-"""Data page: what is loaded, the ingest log, and uploads through the CLI's loading code."""
+"""Data page (pages/sources.py): what is loaded, the ingest log, and uploads through the loader."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from ingest import database, store
 from ingest.files import read_file
 from tests.conftest import FIXTURES, REPORTS
-from ui import db
+from tests.helpers import keyed, labelled, metric, only, page, sql
+from ui import session, upload
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
 REPORT = REPORTS / "rowan-court-three-key-questions.txt"
 # One of each source: Rowan Court's report text; the rating file (Rowan Court's ratings, Elm
 # Tree, Kestrel); the API records of Birchwood (scored) and Harbour Lights (legacy ratings).
@@ -38,18 +36,6 @@ PER_SOURCE = """
 """
 
 
-def sql(path: Path, query: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
 @pytest.fixture
 def own_copy(demo_db, tmp_path, monkeypatch) -> Path:
     """A copy of the demo database for a test that writes, set as $QSD_DB."""
@@ -65,18 +51,18 @@ def sources_db(db_path) -> Path:
     con = database.connect(db_path, read_only=False)
     try:
         store.load_files(con, [read_file(str(p), p.read_bytes()) for p in SOURCES])
-        store.set_meta(con, "last_sync", "2026-05-01T10:00:00Z")
+        database.set_meta(con, "last_sync", "2026-05-01T10:00:00Z")
     finally:
         con.close()
     return db_path
 
 
 def test_per_source_counts_and_the_last_sync(sources_db):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("sources").run()
     assert not at.exception
     columns = ["source", "assessments", "locations", "key_questions", "scored", "statement_scores"]
     expected = [list(row) for row in sql(sources_db, PER_SOURCE)]
-    shown = at.dataframe[0].value
+    shown = keyed(at, session.DATA_SOURCES).value
     assert shown[columns].values.tolist() == expected
     # every source is there; ratings-only sources have no scores
     assert dict(zip(shown["source"], shown["statement_scores"], strict=True))["rating-file"] == 0
@@ -97,7 +83,7 @@ def test_per_source_counts_and_the_last_sync(sources_db):
             [region],
         )
     )
-    shown = at.dataframe[0].value
+    shown = keyed(at, session.DATA_SOURCES).value
     assert dict(zip(shown["source"], shown["selected"], strict=True)) == {
         source: selected.get(source, 0) for source in shown["source"]
     }
@@ -105,13 +91,13 @@ def test_per_source_counts_and_the_last_sync(sources_db):
 
 
 def test_counts_follow_the_era_filter(use_demo_db):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("sources").run()
     assert not at.exception
     (loaded,) = sql(use_demo_db, "SELECT count(DISTINCT assessment_id) FROM key_questions")[0]
     assert (
         metric(at, "Assessments loaded") == metric(at, "Selected by the filters") == f"{loaded:,}"
     )
-    assert "**Demo data**" in at.markdown[0].value
+    assert any(m.value.startswith("**Demo data**") for m in at.markdown)
 
     era, selected = sql(
         use_demo_db,
@@ -122,14 +108,14 @@ def test_counts_follow_the_era_filter(use_demo_db):
     assert not at.exception
     assert metric(at, "Assessments loaded") == f"{loaded:,}"
     assert metric(at, "Selected by the filters") == f"{selected:,}"
-    eras = at.dataframe[1].value.set_index("era")
+    eras = keyed(at, session.DATA_ERAS).value.set_index("era")
     assert eras.loc[era, "selected"] == selected
     assert eras["selected"].sum() == selected
 
 
 def test_sources_and_the_ingest_log_latest_first(use_demo_db):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
-    sources = at.dataframe[0].value
+    at = page("sources").run()
+    sources = keyed(at, session.DATA_SOURCES).value
     expected = sql(
         use_demo_db,
         "SELECT source, count(*), count(DISTINCT location_id) FROM assessments"
@@ -140,7 +126,7 @@ def test_sources_and_the_ingest_log_latest_first(use_demo_db):
     ]
     assert any(m.value == "**Last API sync**: never synced" for m in at.markdown)
     latest = sql(use_demo_db, "SELECT file, action FROM ingest_log ORDER BY log_id DESC LIMIT 50")
-    log = at.dataframe[3].value
+    log = keyed(at, session.DATA_LOG).value
     assert log[["file", "action"]].values.tolist() == [list(row) for row in latest]
 
     at.toggle(key="data_log_problems").set_value(True).run()
@@ -148,20 +134,22 @@ def test_sources_and_the_ingest_log_latest_first(use_demo_db):
         use_demo_db,
         "SELECT count(*) FROM ingest_log WHERE action = 'rejected' OR len(warnings) > 0",
     )[0]
-    assert len(at.dataframe[3].value) == min(problems, 50)
-    assert all(at.dataframe[3].value["warnings"].str.len() > 0)
+    assert len(keyed(at, session.DATA_LOG).value) == min(problems, 50)
+    assert all(keyed(at, session.DATA_LOG).value["warnings"].str.len() > 0)
 
 
 def test_upload_loads_through_the_store_and_shows_the_new_data(own_copy):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = page("sources").run()
     (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
-    at.file_uploader[0].set_value(
+    labelled(at.file_uploader, "Report files").set_value(
         [("rowan.txt", REPORT.read_bytes(), "text/plain"), ("empty.txt", b"  ", "text/plain")]
     ).run()
-    at.button[0].click().run()
+    at.button(key=session.DATA_LOAD).click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("2 files: 1 loaded, 0 unchanged, 0 replaced, 1 rejected;")
-    results = at.dataframe[-1].value
+    assert only(at.success).value.startswith(
+        "2 files: 1 loaded, 0 unchanged, 0 replaced, 1 rejected;"
+    )
+    results = keyed(at, session.DATA_UPLOAD_TABLE).value
     assert results[["file", "action"]].values.tolist() == [
         ["rowan.txt", "loaded"],
         ["empty.txt", "rejected"],
@@ -171,13 +159,16 @@ def test_upload_loads_through_the_store_and_shows_the_new_data(own_copy):
     assert metric(at, "Assessments loaded") == f"{after:,}"  # the cache was cleared
     logged = sql(own_copy, "SELECT file, action FROM ingest_log ORDER BY log_id DESC LIMIT 2")
     assert sorted(logged) == [("upload/empty.txt", "rejected"), ("upload/rowan.txt", "loaded")]
-    assert at.file_uploader[0].value in (None, [])  # emptied for the next upload
+    assert labelled(at.file_uploader, "Report files").value in (
+        None,
+        [],
+    )  # emptied for the next upload
 
 
 def test_upload_while_another_writer_holds_the_database_loses_nothing(own_copy, monkeypatch):
-    monkeypatch.setattr(db, "ATTEMPTS", 2)
-    monkeypatch.setattr(db, "WAIT_SECONDS", 0.05)
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    monkeypatch.setattr(database, "READ_WAIT_SECONDS", 0.1)
+    monkeypatch.setattr(upload, "WAIT_SECONDS", 0.1)
+    at = page("sources").run()
     (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
@@ -186,11 +177,15 @@ def test_upload_while_another_writer_holds_the_database_loses_nothing(own_copy, 
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "ready"
-        at.file_uploader[0].set_value(("rowan.txt", REPORT.read_bytes(), "text/plain")).run()
-        at.button[0].click().run()
+        labelled(at.file_uploader, "Report files").set_value(
+            ("rowan.txt", REPORT.read_bytes(), "text/plain")
+        ).run()
+        at.button(key=session.DATA_LOAD).click().run()
         assert not at.exception
         assert any("busy" in e.value and "Nothing was loaded" in e.value for e in at.error)
-        assert [f.name for f in at.file_uploader[0].value] == ["rowan.txt"]  # still there
+        assert [f.name for f in labelled(at.file_uploader, "Report files").value] == [
+            "rowan.txt"
+        ]  # still there
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from ingest.schema import ddl
-from queries.data import ERA, KEY_QUESTION, RATING, Frames, load_frames
+from queries.frames import ERA, KEY_QUESTION, RATING, Frames, load_frames
 from tests.queries.builders import build, kq
 
 D = dt.date
@@ -35,7 +35,9 @@ def loaded(tmp_path) -> Frames:
             [aid, day, day, era],
         )
     con.executemany(
-        "INSERT INTO key_question_results VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+        "INSERT INTO key_question_results (assessment_id, key_question, rating, published_date,"
+        " stated_score, computed_score, points, statements_scored)"
+        " VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
         [
             ["A1", "Safe", "Good", 75, 75, 6, 2],  # 6 / 8 = 75%
             ["A1", "Caring", "Good", None, None, None, None],
@@ -43,7 +45,8 @@ def loaded(tmp_path) -> Frames:
         ],
     )
     con.executemany(
-        "INSERT INTO statement_scores VALUES (?, 'Safe', ?, ?, ?, ?, 'evidence text')",
+        "INSERT INTO statement_scores (assessment_id, key_question, position, statement_id,"
+        " statement, score, evidence) VALUES (?, 'Safe', ?, ?, ?, ?, 'evidence text')",
         [
             ["A1", 1, 1, "Learning culture", 3],
             ["A1", 2, 2, "Safe systems, pathways and transitions", 3],

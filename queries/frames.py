@@ -4,7 +4,8 @@ Dtypes (others keep DuckDB's type: dates Date, numbers Int32):
     key_question          Enum(reference.KEY_QUESTIONS)   framework order: Safe ... Well-led
     key_question_rating   Enum(reference.RATINGS)         worst to best, so sorts and compares
     era                   Enum(reference.ERAS)            oldest to newest
-    location_name, provider_name, service_type, region, local_authority, statement, source
+    location_name, provider_name, service_type, region, local_authority, statement, source,
+    service_group, registration_status, statement_status, judgement
                           Categorical (few distinct values over millions of rows; sort lexically)
     location_id, provider_id, assessment_id, previous_assessment_id, postcode
                           Categorical (repeated on every statement row: 4 bytes a row, not 30);
@@ -22,7 +23,7 @@ provider_key (nulls first), key_question, key_question_score, location_name, loc
 sorting a selection by it puts each provider's key question together, lowest percentage
 first, ties by location name then id (provider_rollup's groups, without a sort per group).
 
-The scores frame is the `scores` view but evidence, built from the five statement columns
+The scores frame is the `scores` view but evidence, built from the six statement columns
 (STATEMENT_COLUMNS) of statement_scores joined to their key question's row of key_questions:
 fetching the view itself would carry 15 location and assessment columns through DuckDB, Arrow
 and Polars as strings on every statement row (3 million at national scale).
@@ -85,6 +86,10 @@ DTYPES: dict[str, pl.DataType] = {
             "local_authority",
             "statement",
             "source",
+            "service_group",
+            "registration_status",
+            "statement_status",
+            "judgement",
             # Ids are 14 characters, too long for Polars to keep inline: 30 bytes a row as
             # String, 4 as Categorical, on millions of statement rows.
             "location_id",
@@ -105,7 +110,15 @@ _KEYED = ("assessment", "location", "provider")
 _SEQUENCED = ("key_question_rating", "key_question_score", "statements_scored")
 # The scores frame: the `scores` view's columns but evidence, then the keys and sequence columns.
 SCORES_COLUMNS = tuple(c for c, _ in VIEW_COLUMNS["scores"] if c != "evidence")
-STATEMENT_COLUMNS = ("assessment_id", "key_question", "statement_id", "statement", "score")
+# A scores row's statement_status is its statement's (in key_questions, its key question's).
+STATEMENT_COLUMNS = (
+    "assessment_id",
+    "key_question",
+    "statement_id",
+    "statement",
+    "score",
+    "statement_status",
+)
 _SCORES_IDENTITY = [c for c in SCORES_COLUMNS if c not in STATEMENT_COLUMNS[2:]]
 _KEYS = tuple(f"{c}_key" for c in _KEYED)
 _SCORES_ADDED = (*_KEYS, "next_date", "previous_date", "previous_score")
@@ -145,7 +158,11 @@ def with_dtypes(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _neighbours(
     ordered: pl.LazyFrame, next_date: str, previous: dict[str, str], *extra: pl.Expr
 ) -> pl.LazyFrame:
-    """Per row of `ordered` (sorted by SEQUENCE, LATEST_ORDER): assessment_id, key_question, [extra], `next_date` (the next row's date), `previous` (new name -> column of the previous row)."""  # noqa: E501
+    """Per row of `ordered` (sorted by SEQUENCE, LATEST_ORDER), its neighbours' values.
+
+    Columns: assessment_id, key_question, [extra], `next_date` (the next row's date), `previous`
+    (new name -> column of the previous row).
+    """
     # A row's neighbours are its sequence's previous and next assessments when they share its
     # location and key question.
     after, before = (
@@ -160,7 +177,12 @@ def _neighbours(
 
 
 def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Sequence columns per assessed key question: for the key_questions frame (assessment_id, key_question, the keys, next_date, previous_*, next_scored_date) and, over those with statement scores, for the scores frame (assessment_id, key_question, next_date, previous_date, previous_assessment_key)."""  # noqa: E501
+    """Sequence columns per assessed key question, for each frame.
+
+    For the key_questions frame: assessment_id, key_question, the keys, next_date, previous_*,
+    next_scored_date. Over those with statement scores, for the scores frame: assessment_id,
+    key_question, next_date, previous_date, previous_assessment_key.
+    """
     keys = [pl.col(f"{c}_id").rank("dense").cast(pl.UInt32).alias(f"{c}_key") for c in _KEYED]
     ordered = (
         key_questions.select(*SEQUENCE, *LATEST_ORDER, *_SEQUENCED, "provider_id")
@@ -189,7 +211,11 @@ def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
 
 
 def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
-    """Both frames with the dtypes, keys and sequence columns above, computed once (collected); `statements` needs STATEMENT_COLUMNS only (a scores row takes the rest from its key question)."""  # noqa: E501
+    """Both frames with the dtypes, keys and sequence columns above, computed once.
+
+    Collected. `statements` needs STATEMENT_COLUMNS only (a scores row takes the rest from its key
+    question).
+    """
     key_questions = with_dtypes(key_questions).collect().lazy()
     steps, statement_steps = (s.collect().lazy() for s in sequences(key_questions))
     joined = key_questions.join(steps, on=_ASSESSED, how="left").collect()
@@ -232,7 +258,8 @@ def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
 def fetch(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What load_frames reads: STATEMENT_COLUMNS of statement_scores, and the key_questions view."""
     statements = con.sql(
-        "SELECT assessment_id, key_question, statement_id, statement, score FROM statement_scores"
+        "SELECT assessment_id, key_question, statement_id, statement, score,"
+        " status AS statement_status FROM statement_scores"
     ).pl()
     return statements, con.sql("SELECT * FROM key_questions").pl()
 
