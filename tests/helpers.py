@@ -6,7 +6,10 @@ where an element has no key, by its label: never by position.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,29 @@ TIMEOUT = 60  # seconds an AppTest run may take: the first run of a page loads t
 def build_demo_db(folder: Path, locations: int = 30, seed: int = 3) -> Path:
     """A database of the demo corpus in `folder`, loaded through the real parser and loader."""
     return demo.build_database(folder / "demo.duckdb", folder / "reports", locations, seed)
+
+
+@contextmanager
+def holding(path: Path) -> Iterator[None]:
+    """Another process holds `path` open for writing (DuckDB's lock) until the block ends."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
+            " print('ready', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
 
 
 def sql(path: Path, query: str, params: list | dict | None = None) -> list[tuple]:

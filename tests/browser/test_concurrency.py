@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from ingest import demo
 from tests.browser.app_server import ERRORS, ROOT, metric, running_app, settle
 from tests.conftest import REPORTS
-from tests.helpers import build_demo_db, sql
+from tests.helpers import build_demo_db, holding, sql
 
 pytestmark = pytest.mark.browser
 
@@ -192,20 +192,11 @@ def test_upload_while_another_process_holds_the_lock_then_retry(
     [(log_before,)] = sql(live_db, "SELECT count(*) FROM ingest_log")
     [page] = open_sessions("data")
     upload(page, report)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
-         " print('ready', flush=True); sys.stdin.read()", str(live_db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with holding(live_db):
         load_button(page).click()
         expect(page.get_by_test_id("stAlertContentError")).to_contain_text(BUSY, timeout=60_000)
         expect(page.get_by_test_id("stAlertContentError")).to_contain_text("Nothing was loaded")
         expect(page.get_by_test_id("stFileChipName")).to_have_text(report.name)
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
     assert sql(live_db, "SELECT count(*) FROM assessments") == [(before,)]
     assert sql(live_db, "SELECT count(*) FROM ingest_log") == [(log_before,)]
 

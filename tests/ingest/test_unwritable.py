@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest import demo
 from tests.conftest import REPORTS
-from tests.helpers import build_demo_db
+from tests.helpers import build_demo_db, holding
 from ui import session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,17 +236,8 @@ def test_cli_gives_up_on_a_database_another_process_holds(source_db, tmp_path, m
     shutil.copy(source_db, db)
     before = snapshot(db)
     monkeypatch.setattr(database, "WRITE_WAIT_SECONDS", 1)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
-         " print('ready', flush=True); sys.stdin.read()", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with holding(db):
         status = cli.main(["load", "--quiet", "--db", str(db), str(REPORTS)])
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
     assert status == 3
     [line] = capsys.readouterr().err.splitlines()
     assert line == (

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from ingest import database, store
 from ingest.files import read_file
 from tests.conftest import FIXTURES, REPORTS
-from tests.helpers import keyed, labelled, metric, only, page, sql
+from tests.helpers import holding, keyed, labelled, metric, only, page, sql
 from ui import session, upload
 
 REPORT = REPORTS / "rowan-court-three-key-questions.txt"
@@ -170,13 +168,7 @@ def test_upload_while_another_writer_holds_the_database_loses_nothing(own_copy, 
     monkeypatch.setattr(upload, "WAIT_SECONDS", 0.1)
     at = page("sources").run()
     (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
-         " print('ready', flush=True); sys.stdin.read()", str(own_copy)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with holding(own_copy):
         labelled(at.file_uploader, "Report files").set_value(
             ("rowan.txt", REPORT.read_bytes(), "text/plain")
         ).run()
@@ -186,7 +178,4 @@ def test_upload_while_another_writer_holds_the_database_loses_nothing(own_copy, 
         assert [f.name for f in labelled(at.file_uploader, "Report files").value] == [
             "rowan.txt"
         ]  # still there
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
     assert sql(own_copy, "SELECT count(*) FROM assessments")[0][0] == before
