@@ -18,7 +18,7 @@ import polars as pl
 from ingest import load
 from ingest.files import FileResult
 
-ACCEPTED_TYPES = ("txt", "json", "ods", "csv")
+ACCEPTED_TYPES = ("txt", "json", "ods", "csv", "pdf")
 MAX_FILE_MB = 50
 BATCH_FILES = 50
 WAIT_SECONDS = 5.0  # a user waits for a page, not for half a minute

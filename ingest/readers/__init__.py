@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ingest.readers import api_records, rating_files, report_text
+from ingest.readers import api_records, pdf, rating_files, report_text
 from ingest.records import Record, RejectedFile
 
 SNIFF_BYTES = 65536
@@ -33,6 +33,7 @@ class Reader(NamedTuple):
 
 READERS: tuple[Reader, ...] = (
     Reader(api_records.FORMAT, api_records.sniff, api_records.read),
+    Reader(pdf.FORMAT, pdf.sniff, pdf.read),
     Reader(rating_files.FORMAT, rating_files.sniff, rating_files.read),
     Reader(report_text.FORMAT, report_text.sniff, report_text.read),
 )

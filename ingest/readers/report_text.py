@@ -42,7 +42,7 @@ _STATED = re.compile(r"This service scored\s+(\S+)\s*\(\s*out\s+of\s+100\s*\)", 
 _STATED_VALUE = re.compile(r"[0-9]{1,3}")
 _UPDATED = re.compile(r"^Updated\s+(.+)$", re.IGNORECASE)
 _REPORT_FROM = re.compile(r"^Report from\s+(.+?)\s+assessment\b", re.IGNORECASE)
-_OVERALL = re.compile(r"^Overall:\s*(.+?)(?:\s+read more about inspection ratings.*)?$", re.I)
+_OVERALL = re.compile(r"^Overall:\s*(.+?)(?:\s+read more\b.*)?$", re.I)
 _BULLET = re.compile(r"^(\s*)[\u2022\u25cf\u25aa\u2023*-]\s+(.+)$")
 _PROVIDED = re.compile(r"^Provided and run by:?\s*(.*)$", re.IGNORECASE)
 _LABEL = re.compile(
@@ -181,8 +181,9 @@ class _Lines:
     def __init__(self, text: str, warnings: list[str]) -> None:
         raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         edges: set[int] = set()
+        page_starts: set[int] = set()
         if "\f" in text:
-            raw_lines, edges = _repeated_edges(raw_lines)
+            raw_lines, edges, page_starts = _repeated_edges(raw_lines)
         self.raw_lines = raw_lines
         linenos: list[int] = []
         texts: list[str] = []
@@ -203,6 +204,10 @@ class _Lines:
             ):
                 self.furniture += 1
                 continue  # no gap either: a page break is not a paragraph break
+            if page_starts and number in page_starts and texts and not gap:
+                # A page break between paragraphs looks like one inside a paragraph: a
+                # sentence ended above and one begins here is taken for a paragraph break.
+                gap = texts[-1][-1] in _SENTENCE_ENDS and line[0].isupper()
             if not gap and (line[0].islower() and texts and _broken(texts[-1])):
                 if compounds is None:
                     compounds = set(_COMPOUND.findall(text.lower()))
@@ -219,6 +224,7 @@ class _Lines:
 
 
 _FURNITURE_FIRST = frozenset("hwHWpP0123456789-")
+_SENTENCE_ENDS = frozenset('.!?:"\u201d')
 
 
 def _broken(previous: str) -> bool:
@@ -237,8 +243,9 @@ def _joined(previous: str, line: str, compounds: set[str]) -> str:
     return previous[:-1] + line
 
 
-def _repeated_edges(raw_lines: list[str]) -> tuple[list[str], set[int]]:
-    """Lines split at form feeds, and the numbers of lines repeated at page tops and feet.
+def _repeated_edges(raw_lines: list[str]) -> tuple[list[str], set[int], set[int]]:
+    """Lines split at form feeds, the numbers of lines repeated at page tops and feet, and
+    the numbers of the first lines of the pages' bodies (furniture aside).
 
     A line (its digits aside, so "Page 3" is "Page 4") standing within the first or last
     _PAGE_EDGE lines of at least half the pages, and of two at least, is page furniture
@@ -246,17 +253,16 @@ def _repeated_edges(raw_lines: list[str]) -> tuple[list[str], set[int]]:
     """
     lines: list[str] = []
     pages: list[list[int]] = [[]]  # numbers (1-based) of the non-blank lines of each page
-    for raw in raw_lines:
-        parts = raw.split("\f")
-        for index, part in enumerate(parts):
-            if index:
-                pages.append([])
-            lines.append(part)
-            if part.strip():
-                pages[-1].append(len(lines))
+    for number, raw in enumerate(raw_lines, 1):
+        if "\f" in raw:  # the line starts a page (line numbers stay the file's own)
+            pages.append([])
+            raw = raw.replace("\f", " ")
+        lines.append(raw)
+        if raw.strip():
+            pages[-1].append(number)
     pages = [page for page in pages if page]
     if len(pages) < 2:
-        return lines, set()
+        return lines, set(), set()
     seen: dict[str, int] = {}
     places: list[tuple[str, int]] = []
     for page in pages:
@@ -274,7 +280,12 @@ def _repeated_edges(raw_lines: list[str]) -> tuple[list[str], set[int]]:
     for key, number in places:
         if key in repeated and not _structural(lines[number - 1].strip(), lines, number):
             edges.add(number)
-    return lines, edges
+    starts = set()
+    for page in pages[1:]:
+        body = [n for n in page if n not in edges and not is_furniture(lines[n - 1].strip())]
+        if body:
+            starts.add(body[0])
+    return lines, edges, starts
 
 
 def _structural(line: str, lines: list[str], number: int) -> bool:
@@ -314,11 +325,9 @@ def _long_kind(line: str) -> int:
     if head == "overall:":
         return OVERALL if _overall_rating(line) else PLAIN
     first = line[0]
-    if len(line) <= 60:
-        # Names and ratings stand alone, capitalised, without a full stop: "safe." or "good"
-        # ending a wrapped sentence is evidence.
-        if not (first.isupper() and line[-1] not in ".,;"):
-            return PLAIN
+    # Names and ratings stand alone, capitalised, without a full stop: "safe." or "good"
+    # ending a wrapped sentence is evidence.
+    if len(line) <= 60 and first.isupper() and line[-1] not in ".,;":
         if ref.canonical_key_question(line):
             return KQ
         if ref.canonical_rating(line):
