@@ -33,8 +33,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
+import functools
 import hashlib
 import http.client
+import io
 import ipaddress
 import json
 import math
@@ -43,7 +45,6 @@ import select
 import socket
 import ssl
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -137,7 +138,8 @@ class Client:
         parts = urllib.parse.urlsplit(self.base_url)
         self._base_path = parts.path
         self._random = random.Random(self.seed)
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: _Connection | None = None
+        self._clock = _Clock(self.timeout)
         self._problem = _base_problem(self.base_url, self.key)
         self._origin = _origin(self.base_url) if self._problem is None else None
         if not 0 <= self.jitter <= 1:
@@ -256,35 +258,30 @@ class Client:
             "Accept": accept,
             "User-Agent": "quality-statement-dashboard",
         }
+        self._clock.deadline = deadline
         stale_retry = True
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _Retry(f"no whole answer within the deadline of {self.deadline:g} s")
-            conn, reused = self._connection(remaining)
-            watch = _Watch(conn, remaining)
-            answered = False
+            conn, reused, answered = None, False, False
             try:
-                try:
-                    if conn.sock is None:
-                        conn.connect()
-                    conn.sock.settimeout(max(0.001, min(self.timeout, remaining)))
-                    self.requests += 1
-                    conn.request("GET", target, headers=headers)
-                    response = conn.getresponse()
-                    answered = True
-                    limit = self.max_bytes if 200 <= response.status < 300 else 65536
-                    body = _body(response, limit, url)
-                finally:
-                    expired = watch.end()
+                conn, reused = self._connection()
+                if conn.sock is None:
+                    conn.connect()
+                conn.sock.settimeout(self._clock.left())
+                self.requests += 1
+                conn.request("GET", target, headers=headers)
+                response = conn.getresponse()
+                answered = True
+                limit = self.max_bytes if 200 <= response.status < 300 else 65536
+                body = _body(response, limit, url)
             except BaseException as err:
-                conn.close()
-                if expired:
+                if conn is not None:
+                    conn.close()
+                if not isinstance(err, OSError | http.client.HTTPException):
+                    raise
+                if time.monotonic() >= deadline:
                     raise _Retry(
                         f"no whole answer within the deadline of {self.deadline:g} s"
                     ) from None
-                if not isinstance(err, OSError | http.client.HTTPException):
-                    raise
                 if reused and not answered and stale_retry and isinstance(err, _STALE):
                     stale_retry = False
                     continue
@@ -297,7 +294,7 @@ class Client:
                 conn.close()
             return status, response.reason or "", response.headers, body
 
-    def _connection(self, remaining: float) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self) -> tuple[_Connection, bool]:
         """The kept-alive connection if it is still good (reused: True), else a new one."""
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -305,17 +302,16 @@ class Client:
                 return conn, True
             conn.close()
         scheme, host, port = self._origin
-        timeout = max(0.001, min(self.timeout, remaining))
         if scheme == "http":
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            conn = _Connection(host, port, self._clock)
         else:
             context = self.ssl_context or ssl.create_default_context()
             if self._tunnel is None:
-                conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+                conn = _Connection(host, port, self._clock, tls=context, server_name=host)
             else:  # through the proxy: CONNECT, then TLS to the API inside the tunnel
                 proxy_host, proxy_port, proxy_headers = self._tunnel
-                conn = http.client.HTTPSConnection(
-                    proxy_host, proxy_port, timeout=timeout, context=context
+                conn = _Connection(
+                    proxy_host, proxy_port, self._clock, tls=context, server_name=host
                 )
                 conn.set_tunnel(host, port, headers=proxy_headers)
         self.connections += 1
@@ -348,41 +344,108 @@ class Client:
         return parts.hostname, port, headers
 
 
-class _Watch:
-    """Cuts an exchange off at its deadline: shuts the connection's socket down (again every
-    50 ms until the exchange ends, in case it was between sockets), which ends any read or
-    write blocked on it, however slowly the server trickles bytes."""
+class _Clock:
+    """The deadline of the attempt under way; `left()` is how long the next wait may be."""
 
-    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
-        self._conn = conn
-        self._lock = threading.Lock()
-        self._ended = threading.Event()
-        self.expired = False
-        self._thread = threading.Thread(
-            target=self._watch, args=(seconds,), name="api-deadline", daemon=True
-        )
-        self._thread.start()
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = math.inf
 
-    def _watch(self, seconds: float) -> None:
-        wait = seconds
-        while not self._ended.wait(wait):
-            with self._lock:
-                if self._ended.is_set():
-                    return
-                self.expired = True
-                sock = self._conn.sock
-                if sock is not None:
-                    try:  # the plain socket's shutdown: an SSL socket's would unwrap it
-                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-            wait = 0.05
+    def left(self) -> float:
+        """Seconds the next connect, handshake step or read may wait: the time left (at most
+        the timeout of any one wait); TimeoutError when the deadline has passed."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline has passed")
+        return min(self.timeout, remaining)
 
-    def end(self) -> bool:
-        """Stop watching; whether the deadline had passed (the connection is then dead)."""
-        with self._lock:
-            self._ended.set()
-            return self.expired
+
+class _Connection(http.client.HTTPConnection):
+    """HTTP, or HTTPS with `tls`, in which every wait keeps the clock's deadline: the
+    connect, each step of the TLS handshake, and each read of the answer (so a server that
+    trickles its headers or body a byte at a time cannot hold a request past it)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        clock: _Clock,
+        *,
+        tls: ssl.SSLContext | None = None,
+        server_name: str | None = None,
+    ) -> None:
+        super().__init__(host, port, timeout=clock.left())
+        self.clock = clock
+        self.tls = tls
+        self.server_name = server_name
+        if tls is not None:
+            self.default_port = 443  # the Host header leaves the default port out
+        self.response_class = functools.partial(_Response, clock=clock)
+
+    def connect(self) -> None:
+        self.timeout = self.clock.left()
+        super().connect()  # TCP, and the CONNECT through a proxy's tunnel
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(
+                self.sock, server_hostname=self.server_name, do_handshake_on_connect=False
+            )
+            self.sock = sock
+            _handshake(sock, self.clock)
+
+
+def _handshake(sock: ssl.SSLSocket, clock: _Clock) -> None:
+    """The TLS handshake, a step at a time, within the clock's deadline."""
+    sock.settimeout(0)
+    while True:
+        try:
+            sock.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            ready = select.select([sock], [], [], clock.left())[0]
+        except ssl.SSLWantWriteError:
+            ready = select.select([], [sock], [], clock.left())[1]
+        if not ready:
+            raise TimeoutError("the TLS handshake timed out")
+    sock.settimeout(clock.left())
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer read through _TimedReads: no read waits past the clock's deadline."""
+
+    def __init__(self, sock: socket.socket, *args, clock: _Clock, **kwargs) -> None:
+        super().__init__(_TimedSocket(sock, clock), *args, **kwargs)
+
+
+class _TimedSocket:
+    """What HTTPResponse reads its socket through (it only asks for makefile)."""
+
+    def __init__(self, sock: socket.socket, clock: _Clock) -> None:
+        self._sock = sock
+        self._clock = clock
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_TimedReads(self._sock, self._clock))
+
+
+class _TimedReads(io.RawIOBase):
+    """The socket's reads, each waiting at most the time left before the deadline."""
+
+    def __init__(self, sock: socket.socket, clock: _Clock) -> None:
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)  # counted: the socket stays open for it
+        self._clock = clock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        self._sock.settimeout(self._clock.left())
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 def _body(response: http.client.HTTPResponse, limit: int, url: str) -> bytes:
@@ -422,7 +485,7 @@ def _json_object(path: str, body: bytes) -> dict:
     try:
         document = json.loads(body)
     except json.JSONDecodeError as err:
-        raise Malformed(path, f"the answer is not JSON ({err.msg} at byte {err.pos})") from None
+        raise Malformed(path, f"the answer is not JSON ({err.msg}: byte {err.pos})") from None
     except UnicodeDecodeError:
         raise Malformed(path, "the answer is not JSON (not UTF-8)") from None
     except RecursionError:
@@ -537,7 +600,7 @@ def _one_line(text: str) -> str:
     )
 
 
-def _shown(value: object, most: int = 60) -> str:
+def _shown(value: object, most: int = 100) -> str:
     """A value from an answer as JSON on one line, cut to `most` characters."""
     try:
         text = json.dumps(value, ensure_ascii=True)
@@ -645,7 +708,7 @@ class _Syncer:
             while True:
                 url = self.client.url(state["page"])
                 page = self.client.get_json(state["page"])
-                ids, items, rejected = _listing(page, state["mode"], url)
+                ids, items, rejected = _listing(page, state["mode"], state["page"], url)
                 total = page.get("total")
                 if self.bar.total is None and isinstance(total, int) and total <= 10**9:
                     number, size = page.get("page") or 1, page.get("perPage") or 0
@@ -661,9 +724,8 @@ class _Syncer:
                 key = self._page_key(next_page)  # Malformed for a link that is not the API's
                 if key in read:
                     raise ApiError(
-                        f"the listing goes round in a circle: {url} links back to"
-                        f" {self.client.url(next_page)}, read already; stopped after"
-                        f" {len(read)} pages"
+                        f"the listing goes round in a circle: {state['page']} links back to"
+                        f" {next_page}, read already; stopped after {len(read)} pages"
                     )
                 if len(read) >= max_pages:
                     raise ApiError(f"the listing has more than {max_pages:,} pages; stopped")
@@ -827,7 +889,7 @@ class _Syncer:
             try:
                 url = self.client.url(link)
             except Malformed as err:
-                yield "", FileResult(name, message=f"reportUri: {err.reason}")
+                yield "", FileResult(name, message=f"reportUri {_shown(link)}: {err.reason}")
                 continue
             if url in self.known_reports:
                 self.result.reports += 1
@@ -842,12 +904,13 @@ class _Syncer:
                 continue
             try:
                 text, warnings = report_text.decode(body, url)
-                record = report_text.parse_report(text, url, warnings)
-            except RejectedFile as err:
-                if str(err).startswith("not a CQC assessment report"):
-                    continue  # e.g. a report in the format before the SAF: no scores
+            except RejectedFile as err:  # empty, binary, undecodable: not text at all
                 yield "", FileResult(url, "report-text", message=str(err))
                 continue
+            try:
+                record = report_text.parse_report(text, url, warnings)
+            except RejectedFile:
+                continue  # text, but no SAF report with scores (e.g. an older report)
             except Exception as err:  # a value the parser did not anticipate
                 message = f"cannot be read: {type(err).__name__}: {err}"
                 yield "", FileResult(url, "report-text", message=message)
@@ -935,8 +998,11 @@ def _report_link(report: dict) -> tuple[str | None, str | None]:
     return f"/reports/{urllib.parse.quote(link_id, safe='')}", None
 
 
-def _listing(page: dict, mode: str, url: str) -> tuple[list[str], list, list[FileResult]]:
-    """(location ids, items, rejections) of a listing page; Malformed when it is no listing.
+def _listing(
+    page: dict, mode: str, path: str, url: str
+) -> tuple[list[str], list, list[FileResult]]:
+    """(location ids, items, rejections) of the listing page at `path` (`url` in full);
+    Malformed when it is no listing.
 
     The page must hold its list (`locations` for a full sync, `changes` for changes), and
     `page`, `perPage`, `total` and `totalPages` where given are whole numbers and
@@ -946,19 +1012,22 @@ def _listing(page: dict, mode: str, url: str) -> tuple[list[str], list, list[Fil
     for name in ("page", "perPage", "total", "totalPages"):
         value = page.get(name)
         if value is not None and (type(value) is not int or value < 0):
-            raise Malformed(url, f"'{name}' is not a whole number: {_shown(value)}")
+            raise Malformed(path, f"'{name}' is not a whole number: {_shown(value)}")
     next_page = page.get("nextPageUri")
     if next_page is not None and not isinstance(next_page, str):
-        raise Malformed(url, f"'nextPageUri' is not a link: {_shown(next_page)}")
+        raise Malformed(path, f"'nextPageUri' is not a link: {_shown(next_page)}")
     key = "locations" if mode == "full" else "changes"
     if key not in page:
-        raise Malformed(url, f"not a listing page: it has no '{key}'")
+        raise Malformed(path, f"not a listing page: it has no '{key}'")
     items = page[key] if page[key] is not None else []
     if not isinstance(items, list):
-        raise Malformed(url, f"'{key}' is not a list: {_shown(items)}")
+        raise Malformed(path, f"'{key}' is not a list: {_shown(items)}")
     ids, rejected = [], []
     for number, item in enumerate(items):
-        loc = item.get("locationId") if key == "locations" and isinstance(item, dict) else item
+        if key == "locations":  # summaries, each naming its location
+            loc = item.get("locationId") if isinstance(item, dict) else None
+        else:  # ids
+            loc = item
         if isinstance(loc, str) and 0 < len(loc) <= MAX_ID:
             ids.append(loc)
         else:
