@@ -133,7 +133,7 @@ def parse_report(text: str, source: str, warnings: list[str] | None = None) -> R
     header = _Header(lines, kinds, 0, len(lines.texts))
     if header.assessment_date is None and header.date_text is None:
         if _looks_legacy(lines.texts):
-            return _legacy(lines, source, warnings)
+            return _legacy(lines, header, source, warnings)
     record = header.record(source, warnings)
     _Body(lines, kinds, record, header.end).read()
     _check(record)
@@ -1044,9 +1044,11 @@ def _legacy_rating(text: str) -> str | None:
     return ref.canonical_rating(re.sub(r"[^A-Za-z ]+$", "", text).strip())
 
 
-def _legacy(lines: _Lines, source: str, warnings: list[str]) -> Record:
+def _legacy(lines: _Lines, header: _Header, source: str, warnings: list[str]) -> Record:
     """A pre-SAF inspection report: ratings only, dated by its publication (as the API and the
-    rating file date the same report), in the pre-SAF era."""
+    rating file date the same report), in the pre-SAF era. The header of a report page (name,
+    "Overall:", address, provider) is read as a SAF report's; a PDF's cover ("<provider>",
+    "<location>", "Inspection report", the address) otherwise."""
     texts = lines.texts
     overall: str | None = None
     ratings: dict[str, str] = {}
@@ -1108,6 +1110,10 @@ def _legacy(lines: _Lines, source: str, warnings: list[str]) -> Record:
             address.append(line)
             if found := ref.normalise_postcode(line):
                 postcode = found
+    if header.overall is not None and header.name:  # a report page's header
+        name, provider, phone = header.name, header.provider or provider, header.phone or phone
+        postcode, address = header.postcode, [header.address or ""]
+        overall = overall or (header.overall if ref.canonical_rating(header.overall) else None)
     if not (overall or ratings):
         raise RejectedFile("a pre-SAF inspection report with no ratings found")
     date = published or (inspected[-1] if inspected else None)
@@ -1118,7 +1124,9 @@ def _legacy(lines: _Lines, source: str, warnings: list[str]) -> Record:
     if date > dt.date.today():
         warnings.append(f"publication date {date} is in the future")
     joined = ", ".join(address) if postcode else None
-    if joined:
+    if joined and header.overall is not None and header.name:
+        joined = header.address
+    elif joined:
         pos = _postcode_span(joined)
         joined = joined[: pos[0]].strip().rstrip(",").strip() or None
     else:
@@ -1131,8 +1139,8 @@ def _legacy(lines: _Lines, source: str, warnings: list[str]) -> Record:
         "provider_cqc_id": None,
         "location_name": name,
         "provider_name": provider,
-        "service_types": [],
-        "service_type": None,
+        "service_types": [t for _, t in header.service_types],
+        "service_type": header.service_types[-1][1] if header.service_types else None,
         "overall_rating": overall,
         "address": joined,
         "postcode": postcode,
