@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from queries.current import current
+from queries.filters import DEREGISTERED
 from queries.locations import (
     assessment_history,
     assessment_statements,
@@ -73,6 +74,14 @@ facts = (
     f"Location id {chosen}",
 )
 st.caption(" · ".join(plain(f) for f in facts if f))
+if where.get("registration_status") == DEREGISTERED:
+    when = where.get("deregistration_date")
+    st.warning(
+        f"**Deregistered**{f' on {when:%d %b %Y}' if when else ''}: CQC no longer registers "
+        "this location. Its history is below; current pictures leave it out unless "
+        "“Include deregistered locations” is on in the sidebar.",
+        icon="🚪",
+    )
 cols = st.columns(4)
 cols[0].metric("Assessments", rows["assessment_id"].n_unique())
 cols[1].metric("Latest assessment", f"{rows['assessment_date'].max():%d %b %Y}")

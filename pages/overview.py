@@ -38,6 +38,11 @@ st.subheader("Current key question ratings")
 st.caption(
     "Each location's latest rating of each key question, ratings-only assessments included. "
     "Bars show the share of rated locations; the label gives the rating and the count. "
+    + (
+        "A location CQC rated in two assessment service groups counts once in each. "
+        if data.options.service_groups
+        else ""
+    )
     + coverage.rated(kq, filters, latest=True)
 )
 shares = rating_shares(kq, filters=filters)

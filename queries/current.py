@@ -13,16 +13,24 @@ a key_question_score, stated or computed (the scored picture): a rating file or 
 legacy ratings date their ratings-only copy of a report by its publication date, after the
 assessment date of the same report read with scores, so the latest of all would often have
 no score. In the scores frame every row is scored, so there both pictures are the scored one.
+
+The grain of both is a location's service group and key question (queries.frames.SEQUENCE):
+a location CQC assessed in two service groups (say Care homes and Homecare) has a current
+Safe in each, and counts once in each group. Current pictures leave deregistered locations
+out unless `Filters.include_deregistered` (by today's registration status: a location
+deregistered since `date_to` is left out of that earlier picture too); `left_out` counts
+what the switches left out, for the page to say.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import replace
 
 import polars as pl
 
-from queries.filters import ALL, MIN_N, Filters
+from queries.filters import ALL, CARRIED_FORWARD, DEREGISTERED, MIN_N, Filters
 from queries.frames import NEXT_SCORED
 from queries.groups import By, keys, low_n
 
@@ -68,7 +76,35 @@ def selected(
     When `latest`, the current picture (`scored`: the scored one).
     """
     rows = filters.apply(frame, skip=skip)
-    return rows.filter(_picture(frame, filters.date_to, scored)) if latest else rows
+    if not latest:
+        return rows
+    rows = rows.filter(_picture(frame, filters.date_to, scored))
+    if filters.include_deregistered or "registration_status" not in frame.collect_schema():
+        return rows
+    return rows.filter(pl.col("registration_status").ne_missing(DEREGISTERED))
+
+
+def left_out(
+    frame: pl.LazyFrame, filters: Filters = ALL, *, latest: bool = False, scored: bool = False
+) -> pl.DataFrame:
+    """What the filter's switches leave out of `selected(frame, filters, ...)`, in one row.
+
+    Columns: carried_forward (statement scores carried forward from an earlier assessment;
+    0 on a frame without statement rows or when they are included), deregistered (locations
+    left out of the current picture; 0 unless `latest` and they are left out).
+    """
+    names = set(frame.collect_schema().names())
+    everything = replace(filters, include_carried_forward=True, include_deregistered=True)
+    rows = selected(frame, everything, latest=latest, scored=scored)
+    carried = deregistered = pl.lit(False)
+    if not filters.include_carried_forward and {"statement_id", "statement_status"} <= names:
+        carried = pl.col("statement_status").eq_missing(CARRIED_FORWARD)
+    if latest and not filters.include_deregistered and "registration_status" in names:
+        deregistered = pl.col("registration_status").eq_missing(DEREGISTERED)
+    return rows.select(
+        carried_forward=(carried & ~deregistered).sum().cast(pl.UInt32),
+        deregistered=pl.col("location_key").filter(deregistered & ~carried).n_unique(),
+    ).collect()
 
 
 def locations_behind(

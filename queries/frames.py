@@ -33,7 +33,8 @@ key question together, so a location's statement changes come filtered, not sort
 still sort their results; a sort of rows already in order costs a check, not a reordering.
 
 Sequence columns, added once at load so that "current" and "change" are row filters, not
-window functions. A sequence is a location's assessments of one key question in LATEST_ORDER;
+window functions. A sequence is a location's assessments of one key question in one service
+group (SEQUENCE) in LATEST_ORDER;
 ties on date go to the later published_date, then the larger assessment_id.
     key_questions   next_date               date of the next assessment in the sequence of
                                             every assessment, ratings-only ones included (null:
@@ -101,7 +102,9 @@ DTYPES: dict[str, pl.DataType] = {
     ),
 }
 
-SEQUENCE = ("location_id", "key_question")
+# A sequence: one location's assessments of one key question in one service group (null
+# where the source names none).
+SEQUENCE = ("location_id", "service_group", "key_question")
 LATEST_ORDER = ("assessment_date", "published_date", "assessment_id")
 SCORES_ORDER = (*SEQUENCE, *LATEST_ORDER, "statement_id")
 _ASSESSED = ["assessment_id", "key_question"]
@@ -126,6 +129,7 @@ _SCORES_ADDED = (*_KEYS, "next_date", "previous_date", "previous_score")
 # stand for.
 _SEQUENCE_SORT = [
     "location_key",
+    "service_group",
     "key_question",
     "assessment_date",
     "published_date",
@@ -164,9 +168,10 @@ def _neighbours(
     (new name -> column of the previous row).
     """
     # A row's neighbours are its sequence's previous and next assessments when they share its
-    # location and key question.
+    # location, service group (null matching null) and key question.
     after, before = (
-        pl.all_horizontal(pl.col(c) == pl.col(c).shift(i) for c in SEQUENCE) for i in (-1, 1)
+        pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(i)) for c in SEQUENCE)
+        for i in (-1, 1)
     )
     return ordered.select(
         *_ASSESSED,

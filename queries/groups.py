@@ -21,6 +21,7 @@ GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
     "location_id": ("location_id", "location_name"),
     "region": ("region",),
     "service_type": ("service_type",),
+    "service_group": ("service_group",),
     "local_authority": ("local_authority",),
     "key_question": ("key_question",),
     "era": ("era",),

@@ -66,15 +66,24 @@ def selectable_locations(key_questions: pl.LazyFrame, filters: Filters) -> pl.Se
 def location_key_questions(key_questions: pl.LazyFrame, location_id: str) -> pl.DataFrame:
     """Every assessed key question of the location, latest assessment first.
 
-    Key questions in framework order. Columns: the key_questions columns, band (String), next_band,
-    points_to_next_band, points_to_spare.
+    Key questions in framework order. Columns: the key_questions columns, band (String),
+    next_band, points_to_next_band, points_to_spare, by_judgement (the published rating is
+    not the band of its scores: CQC set it by judgement, so the band columns after `band` are
+    null: no number of points moves a rating set that way).
     """
+    rating, band = pl.col("key_question_rating").cast(pl.String), pl.col("band")
+    by_judgement = (rating != band).fill_null(False)
     return (
         key_questions.filter(pl.col("location_id") == location_id)
         .join(
-            band_table().lazy().with_columns(pl.col("band").cast(pl.String)),
+            band_table().lazy().with_columns(band.cast(pl.String)),
             on=["statements_scored", "points"],
             how="left",
+        )
+        .with_columns(by_judgement=by_judgement)
+        .with_columns(
+            pl.when(~pl.col("by_judgement")).then(pl.col(c)).alias(c)
+            for c in ("next_band", "points_to_next_band", "points_to_spare")
         )
         .sort(pl.col("assessment_date"), pl.col("key_question"), descending=[True, False])
         .collect()
@@ -85,12 +94,15 @@ def assessment_history(rows: pl.DataFrame) -> pl.DataFrame:
     """One row per assessment of location_key_questions rows, latest first.
 
     Columns: assessment_date, era, one column per key question assessed ('82% Good', 'Good (no
-    score)' or 'not assessed'), assessment_id.
+    score)', a judgement such as 'Regulations met' where CQC does not rate, 'not rated', or
+    'not assessed'), assessment_id.
     """
     cell = (
         pl.when(pl.col("key_question_score").is_not_null())
         .then(pl.format("{}% {}", pl.col("key_question_score"), pl.col("key_question_rating")))
-        .otherwise(pl.format("{} (no score)", pl.col("key_question_rating")))
+        .when(pl.col("key_question_rating").is_not_null())
+        .then(pl.format("{} (no score)", pl.col("key_question_rating")))
+        .otherwise(pl.coalesce(pl.col("judgement").cast(pl.String), pl.lit("not rated")))
     )
     wide = (
         rows.with_columns(cell=cell, key_question=pl.col("key_question").cast(pl.String))

@@ -29,6 +29,7 @@ class FilterOptions:
     dates: tuple[dt.date, dt.date]
     regions: list[str] = field(default_factory=list)
     service_types: list[str] = field(default_factory=list)
+    service_groups: list[str] = field(default_factory=list)
     provider_ids: list[str] = field(default_factory=list)
     provider_names: ProviderNames = field(default_factory=ProviderNames)
 
@@ -60,7 +61,7 @@ def provider_names(key_questions: pl.LazyFrame) -> ProviderNames:
 
 
 def filter_options(key_questions: pl.LazyFrame) -> FilterOptions:
-    """The sidebar's options: dates, regions, service types and providers.
+    """The sidebar's options: dates, regions, service types, service groups and providers.
 
     Dates are the first and last assessment dates; with nothing loaded, the SAF's start to today.
     """
@@ -70,6 +71,7 @@ def filter_options(key_questions: pl.LazyFrame) -> FilterOptions:
         dates=(first or SAF_START, last or dt.date.today()),
         regions=distinct_values(key_questions, "region"),
         service_types=distinct_values(key_questions, "service_type"),
+        service_groups=distinct_values(key_questions, "service_group"),
         provider_ids=list(names),
         provider_names=names,
     )

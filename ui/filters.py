@@ -7,6 +7,7 @@ when the user moves between pages, and the URL carries it to whoever opens the l
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -54,7 +55,7 @@ def sidebar_filters(data: AppData, place: DeltaGenerator | None = None) -> Filte
     )
     date_from, date_to = (*dates, None, None)[:2] if dates else (None, None)
     names = options.provider_names
-    return Filters(
+    chosen = Filters(
         date_from=date_from if date_from != lo else None,
         date_to=date_to if date_to != hi else None,
         regions=_multi(
@@ -97,6 +98,38 @@ def sidebar_filters(data: AppData, place: DeltaGenerator | None = None) -> Filte
             "How scores were arrived at: by evidence category (before 2 December 2024) "
             "or by statement (after). Trends across eras need care.",
         ),
+    )
+    groups = ()
+    if options.service_groups:  # only sources that name assessment service groups have them
+        groups = _multi(
+            place,
+            "Service group",
+            options.service_groups,
+            session.SERVICE_GROUP,
+            "The assessment service group a rating belongs to (say Care homes or Homecare): "
+            "a location assessed in two groups has a current rating in each.",
+        )
+    deregistered = place.toggle(
+        "Include deregistered locations",
+        key=session.DEREGISTERED,
+        bind="query-params",
+        persist_state="session",
+        help="Current pictures leave out locations CQC has deregistered; history keeps them.",
+    )
+    carried = place.toggle(
+        "Include carried-forward scores",
+        key=session.CARRIED_FORWARD,
+        bind="query-params",
+        persist_state="session",
+        help="Statement scores CQC carried forward from an earlier assessment are not "
+        "judgements of this one: left out of statement views unless this is on. Key question "
+        "percentages stay as published.",
+    )
+    return replace(
+        chosen,
+        service_groups=groups,
+        include_deregistered=deregistered,
+        include_carried_forward=carried,
     )
 
 

@@ -38,6 +38,8 @@ def working(row: dict) -> list[str]:
     """
     rating, n, p = row["key_question_rating"], row["statements_scored"], row["points"]
     if not n or p is None:
+        if rating is None and (judgement := row.get("judgement")):
+            return [f"Not rated: CQC does not rate this service. Its judgement: {judgement}."]
         return [f"Rated {rating or 'not rated'}; no statement scores (ratings only)."]
     band = row["band"]
     lines = [
@@ -51,8 +53,12 @@ def working(row: dict) -> list[str]:
         lines.append(f"Published {stated}%, the same as computed from the scores.")
     else:
         lines.append(f"Published {stated}%, but the scores give {computed}%: the report differs.")
-    if rating and rating != band:
-        lines.append(f"Rated {rating}, which is not the band of its scores ({band}).")
+    if row.get("by_judgement"):
+        lines.append(
+            f"Rated **{rating}**, not the band of its scores ({band}): the rating was set by "
+            "judgement, so no distance to another band applies."
+        )
+        return lines
     if row["next_band"] is not None:
         up = row["points_to_next_band"]
         lines.append(f"Next band: {row['next_band']} with {up} more point{'s' * (up != 1)}.")

@@ -23,7 +23,21 @@ PROVIDER = "provider"
 KEY_QUESTION = "key_question"
 RATING = "rating"
 ERA = "era"
-FILTER_KEYS = (DATE, REGION, SERVICE_TYPE, PROVIDER, KEY_QUESTION, RATING, ERA)
+SERVICE_GROUP = "service_group"
+DEREGISTERED = "deregistered"  # a toggle: include deregistered locations in current pictures
+CARRIED_FORWARD = "carried_forward"  # a toggle: include carried-forward statement scores
+FILTER_KEYS = (
+    DATE,
+    REGION,
+    SERVICE_TYPE,
+    SERVICE_GROUP,
+    PROVIDER,
+    KEY_QUESTION,
+    RATING,
+    ERA,
+    DEREGISTERED,
+    CARRIED_FORWARD,
+)
 
 # Compare providers. Its provider picker shows labels, so a link passes a provider's label.
 COMPARE_KEY_QUESTION = "compare_key_question"

@@ -59,8 +59,15 @@ def kq(
     statement_ids: list[int | None] | None = None,
     published: str | None = None,
     source: str = "report-text",
+    service_group: str | None = None,
+    registration: str | None = None,
+    statuses: list[str | None] | None = None,
 ) -> dict[str, Any]:
-    """One assessed key question with its statement scores (none: ratings only)."""
+    """One assessed key question with its statement scores (none: ratings only).
+
+    `statuses`: each statement's statement_status ('assessed', 'carried forward'; None: not
+    said); `registration`: the location's registration_status.
+    """
     day = dt.date.fromisoformat(date)
     n, points = len(scores), sum(scores)
     computed = rounded_percentage(points, n) if n else None
@@ -86,8 +93,8 @@ def kq(
         "points": points if n else None,
         "statements_scored": n or None,
         "source": source,
-        "service_group": None,
-        "registration_status": None,
+        "service_group": service_group,
+        "registration_status": registration,
         "statement_status": None,
         "judgement": None,
         "statements": [
@@ -95,9 +102,11 @@ def kq(
                 "statement_id": sid,
                 "statement": STATEMENTS_BY_ID[sid].name if sid else f"Unknown {i}",
                 "score": score,
-                "statement_status": None,
+                "statement_status": status,
             }
-            for i, (sid, score) in enumerate(zip(ids, scores, strict=True))
+            for i, (sid, score, status) in enumerate(
+                zip(ids, scores, statuses or [None] * n, strict=True)
+            )
         ],
     }
 
