@@ -95,7 +95,8 @@ if busy:
 
 st.subheader("Upload report files")
 st.caption(
-    f"Report text (.txt), CQC API records (.json) and CQC data files (.ods, .csv), up to "
+    f"Report text (.txt, or the .pdf CQC publishes), CQC API records (.json) and CQC data "
+    f"files (.ods, .csv), up to "
     f"{upload.MAX_FILE_MB} MB each. They are read and loaded by the same code as "
     "`python -m ingest load`: each file loads whole or not at all, and the same content "
     "twice adds nothing."
