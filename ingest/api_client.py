@@ -217,7 +217,7 @@ class Client:
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 self._pace()
-            status, reason, headers, body = self._exchange(url, accept, deadline)
+            status, reason, headers, body = self._exchange(url, path, accept, deadline)
             if 200 <= status < 300:
                 return body
             if status in REDIRECTS:
@@ -248,7 +248,7 @@ class Client:
         return target
 
     def _exchange(
-        self, url: str, accept: str, deadline: float
+        self, url: str, path: str, accept: str, deadline: float
     ) -> tuple[int, str, http.client.HTTPMessage, bytes]:
         """Send one GET and read its whole answer by the deadline; _Retry on a failure."""
         parts = urllib.parse.urlsplit(url)
@@ -272,7 +272,7 @@ class Client:
                 response = conn.getresponse()
                 answered = True
                 limit = self.max_bytes if 200 <= response.status < 300 else 65536
-                body = _body(response, limit, url)
+                body = _body(response, limit, path)
             except BaseException as err:
                 if conn is not None:
                     conn.close()
@@ -287,7 +287,7 @@ class Client:
                     continue
                 raise _Retry(_describe(err)) from None
             status = response.status
-            keep = status < 400 or status == 404
+            keep = 200 <= status < 400 or status == 404  # not after a refusal or failure
             if keep and response.isclosed() and not response.will_close:
                 self._conn = conn
             else:
@@ -305,7 +305,9 @@ class Client:
         if scheme == "http":
             conn = _Connection(host, port, self._clock)
         else:
-            context = self.ssl_context or ssl.create_default_context()
+            if self.ssl_context is None:  # made once, on the first connection
+                self.ssl_context = ssl.create_default_context()
+            context = self.ssl_context
             if self._tunnel is None:
                 conn = _Connection(host, port, self._clock, tls=context, server_name=host)
             else:  # through the proxy: CONNECT, then TLS to the API inside the tunnel
@@ -448,20 +450,20 @@ class _TimedReads(io.RawIOBase):
         super().close()
 
 
-def _body(response: http.client.HTTPResponse, limit: int, url: str) -> bytes:
+def _body(response: http.client.HTTPResponse, limit: int, path: str) -> bytes:
     """The whole body, at most `limit` bytes: Malformed past it for a success (the connection
     is closed unread for an error's body); IncompleteRead when the connection ends early."""
     strict = 200 <= response.status < 300
     too_large = f"the answer is larger than {limit:,} bytes"
     if strict and response.length is not None and response.length > limit:
-        raise Malformed(url, too_large)
+        raise Malformed(path, too_large)
     chunks, size = [], 0
     while chunk := response.read(min(65536, limit + 1 - size)):
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
             if strict:
-                raise Malformed(url, too_large)
+                raise Malformed(path, too_large)
             break  # an error's text: enough read; the connection is not kept
     body = b"".join(chunks)
     if response.length:  # the server promised more than it sent

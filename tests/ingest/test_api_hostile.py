@@ -452,6 +452,39 @@ def test_an_answer_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline(api, hea
     assert len(api.log) == 2 and len(waits) == 1
 
 
+def test_a_tls_handshake_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline(tls):
+    # A server that starts a TLS record of 16 KiB and sends it a byte every 0.02 s.
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                conn.sendall(b"\x16\x03\x03\x40\x00")
+                while not stop.wait(0.02):
+                    conn.sendall(b"\x00")
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    slow = api_client.Client(
+        KEY, base_url=f"https://127.0.0.1:{port}/public/v1", rate=0, retries=0, timeout=5,
+        deadline=0.4, ssl_context=tls[1],
+    )  # fmt: skip
+    start = time.monotonic()
+    try:
+        with pytest.raises(api_client.ApiError, match="no whole answer within the deadline of"):
+            slow.get("/providers/1-2000000101")
+        assert time.monotonic() - start < 0.4 + 1.0
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
 def test_a_sync_cut_off_at_the_deadline_keeps_what_it_fetched(api, db_path, capsys, monkeypatch):
     api.faults[f"/locations/{HARBOUR}"] = [trickle()] * 2
     monkeypatch.setattr(api_client, "Client", functools.partial(api_client.Client, deadline=0.4))
