@@ -779,7 +779,7 @@ def hostile():
     server.close()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(body=BODIES)
 def test_any_listing_answer_is_read_or_one_malformed_line(hostile, body):
     hostile.faults["/locations"] = [raw(body)]
@@ -800,7 +800,7 @@ def test_any_listing_answer_is_read_or_one_malformed_line(hostile, body):
             assert str(err).isprintable()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(body=BODIES)
 def test_any_location_answer_is_read_or_one_rejection_line(hostile, body):
     hostile.locations[HARBOUR] = body
