@@ -263,19 +263,36 @@ def _repeated_edges(raw_lines: list[str]) -> tuple[list[str], set[int], set[int]
     pages = [page for page in pages if page]
     if len(pages) < 2:
         return lines, set(), set()
-    seen: dict[str, int] = {}
-    places: list[tuple[str, int]] = []
+    # (side, line less its digits) -> pages where it stands on that side; lines elsewhere
+    seen: dict[tuple[str, str], int] = {}
+    places: list[tuple[tuple[str, str], int]] = []
+    inside: set[str] = set()
     for page in pages:
-        edge = page[:_PAGE_EDGE] + page[-_PAGE_EDGE:] if len(page) > 2 * _PAGE_EDGE else page
         keys = set()
-        for number in edge:
+        for position, number in enumerate(page):
             key = _DIGITS.sub("#", lines[number - 1].strip())
-            keys.add(key)
-            places.append((key, number))
+            if position < _PAGE_EDGE:
+                side = "top"
+            elif position >= len(page) - _PAGE_EDGE:
+                side = "foot"
+            else:
+                inside.add(key)  # a line also found inside a page is the report's own
+                continue
+            keys.add((side, key))
+            places.append(((side, key), number))
         for key in keys:
             seen[key] = seen.get(key, 0) + 1
     needed = max(2, (len(pages) + 1) // 2)
-    repeated = {key for key, count in seen.items() if count >= needed}
+    # Furniture is no sentence's end and no sentence's middle ("patience." ending a paragraph
+    # at two page feet is the report's).
+    repeated = {
+        key
+        for key, count in seen.items()
+        if count >= needed
+        and key[1] not in inside
+        and key[1][-1] not in ".!?,;"
+        and not key[1][0].islower()
+    }
     edges = set()
     for key, number in places:
         if key in repeated and not _structural(lines[number - 1].strip(), lines, number):
