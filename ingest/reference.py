@@ -206,6 +206,41 @@ def rating_for_percentage(score: int) -> str:
     return "Inadequate"
 
 
+# The overall rating of a location (or of one assessment service group) aggregates its current
+# key question ratings: those of its latest assessment, with the earlier ratings of the key
+# questions it did not cover. CQC's published principles ("How we aggregate ratings using the
+# rating principles") say what the ratings *normally* give; inspectors may depart from them,
+# so a published overall rating that differs is a judgement, not an error:
+# - two or more Inadequate -> Inadequate;
+# - two or more Requires improvement -> Requires improvement;
+# - Good needs no Inadequate and at most one Requires improvement, so a single Inadequate
+#   (with at most one Requires improvement beside it) gives Requires improvement, the rating
+#   between (unverified: the principles name no rating for this case);
+# - two or more Outstanding and none below Good -> Outstanding;
+# - otherwise Good.
+# Not applied here: the limiter that a breach of regulations caps the overall rating at
+# Requires improvement, and any SAF-specific limiters (unverified), which need more than the
+# ratings to decide.
+def overall_rating_for(ratings: list[str | None] | tuple[str | None, ...]) -> str | None:
+    """The overall rating CQC's aggregation principles give these key question ratings.
+
+    `ratings` are canonical ratings (RATINGS), one per key question; None and non-ratings are
+    left out. None when no rating is left.
+    """
+    rated = [r for r in ratings if r in RATINGS]
+    if not rated:
+        return None
+    inadequate = rated.count("Inadequate")
+    requires_improvement = rated.count("Requires improvement")
+    if inadequate >= 2:
+        return "Inadequate"
+    if requires_improvement >= 2 or inadequate:
+        return "Requires improvement"
+    if rated.count("Outstanding") >= 2 and not requires_improvement:
+        return "Outstanding"
+    return "Good"
+
+
 # Eras ---------------------------------------------------------------------------------------
 SAF_START = dt.date(2023, 11, 21)
 STATEMENT_SCORING_START = dt.date(2024, 12, 2)
