@@ -8,28 +8,29 @@ import pytest
 
 from ingest import reference as ref
 
-O, G, RI, I = "Outstanding", "Good", "Requires improvement", "Inadequate"
+OUT, GOOD, RI, INAD = "Outstanding", "Good", "Requires improvement", "Inadequate"
 
 
 @pytest.mark.parametrize(
     ("ratings", "overall"),
     [
-        ([G, G, G, G, G], G),
-        ([O, O, G, G, G], O),  # two Outstanding, the rest Good
-        ([O, O, O, O, O], O),
-        ([O, G, G, G, G], G),  # one Outstanding is not enough
-        ([O, O, G, G, RI], G),  # two Outstanding, but one below Good
-        ([G, G, G, G, RI], G),  # Good allows one Requires improvement
-        ([G, G, G, RI, RI], RI),  # two Requires improvement
-        ([O, O, O, RI, RI], RI),
-        ([G, G, G, G, I], RI),  # one Inadequate rules Good out, two are needed for Inadequate
-        ([O, O, O, O, I], RI),
-        ([G, G, G, RI, I], RI),
-        ([G, G, G, I, I], I),  # two Inadequate
-        ([O, O, O, I, I], I),
-        ([RI, RI, RI, I, I], I),  # Inadequate's rule comes first
+        ([GOOD, GOOD, GOOD, GOOD, GOOD], GOOD),
+        ([OUT, OUT, GOOD, GOOD, GOOD], OUT),  # two Outstanding, the rest Good
+        ([OUT, OUT, OUT, OUT, OUT], OUT),
+        ([OUT, GOOD, GOOD, GOOD, GOOD], GOOD),  # one Outstanding is not enough
+        ([OUT, OUT, GOOD, GOOD, RI], GOOD),  # two Outstanding, but one below Good
+        ([GOOD, GOOD, GOOD, GOOD, RI], GOOD),  # Good allows one Requires improvement
+        ([GOOD, GOOD, GOOD, RI, RI], RI),  # two Requires improvement
+        ([OUT, OUT, OUT, RI, RI], RI),
+        # One Inadequate rules Good out; Inadequate needs two.
+        ([GOOD, GOOD, GOOD, GOOD, INAD], RI),
+        ([OUT, OUT, OUT, OUT, INAD], RI),
+        ([GOOD, GOOD, GOOD, RI, INAD], RI),
+        ([GOOD, GOOD, GOOD, INAD, INAD], INAD),  # two Inadequate
+        ([OUT, OUT, OUT, INAD, INAD], INAD),
+        ([RI, RI, RI, INAD, INAD], INAD),  # Inadequate's rule comes first
         ([RI, RI, RI, RI, RI], RI),
-        ([I, I, I, I, I], I),
+        ([INAD, INAD, INAD, INAD, INAD], INAD),
     ],
 )
 def test_principles_on_five_ratings(ratings, overall):
@@ -41,10 +42,10 @@ def test_fewer_ratings_and_gaps():
     assert ref.overall_rating_for([]) is None
     assert ref.overall_rating_for([None, None]) is None
     assert ref.overall_rating_for(["Regulations met"]) is None  # a judgement is not a rating
-    assert ref.overall_rating_for([RI]) == G  # one Requires improvement, as with four Good
-    assert ref.overall_rating_for([I]) == RI
-    assert ref.overall_rating_for([O, O]) == O
-    assert ref.overall_rating_for([O, None, O, G]) == O
+    assert ref.overall_rating_for([RI]) == GOOD  # one Requires improvement, as with four Good
+    assert ref.overall_rating_for([INAD]) == RI
+    assert ref.overall_rating_for([OUT, OUT]) == OUT
+    assert ref.overall_rating_for([OUT, None, OUT, GOOD]) == OUT
     assert ref.overall_rating_for((RI, None, RI)) == RI
 
 
@@ -55,7 +56,7 @@ def test_a_better_key_question_rating_never_makes_the_overall_rating_worse():
     for ratings in product(ref.RATINGS, repeat=5):
         before = rank[ref.overall_rating_for(ratings)]
         for i, rating in enumerate(ratings):
-            if rating != O:
+            if rating != OUT:
                 better = (*ratings[:i], ref.RATINGS[rank[rating] + 1], *ratings[i + 1 :])
                 assert rank[ref.overall_rating_for(better)] >= before, (ratings, better)
                 checked += 1
