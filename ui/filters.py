@@ -2,6 +2,12 @@
 
 Each widget's key is its URL query parameter; `persist_state="session"` keeps the choice
 when the user moves between pages, and the URL carries it to whoever opens the link.
+
+Streamlit 1.67 drops the query string of the first page change of a session (even of an
+st.page_link that carries it), so the filters that arrived in a URL were lost on the first
+click. `_carry` puts them back: each run remembers the filters' values and URL parameters
+(`session.FILTERS_SEEN`), and a run on another page restores any the URL lost, in the
+widgets and in the URL, before the widgets are drawn.
 """
 
 from __future__ import annotations
@@ -32,11 +38,38 @@ def _multi(place, label: str, options, key: str, help: str, format_func=str) -> 
     return tuple(chosen)
 
 
-def sidebar_filters(data: AppData, place: DeltaGenerator | None = None) -> Filters:
+def _carry(page: str) -> None:
+    """On a page change, restore the filters the URL lost (see the module docstring)."""
+    seen = st.session_state.get(session.FILTERS_SEEN)
+    if not seen or seen[0] == page:
+        return
+    _, values, params = seen
+    for key, value in values.items():
+        if key not in st.query_params:
+            if key not in params:
+                continue  # at its default: nothing was lost
+            st.query_params[key] = params[key]
+        st.session_state[key] = value
+
+
+def _remember(page: str) -> None:
+    values = {k: st.session_state[k] for k in session.FILTER_KEYS if k in st.session_state}
+    st.session_state[session.FILTERS_SEEN] = (page, values, current_query_params())
+
+
+def sidebar_filters(data: AppData, place: DeltaGenerator | None = None, page: str = "") -> Filters:
     """Draw the filters in the sidebar (or `place` in it) and return what they select.
 
-    An empty field of the Filters means everything.
+    An empty field of the Filters means everything. `page` names the page drawing them.
     """
+    _carry(page)
+    try:
+        return _filters(data, place)
+    finally:
+        _remember(page)
+
+
+def _filters(data: AppData, place: DeltaGenerator | None) -> Filters:
     place = st.sidebar if place is None else place
     options = data.options
     place.header("Filters")

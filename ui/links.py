@@ -7,6 +7,7 @@ so a link that pre-selects a provider passes the provider's label, not its id.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,57 @@ from ui import session
 from ui.filters import current_query_params
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
+OVERVIEW = PAGES / "overview.py"
 COMPARE = PAGES / "compare.py"
 TRENDS = PAGES / "trends.py"
 STATEMENTS = PAGES / "statements.py"
 LOCATION = PAGES / "location.py"
 EXPORT = PAGES / "export.py"
+SOURCES = PAGES / "sources.py"
+
+
+@dataclass(frozen=True)
+class NavPage:
+    """One page of the app: its script, title, Material icon and URL path ('' = the default)."""
+
+    script: Path
+    title: str
+    icon: str
+    url_path: str
+
+
+# The app's pages by sidebar section: dashboard.py registers them, ui.page draws the links.
+NAVIGATION: dict[str, tuple[NavPage, ...]] = {
+    "Explore": (
+        NavPage(OVERVIEW, "Overview", ":material/home:", ""),
+        NavPage(COMPARE, "Compare providers", ":material/balance:", "compare"),
+        NavPage(TRENDS, "Trends", ":material/trending_up:", "trends"),
+        NavPage(STATEMENTS, "Quality statements", ":material/grid_view:", "statements"),
+        NavPage(LOCATION, "Location", ":material/location_on:", "location"),
+    ),
+    "Data": (
+        NavPage(EXPORT, "Export", ":material/download:", "export"),
+        # Its URL stays /data: links shared before the script was renamed still open it.
+        NavPage(SOURCES, "Data and uploads", ":material/database:", "data"),
+    ),
+}
+
+
+def sidebar_links(place: Any) -> None:
+    """The app's pages as links in `place` (the sidebar's top), each carrying the filters.
+
+    Streamlit's own sidebar navigation links to a bare page address, so filters that arrived
+    in a URL were lost on the first click, and "open in new tab" or "copy link" never had
+    them; these links hold the filters in their addresses (dashboard.py hides Streamlit's).
+    """
+    params = current_query_params()
+    try:
+        for section, pages in NAVIGATION.items():
+            place.caption(section)
+            for nav in pages:
+                place.page_link(nav.script, label=nav.title, icon=nav.icon, query_params=params)
+    except StreamlitPageNotFoundError:
+        pass  # a page run on its own (as in AppTest) has no navigation to link into
 
 
 def provider_label(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.Expr:

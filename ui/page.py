@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from queries.filters import Filters
 from ui.app_data import AppData, app_data
 from ui.filters import sidebar_filters
+from ui.links import sidebar_links
 
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 # CQC publishes its data under the Open Government Licence, which asks for this statement.
@@ -21,12 +23,19 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
 
     The sidebar ends with the Open Government Licence attribution, on every page.
     """
+    if PagesManager.uses_pages_directory:
+        # The server's first run was a deep link to a page, which Streamlit then runs as an
+        # old-style multipage app, without dashboard.py (its own links, no filters carried).
+        # Run again through dashboard.py: the first call of st.navigation ends that mode.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     # Also here, not only in dashboard.py: a deep-linked first visit may run the page alone.
     st.set_page_config(
         page_title=f"{title} · Quality Statement Dashboard", page_icon="📊", layout="wide"
     )
     st.title(title)
     st.caption(question)
+    links = st.sidebar.container()  # the pages, once the filters are known
     sidebar = st.sidebar.container()  # the filters, once the data is loaded
     st.sidebar.caption(ATTRIBUTION)  # below them, even on a page that stops early
     data = app_data()
@@ -37,7 +46,8 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
             "`python -m ingest load`.",
             icon="ℹ️",
         )
-    filters = sidebar_filters(data, sidebar)
+    filters = sidebar_filters(data, sidebar, page=title)
+    sidebar_links(links)
     sidebar.caption(f"Data as of {data.as_of}" + (" · demo" if data.demo else ""))
     return data, filters
 

@@ -119,6 +119,7 @@ DATA_UPLOAD_TABLE = "data_upload_table"
 
 # --- App state -----------------------------------------------------------------------------
 NEXT_PAGE = "_qsd_next_page"  # ui.links: (page, params) a click asked to open on the next run
+FILTERS_SEEN = "_qsd_filters_seen"  # ui.filters: (page, widget values, URL parameters) last run
 
 
 def whole_range(key: str) -> str:

@@ -28,6 +28,11 @@ def no_errors(page: Page) -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
+def sidebar_link(page: Page, title: str):
+    """The sidebar's link to the page titled `title`."""
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=re.compile(re.escape(title)))
+
+
 def busiest_region(db: Path) -> tuple[str, int]:
     """The region with the most statement scores, and that number."""
     return sql(db, "SELECT region, count(*) AS n FROM scores GROUP BY 1 ORDER BY n DESC LIMIT 1")[0]
@@ -63,7 +68,7 @@ def test_a_filter_change_updates_the_rows_and_the_url_reopens_the_view(
         browser_db, "SELECT count(DISTINCT assessment_id) FROM key_questions WHERE region = ?",
         [region],
     )[0]  # fmt: skip
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile("^data", re.I)).click()
+    sidebar_link(page, "Data and uploads").click()
     expect(metric(page, "Selected by the filters")).to_have_text(f"{assessments:,}")
     expect(page).to_have_url(re.compile(r"/data\?(.*&)?region="))
 
@@ -146,3 +151,45 @@ def test_a_location_link_opens_its_page_and_a_pick_updates_the_link(
     expect(main.locator("h2").first).to_contain_text(other_name)
     expect(page).to_have_url(re.compile(f"location_id={other_id}"))
     no_errors(page)
+
+
+def test_filters_from_a_shared_link_survive_the_sidebar_refresh_and_a_new_tab(
+    page: Page, app_url: str, browser, browser_db: Path
+):
+    types = [
+        t
+        for (t,) in sql(
+            browser_db, "SELECT DISTINCT service_type FROM scores WHERE service_type IS NOT NULL"
+        )
+    ][:2]
+    [(rows,)] = sql(
+        browser_db,
+        f"SELECT count(*) FROM scores WHERE service_type IN ({', '.join('?' * len(types))})",
+        types,
+    )
+    page.goto(app_url + "statements?" + urlencode([("service_type", t) for t in types]))
+    settle(page)
+    sidebar_link(page, "Export").click()  # the first sidebar click keeps the filters
+    settle(page)
+    expect(metric(page, "Rows")).to_have_text(f"{rows:,}")
+    expect(page).to_have_url(re.compile(r"/export\?(.*&)?service_type="))
+
+    page.reload()  # a refresh, then the sidebar again
+    settle(page)
+    sidebar_link(page, "Quality statements").click()
+    settle(page)
+    sidebar_link(page, "Export").click()
+    settle(page)
+    expect(metric(page, "Rows")).to_have_text(f"{rows:,}")
+
+    # Every sidebar link holds the filters in its address: "open in new tab" keeps them.
+    href = sidebar_link(page, "Export").get_attribute("href")
+    assert all(f"service_type={t.replace(' ', '+')}" in href for t in types), href
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        tab = fresh.new_page()
+        tab.goto(href if href.startswith("http") else app_url + href.lstrip("/"))
+        settle(tab)
+        expect(metric(tab, "Rows")).to_have_text(f"{rows:,}")
+    finally:
+        fresh.close()
