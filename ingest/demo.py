@@ -1,37 +1,93 @@
-"""The demo corpus: fictional CQC assessment reports drawn from a small statistical model.
+"""The demo corpus: fictional CQC assessment reports and API records from a statistical model.
 
-The demo data is invented, not real. Providers differ widely in size: about 70% run a single
-location and the rest are chains whose sizes follow a heavy-tailed (Pareto) distribution up
-to a few dozen locations. Each provider keeps to one line of business (care homes, homecare,
-supported living, GP practices, dentists, independent hospitals, hospices or community
-services), which sets its locations' service types, 10 in all. Locations are spread over the
-9 CQC regions roughly as the register is, chains clustering around a home region, and have
+The demo data is invented, not real. Figures marked [domain] come from
+../shared/domain/README.md (CQC's framework, its arithmetic and what real CQC records look
+like); the others are the model's own choices, picked to look like the register.
+
+Providers and locations. Providers differ widely in size: about 70% run a single location and
+the rest are chains whose sizes follow a heavy-tailed (Pareto) distribution up to a few dozen
+locations. Each provider keeps to one line of business (care homes, homecare, supported
+living, GP practices, dentists, independent hospitals, hospices or community services), which
+sets its locations' service types, 10 in all. Locations are spread over the 9 CQC regions
+[domain] roughly as the register is, chains clustering around a home region, and have
 fictional names and streets with a real-format postcode from their region's postcode areas.
-Each location has one to three assessments between 21 November 2023 and October 2026, each
-published one to four months later and covering one to five key questions (most often all
-five, or Safe and Well-led); a key question scores most of its statements (adult social care
-usually leaves out environmental sustainability). A statement's score (1-4) is a rounded draw
-around a quality level made of a national mean plus effects of the provider, the region, the
-service type, the location (6% of locations are struggling) and the key question (Caring
-higher, Safe and Well-led lower). After an overall rating of Requires improvement or
-Inadequate a location improves, and it is assessed again sooner. Percentages and ratings
-follow CQC's published arithmetic, except that about 1 key question in 100 states a
-percentage one point off, as real reports now and then do. The overall rating of an
-assessment is the most common of its key question ratings, a tie going to the worse rating.
-About two thirds of key question ratings come out Good, a quarter Requires improvement and
-2-5% each Outstanding and Inadequate. Evidence text is put together from sentence templates
-that fit the score and name the statement's topic. Every draw comes from one
-random.Random(seed), so the same seed and size give byte-identical files.
 
-`demo_records` yields the records (ingest.records) straight from the model; `render_report`
-turns one into report text laid out like a published report page; `write_demo_corpus` writes
-the files. Words and sentence templates live in demo_text.toml beside this module.
+Two sources, as a user who loads both would have them. Most providers' locations come as
+assessment report text, one file per assessment. The locations of every dental provider and
+of 15% of the others come as CQC API location records instead (JSON in the shape the API
+gives, one file per provider holding its provider record and its location records), because
+report text cannot say what only the API says:
+- Dentists, a service CQC does not rate [domain]: no score, no percentage and no rating at
+  any level; each key question carries the judgement "Regulations met" or, where its level
+  falls below BREACH_LEVEL, "Not all regulations met" (about 1 dental assessment in 8, most
+  of them at struggling practices). The API's percentage reads "0" and its rating is empty
+  [domain].
+- Assessment service groups [domain]: each SAF rating belongs to a group ("Care Homes",
+  "Homecare", "General Practice", "Dental" as in CQC's records; the other groups' names are
+  the model's, unverified). Half the API-recorded care homes also run a homecare service,
+  assessed and rated apart as a second group (about 2% of all locations); such a location has
+  no single SAF rating.
+- Registration [domain]: every API location has a registration date; 25% of those with room
+  for it (4-5% of all locations) were deregistered between 30 days after their last report
+  and the snapshot date, with the date. The domain README's 235 of 451 deregistered records
+  of one local authority count closures since 2011; the demo's locations were all assessed
+  under the SAF, so far fewer of them have closed since.
+
+Assessments. Each location (each service group) has one to three assessments between 21
+November 2023 [domain] and October 2026, each published one to four months later. Its first
+assessment rates all five key questions; a later one covers one to five (most often all
+five, or Safe and Well-led). A key question scores most of its statements (adult social care
+usually leaves out environmental sustainability [domain]). A statement's score (1-4) is a
+rounded draw around a quality level made of a national mean plus effects of the provider,
+the region, the service type, the location (6% of locations are struggling) and the key
+question (Caring higher, Safe and Well-led lower). After an overall rating of Requires
+improvement or Inadequate (for a dentist, a regulation not met) a location improves, and it
+is assessed again sooner. Dentists are inspected less often: a second assessment for 10% of
+them, or 80% after a regulation not met.
+
+Carried-forward scores [domain]. Before 2 December 2024 (the evidence-category era) a
+statement not re-assessed got a score from the previous rating of its key question (4
+Outstanding, 3 Good, 2 Requires improvement, 1 Inadequate), and the report says so in the
+words the parser reads ("based on the previous rating"; the API's status "Not Assessed"). In
+the real records of the domain README 79 of 99 statement scores (80%) are carried forward,
+whole key questions among them. The demo follows that shape: in the evidence-category era an
+assessment re-assesses some statements of each key question it covers (one in 40% of key
+questions, two in 25%, three in 15%, four or five in 20%), the other statements carry the
+previous score, and on a location's first assessment the key questions it did not cover are
+shown with every score carried forward, as the API shows them. About 75% of the statement
+scores of the era are carried forward (tests/ingest/test_demo.py holds it within 68-82%);
+from December 2024 none are. The previous rating of a key question is its latest in the
+corpus, or before that a pre-SAF rating the model draws from the location's quality level.
+
+Ratings. Percentages and ratings follow CQC's published arithmetic [domain], except that about
+1 key question in 100 states a percentage one point off, as real reports now and then do.
+The overall rating of an assessment follows CQC's aggregation principles
+(ingest.reference.overall_rating_for) over the location's current key question ratings:
+those of this assessment, and for the key questions it did not cover their latest earlier
+ratings, as CQC aggregates a focused inspection with the ratings it did not change. Since a
+location's first assessment rates all five, every overall rating can be worked out from the
+corpus itself. About two thirds of key question ratings come out Good, a quarter Requires
+improvement and 2-5% each Outstanding and Inadequate; overall ratings about 55% Good, 35%
+Requires improvement (two key questions below Good are enough, and a location below Good in
+one is often below in another) and 3-4% each Outstanding and Inadequate. Evidence text is
+put together from sentence templates that fit the score and name the statement's topic.
+
+Fictional identifiers. Phone numbers are in Ofcom's range for drama; CQC ids have the real
+form ("1-" and digits [domain]) with a leading zero, which no real id has; local authorities
+are the fictional post towns. Every draw comes from one random.Random(seed), so the same seed
+and size give byte-identical files.
+
+`demo_records` yields the records (ingest.records) of the whole corpus, as the readers give
+them; `render_report` turns a report text record into report text laid out like a published
+report page; `write_demo_corpus` writes the files; `build_database` loads them through the
+real loader. Words and sentence templates live in demo_text.toml beside this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import math
 import random
 import re
@@ -39,9 +95,8 @@ import shutil
 import tempfile
 import tomllib
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,6 +119,8 @@ _LEADS = {int(k): v for k, v in _TEXT["evidence"]["lead"].items()}
 _DETAILS = {int(k): v for k, v in _TEXT["evidence"]["detail"].items()}
 _NOT_ENOUGH_EVIDENCE: str = _TEXT["evidence"]["not_enough"]
 _SUMMARIES: dict[str, list[str]] = _TEXT["summary"]
+_CARRIED: dict[str, list[str]] = _TEXT["carried_forward"]
+_SCORE_WORDS = {int(k): v for k, v in _TEXT["api"]["score"].items()}
 _TOPICS = {int(k): v for k, v in _TEXT["topics"].items()}
 _MONTHS = (
     "January February March April May June July August September October November December"
@@ -77,24 +134,57 @@ class ServiceType(NamedTuple):
     adult_social_care: bool
     people: str  # how reports refer to the people using the service
     effect: float  # added to the quality level of its locations
+    label: str  # the API's short label (gacServiceTypes[].name)
+    group: str  # the assessment service group its SAF ratings belong to (API records)
+    organisation: str  # the API's location type
+    rated: bool = True  # False: CQC does not rate it (judgements instead)
 
 
-CARE_HOME_NURSING = ServiceType("Care home", "Care home service with nursing", True, "people", -0.1)
-CARE_HOME = ServiceType("Care home", "Care home service without nursing", True, "people", 0.0)
-HOMECARE = ServiceType("Homecare agency", "Domiciliary care service", True, "people", -0.04)
-SUPPORTED_LIVING = ServiceType("Supported living", "Supported living service", True, "people", 0)
-GP = ServiceType("Doctors/GPs", "Doctors consultation service", False, "patients", 0.04)
-DENTAL = ServiceType("Dentist", "Dental service", False, "patients", 0.12)
-HOSPITAL = ServiceType("Hospital", "Independent hospital", False, "patients", 0.0)
-HOSPICE = ServiceType("Hospice", "Hospice services", False, "people", 0.3)
-COMMUNITY = ServiceType("Community services", "Community healthcare service", False, "patients", 0)
-COMMUNITY_MH = ServiceType(
-    "Community services",
-    "Community based services for people with mental health needs",
-    False,
-    "people",
-    -0.06,
+_ASC, _GP, _DENTAL, _INDEPENDENT = (
+    "Social Care Org",
+    "Primary Medical Services",
+    "Primary Dental Care",
+    "Independent Healthcare Org",
 )
+CARE_HOME_NURSING = ServiceType(
+    "Care home", "Care home service with nursing", True, "people", -0.1, "Nursing homes",
+    "Care Homes", _ASC,
+)  # fmt: skip
+CARE_HOME = ServiceType(
+    "Care home", "Care home service without nursing", True, "people", 0.0, "Residential homes",
+    "Care Homes", _ASC,
+)  # fmt: skip
+HOMECARE = ServiceType(
+    "Homecare agency", "Domiciliary care service", True, "people", -0.04, "Homecare agencies",
+    "Homecare", _ASC,
+)  # fmt: skip
+SUPPORTED_LIVING = ServiceType(
+    "Supported living", "Supported living service", True, "people", 0, "Supported living",
+    "Supported Living", _ASC,
+)  # fmt: skip
+GP = ServiceType(
+    "Doctors/GPs", "Doctors consultation service", False, "patients", 0.04, "Doctors/Gps",
+    "General Practice", _GP,
+)  # fmt: skip
+DENTAL = ServiceType(
+    "Dentist", "Dental service", False, "patients", 0.12, "Dentist", "Dental", _DENTAL,
+    rated=False,
+)  # fmt: skip
+HOSPITAL = ServiceType(
+    "Hospital", "Independent hospital", False, "patients", 0.0, "Hospital",
+    "Independent Hospitals", _INDEPENDENT,
+)  # fmt: skip
+HOSPICE = ServiceType(
+    "Hospice", "Hospice services", False, "people", 0.3, "Hospice", "Hospices", _INDEPENDENT,
+)  # fmt: skip
+COMMUNITY = ServiceType(
+    "Community services", "Community healthcare service", False, "patients", 0,
+    "Community services - Healthcare", "Community Health", _INDEPENDENT,
+)  # fmt: skip
+COMMUNITY_MH = ServiceType(
+    "Community services", "Community based services for people with mental health needs", False,
+    "people", -0.06, "Community services - Mental Health", "Community Mental Health", _INDEPENDENT,
+)  # fmt: skip
 SERVICE_TYPES = (
     CARE_HOME_NURSING,
     CARE_HOME,
@@ -131,6 +221,14 @@ PROVIDER_KINDS = (
 )
 CHAIN_HOME_REGION = 0.4  # share of a chain's locations in its home region, beyond chance
 
+# What comes as CQC API records (see the module doc).
+API_PROVIDERS = 0.15  # share of the providers of rated services; every dental provider too
+TWO_GROUPS = 0.5  # share of API-recorded care homes with a homecare service group as well
+SECOND_GROUP = {CARE_HOME.name: HOMECARE, CARE_HOME_NURSING.name: HOMECARE}
+DEREGISTERED = 0.25  # share of API-recorded locations deregistered after their last report
+DEREGISTERED_AFTER = 30  # days after the last report, at the soonest
+FIRST_REGISTRATION = dt.date(2010, 10, 1)  # the register under the Health and Social Care Act
+
 # Share of locations by region (roughly as in the CQC register) and a small effect on scores.
 REGION_WEIGHTS = {
     "London": 14,
@@ -161,7 +259,7 @@ KEY_QUESTION_EFFECTS = {
     "Responsive": 0.06,
     "Well-led": -0.12,
 }
-# How many key questions an assessment covers, and how likely each is to be among them.
+# How many key questions a later assessment covers, and how likely each is to be among them.
 KEY_QUESTION_COUNTS = {1: 20, 2: 27, 3: 10, 4: 6, 5: 37}
 KEY_QUESTION_PICK = {
     "Safe": 1.0,
@@ -170,6 +268,11 @@ KEY_QUESTION_PICK = {
     "Responsive": 0.45,
     "Well-led": 0.95,
 }
+# Evidence-category era: statements re-assessed in a key question the assessment covers (at
+# most all of them); the others carry the score of the previous rating.
+REASSESSED_STATEMENTS = {1: 40, 2: 25, 3: 15, 4: 10, 5: 10}
+CARRIED_SCORE = {"Outstanding": 4, "Good": 3, "Requires improvement": 2, "Inadequate": 1}
+PRE_SAF_SD = 0.25  # spread of the pre-SAF key question level around the location's quality
 
 # The quality level: a statement scores round(level + noise), clipped to 1-4.
 MEAN_QUALITY = 2.75
@@ -181,13 +284,21 @@ KEY_QUESTION_SD = 0.15
 STATEMENT_SD = 0.42
 IMPROVEMENT_AFTER_POOR = (0.15, 0.5)  # uniform range added after a poor overall rating
 POOR_RATINGS = ("Inadequate", "Requires improvement")
-# Chance of another assessment, and the days until it, after a poor or a good overall rating.
+# A dental key question whose level falls below this does not meet every regulation.
+BREACH_LEVEL = 2.0
+MET, NOT_MET = ref.JUDGEMENTS
+# Chance of another assessment, and the days until it, after a poor or a good result:
+# rated services, and services CQC does not rate (judged against the regulations).
 REASSESSMENT = {True: (0.9, 120, 330), False: (0.7, 180, 480)}
+REINSPECTION_UNRATED = {True: (0.8, 120, 300), False: (0.1, 365, 730)}
 
 ENVIRONMENTAL_SUSTAINABILITY = 34
 _STATEMENTS_OF = {
     kq: tuple(s for s in ref.STATEMENTS if s.key_question == kq) for kq in ref.KEY_QUESTIONS
 }
+# The evidence categories an API record files a statement's paragraphs under, in order:
+# people's experience, processes, feedback from staff and leaders, observation.
+_EVIDENCE_CATEGORIES = ("1", "5", "2", "4")
 
 
 @dataclass
@@ -197,6 +308,8 @@ class _Provider:
     kind: ProviderKind
     effect: float
     home_region: str
+    number: int
+    api: bool  # its locations come as CQC API records
 
 
 @dataclass
@@ -210,6 +323,36 @@ class _Location:
     region: str
 
 
+@dataclass
+class _Statement:
+    statement: ref.Statement
+    score: int | None  # None: judged against the regulations
+    evidence: str | None
+    carried: bool = False  # the score is the previous rating's
+    judgement: str | None = None
+
+
+@dataclass
+class _KeyQuestion:
+    name: str
+    rating: str | None
+    stated: int | None
+    computed: int | None
+    statements: list[_Statement]
+    judgement: str | None = None
+    carried: bool = False  # not re-assessed: every score is the previous rating's
+
+
+@dataclass
+class _Assessment:
+    assessed: dt.date
+    published: dt.date
+    key_questions: list[_KeyQuestion]
+    overall: str | None
+    poor: bool  # rated Requires improvement or Inadequate overall, or a regulation not met
+    warnings: list[str] = field(default_factory=list)
+
+
 class _Model:
     """The draws that make up one corpus; every draw comes from one random.Random(seed)."""
 
@@ -218,6 +361,7 @@ class _Model:
         self.provider_names: set[str] = set()
         self.location_names: set[str] = set()
         self.location_keys: set[tuple[str, str]] = set()
+        self.providers = 0
         self.regions = list(REGION_WEIGHTS)
         self.region_weights = list(REGION_WEIGHTS.values())
         self.kind_weights = [k.weight for k in PROVIDER_KINDS]
@@ -245,7 +389,11 @@ class _Model:
             if name not in self.provider_names:
                 break
         self.provider_names.add(name)
-        provider = _Provider(name, brand, kind, rng.gauss(0.0, PROVIDER_SD), home)
+        rated = all(service.rated for service, _ in kind.services)
+        api = not rated or rng.random() < API_PROVIDERS
+        self.providers += 1
+        effect = rng.gauss(0.0, PROVIDER_SD)
+        provider = _Provider(name, brand, kind, effect, home, self.providers, api)
         return provider, min(size, remaining)
 
     def location(self, provider: _Provider, number: int) -> _Location:
@@ -281,6 +429,20 @@ class _Model:
         unit = rng.choice(_POSTCODE_UNIT_LETTERS) + rng.choice(_POSTCODE_UNIT_LETTERS)
         return f"{area}{district} {rng.randint(0, 9)}{unit}"
 
+    def quality(self, provider: _Provider, location: _Location) -> float:
+        """The location's quality level, before the effect of its service type."""
+        rng = self.rng
+        quality = (
+            MEAN_QUALITY
+            + provider.effect
+            + REGION_EFFECTS[location.region]
+            + rng.gauss(0.0, LOCATION_SD)
+        )
+        share, effect = STRUGGLING
+        if rng.random() < share:
+            quality += effect
+        return quality
+
     def first_assessment(self) -> tuple[dt.date, dt.date]:
         """(assessment date, publication date) of a location's first assessment."""
         rng = self.rng
@@ -291,10 +453,12 @@ class _Model:
         assessed = FIRST_ASSESSMENT + dt.timedelta(days=day)
         return assessed, assessed + delay
 
-    def next_assessment(self, assessed: dt.date, poor: bool) -> tuple[dt.date, dt.date] | None:
-        """The next assessment, sooner after a poor rating; None when there is none (yet)."""
+    def next_assessment(
+        self, assessed: dt.date, poor: bool, rated: bool = True
+    ) -> tuple[dt.date, dt.date] | None:
+        """The next assessment, sooner after a poor result; None when there is none (yet)."""
         rng = self.rng
-        chance, shortest, longest = REASSESSMENT[poor]
+        chance, shortest, longest = (REASSESSMENT if rated else REINSPECTION_UNRATED)[poor]
         if rng.random() >= chance:
             return None
         following = assessed + dt.timedelta(days=rng.randint(shortest, longest))
@@ -327,6 +491,12 @@ class _Model:
             statements.pop(rng.randrange(len(statements)))
         return statements
 
+    def reassessed(self, count: int) -> set[int]:
+        """Positions of the statements an evidence-category-era assessment re-assessed."""
+        rng = self.rng
+        wanted = rng.choices(list(REASSESSED_STATEMENTS), list(REASSESSED_STATEMENTS.values()))[0]
+        return set(rng.sample(range(count), min(wanted, count)))
+
     def evidence(self, statement: ref.Statement, score: int, people: str) -> str:
         rng = self.rng
         words = {
@@ -347,6 +517,12 @@ class _Model:
             paragraphs.insert(0, _NOT_ENOUGH_EVIDENCE.format(people=people))
         return "\n\n".join(paragraphs)
 
+    def carried_evidence(self, kq: str, rating: str) -> str:
+        """What a report says of a score carried forward (the parser's 'based on the previous
+        rating')."""
+        template = self.rng.choice(_CARRIED["statement"])
+        return template.format(key_question=kq, rating=rating.lower())
+
 
 def _town(area: str) -> str:
     """A fictional post town for a postcode area, the same for every seed."""
@@ -355,90 +531,186 @@ def _town(area: str) -> str:
     return start[code % len(start)] + end[(code >> 8) % len(end)]
 
 
-def overall_rating(ratings: list[str]) -> str:
-    """The most common key question rating; a tie goes to the worse rating."""
-    counts = Counter(ratings)
-    return max(ref.RATINGS, key=lambda r: (counts[r], -ref.RATINGS.index(r)))
+def _pre_saf_rating(rng: random.Random, level: float) -> str:
+    """A key question's rating before the corpus begins: the band of its level."""
+    score = min(4, max(1, math.floor(level + rng.gauss(0.0, PRE_SAF_SD) + 0.5)))
+    return {4: "Outstanding", 3: "Good", 2: "Requires improvement", 1: "Inadequate"}[score]
 
 
-def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -> Iterator[Record]:
-    """Records of the demo corpus (see ingest.records), one per assessment, in file order."""
-    model = _Model(seed)
-    number = 0
-    while number < locations:
-        provider, size = model.provider(locations - number)
-        for _ in range(size):
-            number += 1
-            yield from _assessments(model, provider, model.location(provider, number))
+# The history of one location (or one service group) ---------------------------------------
 
 
-def _assessments(model: _Model, provider: _Provider, location: _Location) -> Iterator[Record]:
+def _history(model: _Model, service: ServiceType, quality: float) -> list[_Assessment]:
+    """Its one to three assessments; the ratings current after each give its overall rating."""
     rng = model.rng
-    quality = (
-        MEAN_QUALITY
-        + provider.effect
-        + REGION_EFFECTS[location.region]
-        + location.service.effect
-        + rng.gauss(0.0, LOCATION_SD)
-    )
-    share, effect = STRUGGLING
-    if rng.random() < share:
-        quality += effect
+    quality += service.effect
+    current = {
+        kq: _pre_saf_rating(rng, quality + KEY_QUESTION_EFFECTS[kq]) for kq in ref.KEY_QUESTIONS
+    }
+    history: list[_Assessment] = []
     dates: tuple[dt.date, dt.date] | None = model.first_assessment()
-    for _ in range(3):
-        if dates is None:
-            return
+    while dates is not None and len(history) < 3:
         level = quality + rng.gauss(0.0, ASSESSMENT_SD)
-        record = _record(model, provider, location, *dates, level)
-        yield record
-        poor = record["overall_rating"] in POOR_RATINGS
+        if service.rated:
+            assessment = _scored(model, service, *dates, level, current, first=not history)
+        else:
+            assessment = _judged(model, service, *dates, level)
+        history.append(assessment)
+        poor = assessment.poor
         quality += rng.uniform(*IMPROVEMENT_AFTER_POOR) if poor else rng.gauss(0.0, 0.08)
-        dates = model.next_assessment(dates[0], poor)
+        dates = model.next_assessment(dates[0], poor, service.rated)
+    return history
 
 
-def _record(
+def _scored(
     model: _Model,
-    provider: _Provider,
-    location: _Location,
+    service: ServiceType,
     assessed: dt.date,
     published: dt.date,
     level: float,
-) -> Record:
+    current: dict[str, str],
+    first: bool,
+) -> _Assessment:
+    """An assessment with statement scores; `current` (the key question ratings in force) is
+    updated with its ratings."""
     rng = model.rng
-    service = location.service
-    key_questions = []
-    warnings = []
-    for kq in model.key_questions():
+    carrying = assessed < ref.STATEMENT_SCORING_START
+    covered = model.key_questions()
+    key_questions, warnings = [], []
+    for kq in ref.KEY_QUESTIONS if first else covered:
         kq_level = level + KEY_QUESTION_EFFECTS[kq] + rng.gauss(0.0, KEY_QUESTION_SD)
+        chosen = model.statements(kq, service)
+        reassessed = set(range(len(chosen)))
+        if carrying:
+            reassessed = model.reassessed(len(chosen)) if kq in covered else set()
+        previous = current[kq]
         statements = []
-        for statement in model.statements(kq, service):
-            noisy = kq_level + rng.gauss(0.0, STATEMENT_SD)
-            score = min(4, max(1, math.floor(noisy + 0.5)))
-            statements.append(
-                {
-                    "id": statement.id,
-                    "name": statement.name,
-                    "score": score,
-                    "evidence": model.evidence(statement, score, service.people),
-                    "status": None,
-                }
-            )
-        points, count = sum(s["score"] for s in statements), len(statements)
+        for position, statement in enumerate(chosen):
+            if position in reassessed:
+                noisy = kq_level + rng.gauss(0.0, STATEMENT_SD)
+                score = min(4, max(1, math.floor(noisy + 0.5)))
+                evidence = model.evidence(statement, score, service.people)
+                statements.append(_Statement(statement, score, evidence))
+            else:
+                evidence = model.carried_evidence(kq, previous)
+                statements.append(_Statement(statement, CARRIED_SCORE[previous], evidence, True))
+        points, count = sum(s.score for s in statements), len(statements)
         computed = stated = ref.rounded_percentage(points, count)
         if rng.random() < MISMATCH_RATE:
             step = rng.choice((-1, 1))
             stated = computed + step if 25 <= computed + step <= 100 else computed - step
             warnings.append(mismatch_warning(kq, stated, points, count))
+        rating = ref.rating_for(points, count)
         key_questions.append(
-            {
-                "name": kq,
-                "rating": ref.rating_for(points, count),
-                "score": stated,
-                "computed_score": computed,
-                "published_date": published.isoformat(),
-                "statements": statements,
-            }
+            _KeyQuestion(kq, rating, stated, computed, statements, carried=not reassessed)
         )
+    current.update({k.name: k.rating for k in key_questions})
+    overall = ref.overall_rating_for(list(current.values()))
+    poor = overall in POOR_RATINGS
+    return _Assessment(assessed, published, key_questions, overall, poor, warnings)
+
+
+def _judged(
+    model: _Model, service: ServiceType, assessed: dt.date, published: dt.date, level: float
+) -> _Assessment:
+    """An assessment of a service CQC does not rate: each key question meets the regulations,
+    or not all of them; no score, no percentage, no rating."""
+    rng = model.rng
+    key_questions = []
+    for kq in ref.KEY_QUESTIONS:
+        kq_level = level + KEY_QUESTION_EFFECTS[kq] + rng.gauss(0.0, KEY_QUESTION_SD)
+        chosen = model.statements(kq, service)
+        breached = set()
+        if kq_level < BREACH_LEVEL:
+            breached = set(rng.sample(range(len(chosen)), rng.randint(1, 2)))
+        statements = [
+            _Statement(s, None, None, judgement=NOT_MET if i in breached else MET)
+            for i, s in enumerate(chosen)
+        ]
+        judgement = NOT_MET if breached else MET
+        key_questions.append(_KeyQuestion(kq, None, None, None, statements, judgement))
+    poor = any(k.judgement == NOT_MET for k in key_questions)
+    return _Assessment(assessed, published, key_questions, None, poor)
+
+
+# The files ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _DemoFile:
+    name: str
+    records: list[Record]  # as demo_records gives them
+    documents: list[dict] | None = None  # API records (JSON); None: the report text of records[0]
+
+    def content(self) -> bytes:
+        if self.documents is None:
+            return render_report(self.records[0]).encode("utf-8")
+        return (json.dumps(self.documents, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -> Iterator[Record]:
+    """Records of the demo corpus (see ingest.records), one per assessment, in file order.
+
+    Report text records come first (one per file), then those of the API files, each as the
+    API reader gives it with its provider's name, which the API gives in a provider record of
+    its own (ingest.store stores the same either way).
+    """
+    for demo_file in _files(locations, seed):
+        yield from demo_file.records
+
+
+def _files(locations: int, seed: int, api: bool = True) -> Iterator[_DemoFile]:
+    """The corpus's files in order: report text, then (`api`) the API record files.
+
+    The locations of API-recorded providers are drawn after every report text file, so the
+    report text is the same with or without them.
+    """
+    model = _Model(seed)
+    later: list[tuple[_Provider, range]] = []
+    number = 0
+    while number < locations:
+        provider, size = model.provider(locations - number)
+        numbers = range(number + 1, number + size + 1)
+        number += size
+        if provider.api:
+            later.append((provider, numbers))
+            continue
+        for n in numbers:
+            location = model.location(provider, n)
+            quality = model.quality(provider, location)
+            for assessment in _history(model, location.service, quality):
+                record = _report_record(provider, location, assessment)
+                yield _DemoFile(record["source"], [record])
+    if api:
+        for provider, numbers in later:
+            yield _api_file(model, provider, numbers)
+
+
+def _report_record(provider: _Provider, location: _Location, assessment: _Assessment) -> Record:
+    """The record of an assessment as report text gives it (what the parser reads back)."""
+    service = location.service
+    published = assessment.published.isoformat()
+    key_questions = [
+        {
+            "name": kq.name,
+            "rating": kq.rating,
+            "score": kq.stated,
+            "computed_score": kq.computed,
+            "published_date": published,
+            "statements": [
+                {
+                    "id": s.statement.id,
+                    "name": s.statement.name,
+                    "score": s.score,
+                    "evidence": s.evidence,
+                    "status": ref.CARRIED_FORWARD if s.carried else None,
+                }
+                for s in kq.statements
+            ],
+        }
+        for kq in assessment.key_questions
+    ]
+    assessed = assessment.assessed
     return {
         "source": f"{FILE_PREFIX}{location.number:06d}-{_slug(location.name)}-{assessed}.txt",
         "format": "report-text",
@@ -448,19 +720,163 @@ def _record(
         "provider_name": provider.name,
         "service_types": [service.category, service.name],
         "service_type": service.name,
-        "overall_rating": overall_rating([k["rating"] for k in key_questions]),
+        "overall_rating": assessment.overall,
         "address": location.address,
         "postcode": location.postcode,
         "phone": location.phone,
         "region": None,
         "local_authority": None,
         "assessment_date": assessed.isoformat(),
-        "published_date": published.isoformat(),
+        "published_date": published,
         "era": ref.era_for(assessed),
         "service_group": None,
         "key_questions": key_questions,
-        "warnings": warnings,
+        "warnings": list(assessment.warnings),
     }
+
+
+def _location_cqc_id(number: int) -> str:
+    return f"1-0{number:09d}"  # CQC's form with a leading zero: no real location has it
+
+
+def _provider_cqc_id(number: int) -> str:
+    return f"1-09{number:08d}"
+
+
+def _api_file(model: _Model, provider: _Provider, numbers: range) -> _DemoFile:
+    """One provider's API records: its provider record, then a location record for each."""
+    from ingest.readers import api_records
+
+    rng = model.rng
+    documents: list[dict] = [
+        {
+            "providerId": _provider_cqc_id(provider.number),
+            "organisationType": "Provider",
+            "name": provider.name,
+            "registrationStatus": "Registered",
+            "region": provider.home_region,
+            "locationIds": [_location_cqc_id(n) for n in numbers],
+        }
+    ]
+    for n in numbers:
+        location = model.location(provider, n)
+        services = [location.service]
+        if location.service.name in SECOND_GROUP and rng.random() < TWO_GROUPS:
+            services.append(SECOND_GROUP[location.service.name])
+        quality = model.quality(provider, location)
+        groups = [(service, _history(model, service, quality)) for service in services]
+        documents.append(_location_document(model, provider, location, groups))
+    name = f"{FILE_PREFIX}api-{provider.number:05d}-{_slug(provider.name)}.json"
+    records = [
+        {**r, "provider_name": provider.name}
+        for r in api_records.records_from_document(documents, name)
+        if r.get("kind") is None
+    ]
+    return _DemoFile(name, records, documents)
+
+
+def _api_rating(rating: str | None) -> str:
+    """A rating as the API's SAF blocks write it ('Requires Improvement'); '' for none."""
+    return (rating or "").replace("improvement", "Improvement")
+
+
+def _location_document(
+    model: _Model,
+    provider: _Provider,
+    location: _Location,
+    groups: list[tuple[ServiceType, list[_Assessment]]],
+) -> dict:
+    """A location as `GET /locations/{id}` gives it: identity, registration, SAF assessments."""
+    rng = model.rng
+    held = sorted(
+        ((a, service) for service, history in groups for a in history),
+        key=lambda pair: (pair[0].assessed, pair[1].group),
+    )
+    first = held[0][0].assessed
+    registered = first - dt.timedelta(days=rng.randint(120, (first - FIRST_REGISTRATION).days))
+    last = max(a.published for a, _ in held)
+    room = (PUBLISHED_BY - last).days
+    deregistered = None
+    if rng.random() < DEREGISTERED and room >= DEREGISTERED_AFTER:
+        deregistered = last + dt.timedelta(days=rng.randint(DEREGISTERED_AFTER, room))
+    street, town = location.address.rsplit(", ", 1)
+    return {
+        "locationId": _location_cqc_id(location.number),
+        "providerId": _provider_cqc_id(provider.number),
+        "organisationType": "Location",
+        "type": location.service.organisation,
+        "name": location.name,
+        "registrationStatus": "Deregistered" if deregistered else "Registered",
+        "registrationDate": registered.isoformat(),
+        "deregistrationDate": deregistered.isoformat() if deregistered else "",
+        "postalAddressLine1": street,
+        "postalAddressTownCity": town,
+        "region": location.region,
+        "localAuthority": town,
+        "postalCode": location.postcode,
+        "mainPhoneNumber": location.phone.replace("(", "").replace(")", ""),
+        "gacServiceTypes": [{"name": s.label, "description": s.name} for s, _ in groups],
+        "assessmentServiceGroup": [
+            {"assessmentServiceName": s.group, "status": "Active"} for s, _ in groups
+        ],
+        "assessment": [
+            _api_assessment(a, service, f"AP{location.number:07d}{i}")
+            for i, (a, service) in enumerate(held)
+        ],
+    }
+
+
+def _api_assessment(assessment: _Assessment, service: ServiceType, plan: str) -> dict:
+    published = assessment.published.isoformat()
+    return {
+        "assessmentDate": assessment.assessed.isoformat(),
+        "assessmentPlanPublishedDateTime": f"{published} 09:30:00",
+        "ratings": {
+            "asgRatings": [
+                {
+                    "name": service.group,
+                    "title": service.group,
+                    "assessmentPlanId": plan,
+                    "assessmentDate": assessment.assessed.isoformat(),
+                    "rating": _api_rating(assessment.overall),
+                    "keyQuestionRatings": [
+                        _api_key_question(kq, published) for kq in assessment.key_questions
+                    ],
+                }
+            ]
+        },
+    }
+
+
+def _api_key_question(kq: _KeyQuestion, published: str) -> dict:
+    topics = []
+    for s in kq.statements:
+        paragraphs = s.evidence.split("\n\n") if s.evidence else []
+        topics.append(
+            {
+                "name": s.statement.name,
+                "qualityStatementId": str(s.statement.id),
+                "qualityStatementscore": (
+                    f"{s.score} - {_SCORE_WORDS[s.score]}" if s.score else s.judgement
+                ),
+                "status": "Not Assessed" if s.carried else "Assessed",
+                "evidenceCategory": [
+                    {"evidenceCategoryId": c, "commentary": text, "commentaryDate": published}
+                    for c, text in zip(_EVIDENCE_CATEGORIES, paragraphs, strict=False)
+                ],
+            }
+        )
+    return {
+        "name": kq.name,
+        "rating": _api_rating(kq.rating) or kq.judgement,
+        "percentageScore": str(kq.stated or 0),  # the API's "0": no percentage
+        "status": "Not Assessed" if kq.carried else "Assessed",
+        "commentaryDate": published,
+        "topicareas": topics,
+    }
+
+
+# Report text -------------------------------------------------------------------------------
 
 
 def _slug(name: str) -> str:
@@ -480,9 +896,12 @@ def _listed(names: list[str]) -> str:
 
 def _summary(record: Record, kq: dict, people: str) -> str:
     """A key question summary, varied by a seed taken from the record so rendering is pure."""
+    head = f"{kq['name'].upper()} Key question summary: "
+    statements = [s for s in kq["statements"] if s["status"] != ref.CARRIED_FORWARD]
+    if not statements:  # not re-assessed
+        return head + _CARRIED["summary"].format(rating=kq["rating"].lower())
     key = f"{record['location_name']}|{record['assessment_date']}|{kq['name']}"
     rng = random.Random(zlib.crc32(key.encode()))
-    statements = kq["statements"]
     options = _SUMMARIES[kq["rating"]]
     chosen = [options[0], *rng.sample(options[1:], rng.randint(0, len(options) - 1))]
     text = [f"We reviewed {_listed([s['name'].lower() for s in statements])}."]
@@ -491,11 +910,14 @@ def _summary(record: Record, kq: dict, people: str) -> str:
     for statement in rng.sample(statements, min(len(statements), rng.randint(1, 3))):
         lead = next(p for p in statement["evidence"].split("\n\n") if p != not_enough)
         text.append(f"{statement['name']}: {lead.split('. ')[0].rstrip('.')}.")
-    return f"{kq['name'].upper()} Key question summary: " + " ".join(text)
+    return head + " ".join(text)
 
 
 def render_report(record: Record) -> str:
-    """A record as the text of a published report page, laid out like the seed report."""
+    """A report text record as the text of a published report page, laid out like the seed
+    report."""
+    if record["format"] != "report-text":
+        raise ValueError(f"{record['source']} is an API record: write_demo_corpus writes it")
     category, *specific = record["service_types"]
     people = _PEOPLE.get(record["service_types"][-1], "people")
     lines = [f"• {category}", *(f"  • {name}" for name in specific), ""]
@@ -527,27 +949,33 @@ def write_demo_corpus(
     locations: int = DEFAULT_LOCATIONS,
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    api_records: bool = False,
 ) -> list[Path]:
-    """Write one UTF-8 report file per assessment into out_dir; the paths, in order.
+    """Write the demo corpus into out_dir; the paths, in order.
 
-    Demo files (demo-*.txt) already in out_dir that this run does not write are removed, so
-    the folder holds one corpus. `progress(done, total)` is called at most about 100 times.
+    Report text, one UTF-8 file per scored assessment; with `api_records`, also the JSON files
+    of the providers whose locations come as API records (build_database loads both). Demo
+    files (demo-*.txt, demo-*.json) already in out_dir that this run does not write are
+    removed, so the folder holds one corpus. `progress(done, total)` is called at most about
+    100 times.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records = list(demo_records(locations, seed))
-    step = max(1, len(records) // 100)
+    files = list(_files(locations, seed, api=api_records))
+    step = max(1, len(files) // 100)
     paths = []
-    for done, record in enumerate(records, start=1):
-        path = out_dir / record["source"]
-        path.write_bytes(render_report(record).encode("utf-8"))
+    for done, demo_file in enumerate(files, start=1):
+        path = out_dir / demo_file.name
+        path.write_bytes(demo_file.content())
         paths.append(path)
-        if progress is not None and (done % step == 0 or done == len(records)):
-            progress(done, len(records))
+        if progress is not None and (done % step == 0 or done == len(files)):
+            progress(done, len(files))
     written = set(paths)
-    for stale in out_dir.glob(f"{FILE_PREFIX}*.txt"):
-        if stale not in written:
-            stale.unlink()
+    for pattern in ("*.txt", "*.json"):
+        for stale in out_dir.glob(f"{FILE_PREFIX}{pattern}"):
+            if stale not in written:
+                stale.unlink()
     return paths
 
 
@@ -558,12 +986,13 @@ def build_database(
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write the demo corpus to `reports_dir` and load it into `path` through the real loader.
+    """Write the demo corpus (report text and API records) to `reports_dir` and load it into
+    `path` through the real loader.
 
     The database is built in a staging file beside `path` and moved into place whole, under
     a lock beside it, so two processes (or app sessions) starting at once build it once and
     nobody ever opens half of it; a `path` that exists is left as it is. It is marked as demo
-    data (meta `demo` = true). `progress(done, total)` follows the reports loaded.
+    data (meta `demo` = true). `progress(done, total)` follows the files loaded.
     """
     from ingest import database, load
 
@@ -572,11 +1001,11 @@ def build_database(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists():  # built by another process while we waited
             return path
-        reports = write_demo_corpus(reports_dir, locations=locations, seed=seed)
+        files = write_demo_corpus(reports_dir, locations=locations, seed=seed, api_records=True)
         with tempfile.TemporaryDirectory(dir=path.parent) as staging:
             built = Path(staging) / path.name
             load.load(
-                reports,
+                files,
                 built,
                 batch=200,
                 progress=progress,
