@@ -6,7 +6,9 @@ every batch is still one transaction (ingest.store, driven by ingest.load). This
 imports neither DuckDB nor Polars, so a worker starts in a fraction of a second.
 
 Any exception while reading one file becomes that file's one-line rejection: a file never
-stops the others of its batch.
+stops the others of its batch. Every reason and warning is one line (ingest.records.one_line),
+a file's name is kept as the file system gives it but for bytes that are not UTF-8 (shown as
+'\\xff': they could not be stored), and a file keeps at most limits.MAX_WARNINGS warnings.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -26,12 +29,17 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ingest import readers
-from ingest.records import Record, RejectedFile, digests_of
+from ingest import limits, readers
+from ingest.readers import ods
+from ingest.records import Record, RejectedFile, digests_of, one_line
 
 # Files a worker reads per task: small enough that every worker has a share of each batch.
 CHUNK_FILES = 50
 
+
+
+# The action of a file whose records describe locations that hold no ratings (ingest.store).
+NO_RATINGS = "no ratings"
 
 @dataclass
 class FileResult:
@@ -52,7 +60,7 @@ class FileResult:
     @property
     def line(self) -> str:
         """One line for the terminal: '<file>: <reason>' for a rejection."""
-        return f"{self.file}: {self.message}"
+        return one_line(f"{self.file}: {self.message}")
 
 
 @dataclass
@@ -74,15 +82,24 @@ def read_file(
     name: str, data: bytes, progress: readers.Progress | None = None
 ) -> ReadFile | FileResult:
     """Read one file's bytes; a FileResult (rejected) when it cannot be read."""
+    name = storable_name(name)
     try:
         fmt, records = readers.read(name, data, progress)
+        if (problem := _binary(fmt, data)) is not None:
+            return FileResult(file=name, format=fmt, message=problem)
+        _bound_warnings(records)
+        both = [digests_of(r) for r in records]
     except RejectedFile as err:
-        return FileResult(file=name, message=str(err))
+        return FileResult(file=name, message=one_line(str(err)))
     except RecursionError:
         return FileResult(file=name, message="structure is nested too deeply to read")
+    except MemoryError:
+        return FileResult(file=name, message="too large to read into memory")
     except Exception as err:  # a value no reader anticipated: this file only is refused
-        return FileResult(file=name, message=f"cannot be read: {type(err).__name__}: {err}")
-    both = [digests_of(r) for r in records]
+        reason = (str(err).strip().split("\n") or [""])[0][:200]
+        return FileResult(
+            file=name, message=one_line(f"cannot be read: {type(err).__name__}: {reason}")
+        )
     return ReadFile(
         name,
         fmt,
@@ -93,12 +110,72 @@ def read_file(
     )
 
 
+def storable_name(name: str) -> str:
+    """A file name as given, but for what cannot be stored as text: bytes that are not UTF-8
+    (which os.fsdecode turns into lone surrogates) are written '\\xff'."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: one_line(m[0]), name)
+    return name
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_BINARY = {"report-text": "binary file, not report text", "rating-file": "binary file, not CSV"}
+
+
+def _binary(fmt: str, data: bytes) -> str | None:
+    """Why a text file is binary: a NUL anywhere in it (the readers look at its start only).
+
+    A NUL is no character of a text file; in UTF-16 (with its byte order mark) it is the
+    character U+0000. JSON holds none (it would not parse) and an ODS file is a zip.
+    """
+    if fmt not in _BINARY or ods.is_zip(data):
+        return None
+    if data.startswith(_UTF16_BOMS):
+        found = "\x00" in data.decode("utf-16", errors="replace")
+    else:
+        found = b"\x00" in data
+    return _BINARY[fmt] if found else None
+
+
+def _bound_warnings(records: list[Record]) -> None:
+    """Each warning on one line, and at most limits.MAX_WARNINGS of them in the file: the
+    first ones and the last few (where a reader sums up), and a line counting the others."""
+    total = sum(len(r.get("warnings") or ()) for r in records)
+    if total <= limits.MAX_WARNINGS:
+        for record in records:
+            if record.get("warnings"):
+                record["warnings"] = [one_line(w) for w in record["warnings"]]
+        return
+    last = limits.MAX_WARNINGS // 20
+    head, tail = limits.MAX_WARNINGS - last, total - last  # kept: [0, head) and [tail, total)
+    seen = 0
+    for record in records:
+        warnings = record.get("warnings") or []
+        kept = []
+        for number, warning in enumerate(warnings, start=seen):
+            if number == tail:
+                kept.append(f"{tail - head:,} more warnings like these (not kept)")
+            if number < head or number >= tail:
+                kept.append(one_line(warning))
+        seen += len(warnings)
+        if warnings:
+            record["warnings"] = kept
+
+
 def read_path(path: Path, progress: readers.Progress | None = None) -> ReadFile | FileResult:
     """Read one file from disk (see read_file)."""
     try:
         data = path.read_bytes()
     except OSError as err:
-        return FileResult(str(path), message=f"cannot be read: {err.strerror or err}")
+        reason = one_line(f"cannot be read: {err.strerror or err}")
+        return FileResult(storable_name(str(path)), message=reason)
+    except MemoryError:
+        return FileResult(storable_name(str(path)), message="too large to read into memory")
     return read_file(str(path), data, progress)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest import database
-from ingest.files import FileResult, ReadFile, read_batches, read_file
+from ingest.files import NO_RATINGS, FileResult, ReadFile, read_batches, read_file
 
 BATCH_FILES = 1000  # files a transaction
 HOLD_SECONDS = 2.0  # the writer keeps the database open this long at a time,
@@ -58,9 +58,16 @@ class Summary:
 
     @property
     def line(self) -> str:
-        """'3 files: 1 loaded, 1 unchanged, 0 replaced, 1 rejected; 2 warnings'."""
+        """'3 files: 1 loaded, 1 unchanged, 0 replaced, 1 rejected; 2 warnings'.
+
+        Files whose records hold no ratings (locations only) add ', N without ratings' after
+        'rejected', so the counts add up to the files.
+        """
         counts = ", ".join(f"{self.actions[a]} {a}" for a in ACTIONS)
-        return f"{self.files} files: {counts}; {self.warnings} warnings"
+        if unrated := self.actions[NO_RATINGS]:
+            counts += f", {unrated} without ratings"
+        files = f"{self.files} file{'s' * (self.files != 1)}"
+        return f"{files}: {counts}; {self.warnings} warning{'s' * (self.warnings != 1)}"
 
 
 class Writer:
@@ -167,7 +174,11 @@ def load(
     (read in this process). `bars`: a progress bar on stderr for a file whose reading takes
     over a second. `meta` keys are written with the last batch. `hold_seconds` as for Writer
     (infinite: one connection throughout, for a file nobody else opens or a short upload).
+    database.DatabaseRefused, before anything is read, for a file that is damaged or was set
+    up by a newer version (database.check_file says why in one line).
     """
+    if (refusal := database.refused(db)) is not None:  # damaged or newer: not written to
+        raise refusal
     total = len(sources)
     # Records hold no reference cycles: reference counting frees each batch, and the cyclic
     # collector, left on, kept scanning the batches in flight (15% of the time). The writer

@@ -422,6 +422,7 @@ NOT_RATED: frozenset[str] = frozenset(
         "Not yet rated",
         "Inspected but not rated",
         "No published rating",
+        "No action",  # what an "Inspected but not rated" report gives each key question
     )
 )
 

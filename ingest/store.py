@@ -46,8 +46,15 @@ import polars as pl
 
 from ingest import reference as ref
 from ingest import schema
-from ingest.database import WRITE_LOCK, DatabaseUnwritable, first_line, storage_failure, write_meta
-from ingest.files import FileResult, ReadFile
+from ingest.database import (
+    WRITE_LOCK,
+    DatabaseUnwritable,
+    damaged,
+    first_line,
+    storage_failure,
+    write_meta,
+)
+from ingest.files import NO_RATINGS, FileResult, ReadFile
 from ingest.precedence import (
     LOCATION_MERGE_SQL,
     Rank,
@@ -66,14 +73,13 @@ from ingest.records import (
     is_publication_ratings,
     is_scored,
     location_id,
+    one_line,
     provider_id,
 )
 
 # Rows are written to the database (still inside the transaction) every this many assessments,
 # so that a file of 50,000 locations is never held as rows and frames all at once.
 FLUSH_ASSESSMENTS = 5000
-# The action of a file whose records describe locations that hold no ratings.
-NO_RATINGS = "no ratings"
 
 
 def load_files(
@@ -92,6 +98,8 @@ def load_files(
         except Exception as err:
             if reason := storage_failure(err):
                 raise DatabaseUnwritable(reason) from err
+            if refused := damaged(con, err):
+                raise refused from err
             raise
 
 
@@ -103,13 +111,13 @@ def _load_files(
     try:
         results.update(zip(map(id, read), _load_batch(con, read, meta), strict=True))
     except Exception as err:  # retry one file per transaction to find the file(s) at fault
-        if storage_failure(err):  # no file is at fault: the disk is; stop here
+        if storage_failure(err) or damaged(con, err):  # no file is at fault: the disk is
             raise
         for f in read:
             try:
                 results[id(f)] = _load_batch(con, [f], {})[0]
             except Exception as refusal:
-                if storage_failure(refusal):
+                if storage_failure(refusal) or damaged(con, refusal):
                     raise
                 results[id(f)] = FileResult(
                     f.file,
@@ -235,6 +243,10 @@ class _FileOutcome:
                 f"removed {len(self.removed)} ratings-only {copies} of scored assessments:",
                 self.removed,
             )
+        # File names and ids it quotes came from sources: one line whatever they hold.
+        result.message = one_line(result.message)
+        if self.repeats:
+            result.warnings[-1] = one_line(result.warnings[-1])
         return result
 
 
@@ -841,8 +853,8 @@ def _log(con: duckdb.DuckDBPyConnection, results: list[FileResult], files: list)
             hashes.get(r.file),
             r.action,
             r.assessment_ids[0] if len(r.assessment_ids) == 1 else None,
-            r.message,
-            r.warnings,
+            one_line(r.message) if r.message else r.message,  # whoever made the result
+            [one_line(w) for w in r.warnings],
         )
         for r in results
     ]

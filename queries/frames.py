@@ -27,10 +27,11 @@ The scores frame is the `scores` view but evidence, built from the six statement
 (STATEMENT_COLUMNS) of statement_scores joined to their key question's row of key_questions:
 fetching the view itself would carry 15 location and assessment columns through DuckDB, Arrow
 and Polars as strings on every statement row (3 million at national scale).
-Row order, which filters keep: both frames in sequence order (SEQUENCE, then LATEST_ORDER),
-scores then by statement_id (SCORES_ORDER, the export's too): a location's history of each
-key question together, so a location's statement changes come filtered, not sorted. Queries
-still sort their results; a sort of rows already in order costs a check, not a reordering.
+Row order, which filters keep: both frames in TIME_ORDER (location, key question, then
+LATEST_ORDER), scores then by statement_id (SCORES_ORDER, the export's too): a location's
+history of each key question together (its service groups interleaved), so a location's
+statement changes come filtered, not sorted. Queries still sort their results; a sort of rows
+already in order costs a check, not a reordering.
 
 Sequence columns, added once at load so that "current" and "change" are row filters, not
 window functions. A sequence is a location's assessments of one key question in one service
@@ -102,11 +103,16 @@ DTYPES: dict[str, pl.DataType] = {
     ),
 }
 
-# A sequence: one location's assessments of one key question in one service group (null
-# where the source names none).
-SEQUENCE = ("location_id", "service_group", "key_question")
+# A sequence: one location's assessments of one key question in one service group. An
+# assessment whose source names no group (legacy ratings, report text) joins the group of the
+# location's next assessment of that key question, else of its previous one (SEQUENCE_GROUP):
+# a SAF rating of Care homes supersedes the location's earlier ungrouped rating.
+SEQUENCE_GROUP = "sequence_group"
+SEQUENCE = ("location_id", SEQUENCE_GROUP, "key_question")
 LATEST_ORDER = ("assessment_date", "published_date", "assessment_id")
-SCORES_ORDER = (*SEQUENCE, *LATEST_ORDER, "statement_id")
+# Both frames' row order: a location's key question in time order (statements by id).
+TIME_ORDER = ("location_id", "key_question", *LATEST_ORDER)
+SCORES_ORDER = (*TIME_ORDER, "statement_id")
 _ASSESSED = ["assessment_id", "key_question"]
 NEXT_SCORED = "next_scored_date"
 _KEYED = ("assessment", "location", "provider")
@@ -127,9 +133,10 @@ _KEYS = tuple(f"{c}_key" for c in _KEYED)
 _SCORES_ADDED = (*_KEYS, "next_date", "previous_date", "previous_score")
 # The sequence order (SEQUENCE, LATEST_ORDER) on the integer keys, which sort as the ids they
 # stand for.
+_TIME_SORT = ["location_key", "key_question", "assessment_date", "published_date", "assessment_key"]
 _SEQUENCE_SORT = [
     "location_key",
-    "service_group",
+    SEQUENCE_GROUP,
     "key_question",
     "assessment_date",
     "published_date",
@@ -189,9 +196,24 @@ def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     key_question, next_date, previous_date, previous_assessment_key.
     """
     keys = [pl.col(f"{c}_id").rank("dense").cast(pl.UInt32).alias(f"{c}_key") for c in _KEYED]
+    group = pl.col("service_group")
     ordered = (
-        key_questions.select(*SEQUENCE, *LATEST_ORDER, *_SEQUENCED, "provider_id")
+        key_questions.select(
+            "location_id",
+            "service_group",
+            "key_question",
+            *LATEST_ORDER,
+            *_SEQUENCED,
+            "provider_id",
+        )
         .with_columns(keys)
+        .sort(_TIME_SORT)  # each location's key question in time order, to fill the group
+        .with_columns(
+            group.backward_fill()
+            .forward_fill()
+            .over("location_key", "key_question")
+            .alias(SEQUENCE_GROUP)
+        )
         .sort(_SEQUENCE_SORT)  # SEQUENCE, LATEST_ORDER on the keys
         .collect()
         .lazy()
@@ -224,7 +246,7 @@ def prepare(statements: pl.LazyFrame, key_questions: pl.LazyFrame) -> Frames:
     key_questions = with_dtypes(key_questions).collect().lazy()
     steps, statement_steps = (s.collect().lazy() for s in sequences(key_questions))
     joined = key_questions.join(steps, on=_ASSESSED, how="left").collect()
-    key_questions = joined.sort(_SEQUENCE_SORT)  # in sequence order (module docstring)
+    key_questions = joined.sort(_TIME_SORT)  # in sequence order (module docstring)
     # rollup_order: each row's position in _ROLLUP_SORT order (the argsort of the argsort)
     key_questions = key_questions.with_columns(
         rollup_order=pl.int_range(pl.len()).sort_by(_ROLLUP_SORT).arg_sort().cast(pl.UInt32)

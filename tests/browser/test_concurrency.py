@@ -166,7 +166,7 @@ def test_two_sessions_upload_at_the_same_moment_and_both_land(open_sessions, liv
     load_button(second).click()  # a few milliseconds later: both scripts run at once
     for page in (first, second):
         expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-            "1 files: 1 loaded, 0 unchanged, 0 replaced, 0 rejected"
+            "1 file: 1 loaded, 0 unchanged, 0 replaced, 0 rejected"
         )
     assert sql(live_db, "SELECT count(*) FROM assessments") == [(before + 2,)]
     logged = sql(
@@ -202,7 +202,7 @@ def test_upload_while_another_process_holds_the_lock_then_retry(
 
     load_button(page).click()  # the same files, once the other writer has gone
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        "1 files: 1 loaded", timeout=30_000
+        "1 file: 1 loaded", timeout=30_000
     )
     assert sql(live_db, "SELECT count(*) FROM assessments") == [(before + 1,)]
     assert errors_seen(page, expected=BUSY) == []

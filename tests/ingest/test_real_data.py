@@ -825,35 +825,12 @@ def test_cqc_non_ratings_raise_no_warning(loads):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="carehomehub-2021/CQC_data.json (and its copy CQC_data_locs_list.json): the reports"
-    " of 1-1125975874 (2015-08-27), 1-1128046032 and 1-1128001712 (2019-07-31) are rated"
-    " 'Inspected but not rated' overall and give each of their five key questions the value"
-    " 'No action', which CQC publishes in such reports in place of a rating; the API reader"
-    " warns \"rating 'No action' is not a known rating; left empty\" for each (15 warnings a"
-    " file, 30 in all: the only warnings of the whole real-data load) where it passes"
-    " 'Inspected but not rated' and 'No published rating' silently. Nothing is lost (the key"
-    " questions are left unrated either way): the warnings are noise",
-)
 def test_inspected_but_not_rated_reports_load_without_warnings(loads):
     db = loaded(loads, "all")
     warnings = [w for r in db.summary.results for w in r.warnings]
     assert [w for w in warnings if "'No action'" in w] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ingest.load.Summary.line counts only loaded, unchanged, replaced and rejected: the"
-    " files whose records hold no ratings (FileResult.action 'no ratings') are counted nowhere,"
-    " so loading oldham-api-2025 prints '475 files: 213 loaded, 0 unchanged, 0 replaced,"
-    " 3 rejected' (259 location files missing), carehomehub-2021 '5 files: 1 loaded,"
-    " 1 unchanged, 0 replaced, 2 rejected' (the deregistered Allied record missing) and all of"
-    " real-data '489 files: 215 loaded, 1 unchanged, 0 replaced, 13 rejected' (260 missing);"
-    " issue 12 point 7 asks the summary to count them apart from 'unchanged'",
-)
 def test_the_load_summary_accounts_for_every_file(loads):
     short = []
     for name in (*FOLDERS, "all"):
@@ -1108,18 +1085,6 @@ def test_the_apps_current_picture_leaves_deregistered_locations_out(loads):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="queries.current's current picture (grain: location, service group, key question)"
-    " counts 1-5312102242, 1-5203053560 and 1-569934227 of oldham-api-2025 twice for Safe:"
-    " once for their SAF assessment (service group 'Care Homes' / 'General Practice', 2024) and"
-    " once for their last pre-SAF report (service group null: 2019-01-18, 2020-12-18,"
-    " 2019-05-21), which the files give only in historicRatings (currentRatings is null, or for"
-    " the GP holds population groups only): the SAF rating replaced it. So rating_shares gives"
-    " Safe n=123 and 13.8% below Good without deregistered locations (the files: 120, 14.2%)"
-    " and n=195, 22.6% with them (the files: 192, 22.9%)",
-)
 def test_the_apps_rating_shares_count_each_location_once(loads):
     db = loaded(loads, OLDHAM)
     frames = load_frames(db.con)
