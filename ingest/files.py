@@ -37,9 +37,9 @@ from ingest.records import Record, RejectedFile, digests_of, one_line
 CHUNK_FILES = 50
 
 
-
 # The action of a file whose records describe locations that hold no ratings (ingest.store).
 NO_RATINGS = "no ratings"
+
 
 @dataclass
 class FileResult:

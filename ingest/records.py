@@ -30,7 +30,8 @@ provider only (source, format, provider_cqc_id, provider_name, warnings) and hol
 assessment.
 
 Readers never raise for a problem they can describe: they raise `RejectedFile` with a
-one-line reason, and the CLI prints "<file>: <reason>".
+one-line reason, and the CLI prints "<file>: <reason>". Whatever a reason or warning quotes
+from a file (or a file's name) is passed through `one_line`, so it stays on one line.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from typing import Any
 
 from ingest import reference as ref
@@ -52,7 +54,40 @@ PROVIDER_KIND = "provider"
 
 
 class RejectedFile(Exception):
-    """A file that cannot be read as any supported format; str() is the one-line reason."""
+    """A file that cannot be read as any supported format; str() is the one-line reason
+    (whatever it quotes from the file is escaped by `one_line`)."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
+
+
+# What a message may not hold: control characters (line breaks and terminal escapes among
+# them), Unicode's line and paragraph separators, bidirectional overrides and isolates (which
+# reorder what a terminal or table shows) and lone surrogates (which cannot be written out).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match[0]
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped as Python writes them
+    ('\\n', '\\x1b', '\\u202e'): it prints on one line, moves no cursor and can be stored.
+
+    A byte of a file name that is not UTF-8 (decoded by the file system as a lone surrogate)
+    shows as '\\xff'.
+    """
+    if text.isprintable():  # the common case: nothing to escape (one pass in C)
+        return text
+    return _UNPRINTABLE.sub(_escaped, text)
 
 
 @functools.lru_cache(maxsize=65536)  # the store asks for each record's ids several times

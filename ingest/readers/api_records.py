@@ -11,6 +11,11 @@ database: contacts, nominated individuals, registered managers and any person's 
 never read. The source is loose about ratings ("Requires Improvement"), scores ("3" or
 "3 - Good standard"), the key question percentage (`percentageScore`, or the schema's
 misspelt `percengtageScore`) and missing blocks; all are normalised here.
+
+Bounded (ingest.limits): a file is at most MAX_JSON_BYTES; an integer of more digits than
+Python converts, or nesting deeper than its recursion limit, rejects the file; numbers are
+read from ASCII digits only; duplicate checks are set lookups, so the reader is linear in
+the number of statements and records.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ import json
 import re
 from typing import Any
 
+from ingest import limits
 from ingest import reference as ref
 from ingest.records import LOCATION_KIND, Record, RejectedFile, check_scores
 
 FORMAT = "api-json"
 
-_LEADING_INT = re.compile(r"^\s*(\d+)(?:\s*(?:-|\u2013|:|%).*)?\s*$", re.DOTALL)
+# A score or percentage: ASCII digits (not any Unicode digit), few enough to be one.
+_LEADING_INT = re.compile(r"^\s*([0-9]{1,9})(?:\s*(?:-|\u2013|:|%).*)?\s*$", re.DOTALL)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def sniff(head: bytes) -> bool:
@@ -36,6 +44,11 @@ def sniff(head: bytes) -> bool:
 
 def read(name: str, data: bytes, progress: object = None) -> list[Record]:
     """Records of a JSON file of API location or provider records; RejectedFile otherwise."""
+    if len(data) > limits.MAX_JSON_BYTES:
+        raise RejectedFile(
+            f"JSON file is {len(data) / limits.MIB:,.1f} MB; a file of API records is at most"
+            f" {limits.MAX_JSON_BYTES // limits.MIB} MB (save fewer records a file)"
+        )
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
@@ -46,6 +59,11 @@ def read(name: str, data: bytes, progress: object = None) -> list[Record]:
         ) from None
     except RecursionError:
         raise RejectedFile("JSON is nested too deeply to read") from None
+    except ValueError:  # CPython's limit on the digits of an integer it converts
+        raise RejectedFile(
+            f"JSON holds a number of more than {limits.MAX_INT_DIGITS:,} digits, which is"
+            " no CQC value"
+        ) from None
     return records_from_document(document, name)
 
 
@@ -122,6 +140,11 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     cleaned = html.unescape(value).strip()
+    if not cleaned.isascii():
+        try:
+            cleaned.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\\ud800" in the JSON): not text
+            cleaned = _SURROGATE.sub("\ufffd", cleaned)
     return cleaned or None
 
 
@@ -323,9 +346,13 @@ def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
         "judgement": judgement,
         "statements": [],
     }
+    names: set[str] = set()  # of the statements so far: a set, not a scan of the list
     for topic in _list(kq.get("topicareas")):
         statement = _statement(topic, where, section, warnings)
         if statement is not None:
+            if statement["name"] in names:
+                raise RejectedFile(f"{where}: statement '{statement['name'][:80]}' is scored twice")
+            names.add(statement["name"])
             section["statements"].append(statement)
     if section["score"] == 0:
         # "0" is how the API says "no percentage" (the floor of a real one is 25): a service
@@ -377,8 +404,6 @@ def _statement(topic: dict, where: str, section: dict, warnings: list[str]) -> d
             f" but sits under {section['name']}"
         )
     canonical = ref.STATEMENTS_BY_ID[sid].name if sid else label
-    if any(s["name"] == canonical for s in section["statements"]):
-        raise RejectedFile(f"{where}: statement '{canonical}' is scored twice")
     evidence = [
         text
         for text in (_text(c.get("commentary")) for c in _list(topic.get("evidenceCategory")))

@@ -10,7 +10,9 @@ date), and the "Overall" domain gives its overall rating.
 
 The real file has about 320,000 rows. Both formats are read as a stream (the ODS sheet
 straight from the zip, one row at a time: ingest.readers.ods); a caller that shows progress
-passes `progress`, called with the bytes read so far since its last call.
+passes `progress`, called with the bytes read so far since its last call. A CSV keeps the
+bounds of a sheet (ingest.limits): at most MAX_SHEET_ROWS rows of MAX_SHEET_COLUMNS fields,
+a line of at most MAX_ROW_BYTES and a field of at most MAX_CELL_CHARS characters.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from ingest import limits
 from ingest import reference as ref
 from ingest.readers.ods import MissingSheet, OdsRows, Row, is_zip
 from ingest.records import Record, RejectedFile
@@ -139,6 +142,9 @@ def read(name: str, data: bytes, progress: Callable[[int], object] | None = None
             if squash(sheet) == "hscaactivelocations":
                 raise RejectedFile(_HSCA_LIST) from None
         raise
+    finally:  # what one file's cells filled the caches with goes with it
+        for cached in (_is_location_group, _domain, _rating, _date, _key_question):
+            cached.cache_clear()
 
 
 def _ignore(_: int) -> None:
@@ -241,7 +247,6 @@ def _records(rows: Iterable[Row], source: str) -> list[Record]:
         )
     records = [r for entry in locations.values() for r in _location_records(entry)]
     records[0]["warnings"] = _summary(counts)
-    _key_question.cache_clear()
     return records
 
 
@@ -415,10 +420,34 @@ def _csv_rows(data: bytes, progress: Callable[[int], object]) -> Iterator[list[s
         errors="replace",
         newline="",
     )
+    count = 0
     try:
-        yield from csv.reader(stream)
+        for row in csv.reader(_bounded_lines(stream)):
+            count += 1
+            if count > limits.MAX_SHEET_ROWS:
+                raise RejectedFile(
+                    f"CSV too large to read: more than {limits.MAX_SHEET_ROWS:,} rows, the most"
+                    " a sheet holds"
+                )
+            if len(row) > limits.MAX_SHEET_COLUMNS:
+                raise RejectedFile(
+                    f"CSV too large to read: row {count:,} has {len(row):,} fields; a sheet has"
+                    f" at most {limits.MAX_SHEET_COLUMNS:,} columns"
+                )
+            yield row
     except csv.Error as err:
         raise RejectedFile(f"CSV cannot be read: {err}") from None
+
+
+def _bounded_lines(stream: io.TextIOWrapper) -> Iterator[str]:
+    """The lines of a CSV stream, each at most MAX_ROW_BYTES characters (csv's own limit on
+    a field, MAX_CELL_CHARS, bounds a quoted field that spans lines)."""
+    while line := stream.readline(limits.MAX_ROW_BYTES + 1):
+        if len(line) > limits.MAX_ROW_BYTES:
+            raise RejectedFile(
+                f"CSV too large to read: a line is longer than {limits.MAX_ROW_BYTES:,} characters"
+            )
+        yield line
 
 
 def rows_of(data: bytes) -> Iterable[Row]:
