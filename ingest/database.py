@@ -173,21 +173,35 @@ _DAMAGE = (
 _HEADER_BYTES = 3 * 4096
 
 
-def damaged(target: Path, err: BaseException) -> DatabaseDamaged | None:
-    """DatabaseDamaged for `target` when `err` is DuckDB saying the file is damaged."""
+def damaged(target: Path | duckdb.DuckDBPyConnection, err: BaseException) -> DatabaseDamaged | None:
+    """DatabaseDamaged for the file (`target`, or the file a connection has open) when `err`
+    is DuckDB saying that it is damaged; else None."""
     if not isinstance(err, duckdb.Error) or is_lock_conflict(err):
         return None
     text = str(err)
     for words, meaning in _DAMAGE:
         if words in text:
+            if isinstance(target, duckdb.DuckDBPyConnection):
+                target = file_of(target)
             return DatabaseDamaged(_damaged_line(target, meaning))
     return None
 
 
+def file_of(con: duckdb.DuckDBPyConnection) -> Path:
+    """The database file a connection has open (':memory:' for none)."""
+    try:
+        [(file,)] = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+    except duckdb.Error:
+        file = None
+    return Path(file or ":memory:")
+
+
 def _damaged_line(target: Path, meaning: str) -> str:
     return one_line(
-        f"{target} is damaged: {meaning}. Nothing was loaded and the file was left as it is;"
-        f" move it aside (or point --db or {DB_ENV} at another file) and load the files again"
+        f"{target} is damaged: {meaning}. It was left as it is and nothing was loaded into it;"
+        f" move it aside (or point --db or {DB_ENV} at another file) and load the source files"
         " into a new database"
     )
 
@@ -195,8 +209,8 @@ def _damaged_line(target: Path, meaning: str) -> str:
 def _newer_line(target: Path, version: str) -> str:
     return one_line(
         f"{target} was set up by a newer version of this program (schema version {version};"
-        f" this one knows up to {schema.SCHEMA_VERSION}). Nothing was loaded and the file was"
-        f" left as it is; use the newer version, or point --db or {DB_ENV} at another file"
+        f" this one knows up to {schema.SCHEMA_VERSION}). It was left as it is and nothing was"
+        f" loaded into it; use the newer version, or point --db or {DB_ENV} at another file"
     )
 
 
@@ -214,49 +228,72 @@ def _newer_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _problem(con: duckdb.DuckDBPyConnection, target: Path) -> DatabaseRefused | None:
-    """Why an open file must not be written: a newer schema, or cut short; else None."""
+    """Why an open file must not be written (a newer schema), checked before writing."""
     if (version := _newer_version(con)) is not None:
         return DatabaseNewer(_newer_line(target, version))
-    wal = target.with_name(target.name + ".wal")
-    if target.exists() and not wal.exists():  # a log to replay may hold what is missing
-        blocks, size = con.execute(
-            "SELECT total_blocks, block_size FROM pragma_database_size()"
-            " WHERE database_name = current_database()"
-        ).fetchall()[0]
-        needed = _HEADER_BYTES + blocks * size if blocks else 0
-        if (held := target.stat().st_size) < needed:
-            return DatabaseDamaged(
-                _damaged_line(target, f"it is cut short ({held:,} of its {needed:,} bytes)")
-            )
     return None
 
 
-def check_file(path: str | Path | None = None) -> str | None:
-    """Whether the database file can be used: None, or one line saying why not and what to do.
-
-    The line says the file is damaged (not a DuckDB database, cut short, a block failing its
-    checksum) or was set up by a newer version of this program: what `connect` refuses to
-    write. None when the file is usable, or missing (it will be created), or cannot be told
-    now (another process is writing it; no permission: `connect` says so). Opens the file
-    read-only and reads a few rows of metadata: it writes nothing and takes milliseconds.
-    Damage in a block that it does not read shows when the block is read (`damaged` tells it
-    from DuckDB's error).
-    """
+def refused(path: str | Path | None = None) -> DatabaseRefused | None:
+    """What `check_file` says, as the error `connect` would raise for it (None: usable)."""
     target = db_path(path)
     if not target.is_file():
         return None
     try:
         con = duckdb.connect(str(target), read_only=True)
     except duckdb.Error as err:
-        refused = damaged(target, err)
-        return str(refused) if refused else None
+        return damaged(target, err)
     try:
-        refused = _problem(con, target)
+        return _problem(con, target) or _cut_short(con, target)
     except duckdb.Error as err:
-        refused = damaged(target, err)
+        return damaged(target, err)
     finally:
         con.close()
-    return str(refused) if refused else None
+
+
+def _cut_short(con: duckdb.DuckDBPyConnection, target: Path) -> DatabaseDamaged | None:
+    """DatabaseDamaged when a block that holds table data lies past the end of the file.
+
+    DuckDB reads a block only when a query needs it, so a file cut short may open and fail
+    later; the blocks in use are listed by pragma_storage_info (one row per column segment:
+    a tenth of a second for a small file, half a second at national scale). A write-ahead
+    log beside the file may hold what the file lacks: then the file is not judged.
+    """
+    if target.with_name(target.name + ".wal").exists():
+        return None
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()
+    last = -1
+    for (table,) in tables:
+        [(block,)] = con.execute(
+            "SELECT max(block_id) FROM pragma_storage_info(?) WHERE persistent", [table]
+        ).fetchall()
+        last = max(last, block if block is not None else -1)
+    [(size,)] = con.execute(
+        "SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()"
+    ).fetchall()
+    needed = _HEADER_BYTES + (last + 1) * size
+    if last >= 0 and (held := target.stat().st_size) < needed:
+        meaning = f"it is cut short ({held:,} bytes; its data reaches to byte {needed:,})"
+        return DatabaseDamaged(_damaged_line(target, meaning))
+    return None
+
+
+def check_file(path: str | Path | None = None) -> str | None:
+    """Whether the database file can be used: None, or one line saying why not and what to do.
+
+    The line says the file is damaged (not a DuckDB database; cut short; a block failing its
+    checksum) or was set up by a newer version of this program, which is what the loader
+    refuses to write. None when the file is usable, or missing (it will be created), or
+    cannot be judged now (this process has it open for writing, or another process is
+    writing it; no permission: `connect` says so). Opens the file read-only and writes
+    nothing; it reads the file's metadata, which takes a tenth of a second for a small file
+    and half a second at national scale. A block that fails its checksum shows only when it
+    is read: `damaged(path, err)` tells such an error from the others.
+    """
+    problem = refused(path)
+    return str(problem) if problem else None
 
 
 # How DuckDB words a failure of the disk rather than of the data.
@@ -316,10 +353,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
         if get_meta(con, "schema_hash") == fingerprint:
             return
     if (version := _newer_version(con)) is not None:  # its views are not ours to replace
-        [(file,)] = con.execute(
-            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-        ).fetchall()
-        raise DatabaseNewer(_newer_line(Path(file or ":memory:"), version))
+        raise DatabaseNewer(_newer_line(file_of(con), version))
     for statement in statements:
         con.execute(statement)
     if not con.execute("SELECT count(*) FROM quality_statements").fetchall()[0][0]:
