@@ -197,6 +197,35 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ),
         ("value", "VARCHAR", "Setting value"),
     ],
+    # The search index of the evidence text (ingest.search_index keeps it in step with the
+    # scores, in each file's transaction, its version in meta key search_index;
+    # queries.search says how text is read into words).
+    "search_terms": [
+        ("term_id", "UINTEGER NOT NULL", "Id of the word in the index"),
+        (
+            "term",
+            "VARCHAR NOT NULL",
+            "A word of evidence text as search reads it: lower case, no accents, a-z and 0-9",
+        ),
+    ],
+    "search_documents": [
+        ("doc_id", "UINTEGER NOT NULL", "Id of one statement's evidence in the index"),
+        ("assessment_id", "VARCHAR NOT NULL", "Assessment of the statement"),
+        ("key_question", "VARCHAR NOT NULL", "Key question of the statement"),
+        ("statement", "VARCHAR NOT NULL", "Statement name, as in statement_scores"),
+    ],
+    "search_postings": [
+        ("term_id", "UINTEGER NOT NULL", "A word (search_terms) the evidence holds"),
+        ("doc_id", "UINTEGER NOT NULL", "The statement (search_documents) whose evidence holds it"),
+    ],
+    "search_assessments": [
+        ("assessment_id", "VARCHAR NOT NULL", "An assessment whose evidence the index holds"),
+        (
+            "content_hash",
+            "VARCHAR NOT NULL",
+            "Its content hash when indexed: a new version of it is indexed anew",
+        ),
+    ],
 }
 
 _FLAT_SELECT = """

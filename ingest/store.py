@@ -45,7 +45,7 @@ import duckdb
 import polars as pl
 
 from ingest import reference as ref
-from ingest import schema
+from ingest import schema, search_index
 from ingest.database import (
     WRITE_LOCK,
     DatabaseUnwritable,
@@ -273,6 +273,7 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             batch.flush_if_full()
         results.append(outcome.finish())
     batch.rows.write(con)
+    search_index.update(con)  # in step with the rows, in the same transaction
     return results
 
 
