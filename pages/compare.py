@@ -51,55 +51,130 @@ top = mid.number_input(
     "Providers in the chart", 5, 100, 15, step=5, key=session.COMPARE_TOP, **BIND
 )
 hide_low_n = right.toggle(
-    f"Hide providers under {MIN_N} locations", key=session.COMPARE_HIDE_LOW_N, **BIND
+    f"Hide providers under {MIN_N} locations",
+    value=True,  # a ranking of single-location providers is a ranking of locations
+    key=session.COMPARE_HIDE_LOW_N,
+    **BIND,
 )
 scope = replace(filters, key_questions=(key_question,))
 
-st.subheader(f"Providers ranked by {key_question}, lowest first")
-ranked = provider_rollup(kq, filters=scope).filter(pl.lit(not hide_low_n) | ~pl.col("low_n"))
-if ranked.is_empty():
-    page.empty_note(f"providers with a current {key_question} percentage")
+# GP practices, dentists and care homes scored on one scale mislead, so the ranking is within
+# one service type by default: the one with the most current scored locations (unless the
+# sidebar already narrows service types); "All service types" ranks them mixed, and says so.
+MIXED = "All service types (mixed)"
+current_rows = latest_key_questions(kq, filters=scope, scored=True)
+by_type = (
+    current_rows.group_by("service_type").len().drop_nulls("service_type")
+    .sort("len", "service_type", descending=[True, False])
+)  # fmt: skip
+types = [MIXED, *by_type["service_type"].cast(pl.String)]
+left, right = st.columns([2, 1])
+within = left.selectbox(
+    "Rank within",
+    types,
+    index=0 if filters.service_types or len(types) == 1 else 1,
+    key=session.COMPARE_RANK_WITHIN,
+    help="Providers are ranked against others of one service type; choose the mixed ranking "
+    "to put every type on one scale.",
+    **BIND,
+)
+level = right.segmented_control(
+    "Rank", ["Providers", "Locations"], default="Providers", key=session.COMPARE_RANK_LEVEL,
+    **BIND,
+)  # fmt: skip
+if within != MIXED:
+    scope = replace(scope, service_types=(within,))
+kind = "mixed service types" if within == MIXED else within
+
+if level == "Locations":
+    st.subheader(f"Locations ranked by {key_question}, lowest first ({kind})")
+    located = (
+        latest_key_questions(kq, filters=scope, scored=True)
+        .sort("key_question_score", "location_name", "location_id")
+        .with_columns(
+            label=pl.format("{} ({})", "location_name", "location_id"),
+            text=pl.format("{}% {}", "key_question_score", "key_question_rating"),
+        )
+    )
+    if located.is_empty():
+        page.empty_note(f"locations with a current {key_question} percentage")
+    else:
+        st.caption(
+            f"Each location's current {key_question} percentage (its latest scored "
+            f"assessment), lowest first; the {top} lowest are drawn, all are in the table. "
+            + coverage.scored(kq, scope, latest=True)
+        )
+        charts.show(
+            charts.ranked_bars(
+                located.head(top),
+                label="label",
+                value="key_question_score",
+                text="text",
+                title=f"Current {key_question} percentage",
+                tooltip=tips(
+                    ("location_name", "Location"),
+                    ("provider_name", "Provider"),
+                    ("key_question_score", "Percentage"),
+                    ("key_question_rating", "Rating"),
+                ),
+            ),
+            width="stretch",
+        )
+        numbers(
+            located.drop("text", "label"),
+            f"Locations ranked by current {key_question} percentage ({kind})",
+            scope,
+            data,
+            key=session.COMPARE_LOCATION_RANKING,
+        )
+
 else:
-    ranked = ranked.sort("median", "provider_name")
-    ranked = ranked.with_columns(
-        label_of(ranked), text=pl.format("{}% · {} loc.", pl.col("median").round(1), pl.col("n"))
-    )
-    st.caption(
-        f"Median of each provider's locations' current {key_question} percentage (their latest "
-        f"scored assessment), with the number of locations. Grey: fewer than {MIN_N} "
-        "locations. Click a bar to add the provider to the comparison below. "
-        + coverage.scored(kq, scope, latest=True)
-    )
-    bars = charts.ranked_bars(
-        ranked.head(top),
-        label="provider_label",
-        value="median",
-        text="text",
-        title=f"Median current {key_question} percentage",
-        select=charts.Pick("provider", "provider_id"),
-        tooltip=tips(
-            ("provider_label", "Provider"),
-            ("median", "Median %", ".1f"),
-            ("min", "Lowest location %"),
-            ("max", "Highest location %"),
-            ("n", "Scored locations (n)"),
-            ("worst_location_name", "Lowest location"),
-        ),
-    )
-    charts.show(
-        bars,
-        width="stretch",
-        key=session.COMPARE_RANKING,
-        on_select=add_clicked_provider,
-        selection_mode="provider",
-    )
-    numbers(
-        ranked.drop("text"),
-        f"Providers ranked by current {key_question} percentage",
-        scope,
-        data,
-        key=session.COMPARE_RANKING_TABLE,
-    )
+    st.subheader(f"Providers ranked by {key_question}, lowest first ({kind})")
+    ranked = provider_rollup(kq, filters=scope).filter(pl.lit(not hide_low_n) | ~pl.col("low_n"))
+    if ranked.is_empty():
+        page.empty_note(f"providers with a current {key_question} percentage")
+    else:
+        ranked = ranked.sort("median", "provider_name")
+        ranked = ranked.with_columns(
+            label_of(ranked),
+            text=pl.format("{}% · {} loc.", pl.col("median").round(1), pl.col("n")),
+        )
+        st.caption(
+            f"Median of each provider's locations' current {key_question} percentage (their latest "
+            f"scored assessment), with the number of locations; ranked within {kind}. Grey: "
+            f"fewer than {MIN_N} locations. Click a bar to add the provider to the comparison "
+            "below. " + coverage.scored(kq, scope, latest=True)
+        )
+        bars = charts.ranked_bars(
+            ranked.head(top),
+            label="provider_label",
+            value="median",
+            text="text",
+            title=f"Median current {key_question} percentage",
+            select=charts.Pick("provider", "provider_id"),
+            tooltip=tips(
+                ("provider_label", "Provider"),
+                ("median", "Median %", ".1f"),
+                ("min", "Lowest location %"),
+                ("max", "Highest location %"),
+                ("n", "Scored locations (n)"),
+                ("worst_location_name", "Lowest location"),
+            ),
+        )
+        charts.show(
+            bars,
+            width="stretch",
+            key=session.COMPARE_RANKING,
+            on_select=add_clicked_provider,
+            selection_mode="provider",
+        )
+        numbers(
+            ranked.drop("text"),
+            f"Providers ranked by current {key_question} percentage",
+            scope,
+            data,
+            key=session.COMPARE_RANKING_TABLE,
+        )
 
 st.subheader("Chosen providers beside their peers")
 left, right = st.columns([2, 1])

@@ -1,11 +1,8 @@
 """Export: the statement scores the filters select, as a file that says what it holds."""
 
-import datetime as dt
-
 import polars as pl
 import streamlit as st
 
-from queries.current import selected
 from ui import db, export, page, session, tables
 
 PREVIEW_ROWS = 100
@@ -16,9 +13,17 @@ data, filters = page.start(
     "the filters, data date and row count written into the file.",
 )
 scores = data.frames.scores
+latest = st.toggle(
+    "Current picture only",
+    key=session.EXPORT_LATEST,
+    bind="query-params",
+    help="Only each location's latest scored assessment of each key question, as the pages' "
+    "current pictures show (deregistered locations left out unless the sidebar includes "
+    "them). Off: every assessment the filters select.",
+)
 
 counts = (
-    selected(scores, filters)
+    export.selected_rows(scores, filters, latest)
     .select(
         rows=pl.len(),
         assessments=pl.col("assessment_id").n_unique(),
@@ -58,7 +63,9 @@ fetch = db.evidence_for if evidence else None
 
 st.subheader("Preview")
 st.caption(f"The first {min(PREVIEW_ROWS, counts['rows']):,} of {counts['rows']:,} rows.")
-preview = export.export_frame(scores, filters, columns, evidence=fetch, limit=PREVIEW_ROWS)
+preview = export.export_frame(
+    scores, filters, columns, evidence=fetch, limit=PREVIEW_ROWS, latest=latest
+)
 tables.table(preview, session.EXPORT_PREVIEW)
 with st.expander("What each column holds"):
     tables.table(
@@ -78,7 +85,10 @@ st.caption(
 )
 
 # The server holds a whole download in memory, so a file is built only up to a limit.
-sizes, limit = export.estimated_sizes(preview, counts["rows"]), export.download_limit()
+sample = export.export_frame(
+    scores, filters, columns, evidence=fetch, limit=export.SIZE_SAMPLE_ROWS, latest=latest
+)
+sizes, limit = export.estimated_sizes(sample, counts["rows"]), export.download_limit()
 kind = export.csv_kind(sizes, limit)
 gz = kind == export.CSV_GZ
 plain, packed, most = map(export.size_text, (sizes[export.CSV], sizes[export.CSV_GZ], limit))
@@ -98,7 +108,7 @@ if gz:
         "it as it is. Building it can take a minute or more.",
         icon="🗜️",
     )
-stem = f"qsd-scores-{dt.date.today():%Y%m%d}"
+stem = export.file_stem(filters, latest)
 made = {
     "scores": scores,
     "filters": filters,
@@ -106,6 +116,7 @@ made = {
     "evidence": fetch,
     "data_as_of": data.as_of,
     "demo": data.demo,
+    "latest": latest,
 }
 left, right = st.columns(2)
 left.download_button(

@@ -145,4 +145,9 @@ numbers(
     data,
     key=session.STATEMENTS_GRID,
 )
-links.link(links.EXPORT, "Download the statement scores behind this page", "⬇️")
+links.link(
+    links.EXPORT,
+    "Download the statement scores behind this page",
+    ":material/download:",
+    **{session.EXPORT_LATEST: "true"} if latest else {},
+)

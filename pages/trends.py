@@ -99,17 +99,33 @@ shown, lines = charts.largest_series(trend, "n", MAX_LINES)
 overall = (
     trend.group_by("period_start")
     .agg(  # the groups' means, weighted by their rows
-        (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum()
+        (pl.col(value) * pl.col("rows")).sum() / pl.col("rows").sum(),
+        pl.col("n").sum(),
     )
     .sort("period_start")
 )
+# The headline compares periods with at least MIN_N assessments (the low-n rule of every
+# figure); only when none has that many does it fall back to every period, and says so.
+solid = overall.filter(pl.col("n") >= MIN_N)
+basis = solid if not solid.is_empty() else overall
+first, last = basis.row(0, named=True), basis.row(-1, named=True)
+rule = (
+    f"{period.title()}s with fewer than {MIN_N} assessments are skipped."
+    if not solid.is_empty()
+    else f"No {period} has {MIN_N} assessments: these rest on fewer."
+)
 cols = st.columns(3)
 cols[0].metric("Assessments", f"{trend['n'].sum():,}")
-cols[1].metric(f"Mean, first {period}", f"{overall[value][0]:.3g}")
+cols[1].metric(
+    f"Mean, first {period}",
+    f"{first[value]:.3g}",
+    help=f"{first['period_start']:%-d %b %Y} onwards: n = {first['n']:,} assessments. {rule}",
+)
 cols[2].metric(
     f"Mean, latest {period}",
-    f"{overall[value][-1]:.3g}",
-    delta=f"{overall[value][-1] - overall[value][0]:+.2g} since the first",
+    f"{last[value]:.3g}",
+    delta=f"{last[value] - first[value]:+.2g} since the first",
+    help=f"{last['period_start']:%-d %b %Y} onwards: n = {last['n']:,} assessments. {rule}",
 )
 
 st.subheader(f"Mean {what} per {period}")

@@ -639,8 +639,11 @@ def rating_share_bars(frame: Columns) -> alt.Chart:
 
 @chart()
 def percentage_histogram(frame: Columns) -> alt.LayerChart:
-    """Locations per bin of key question percentage (rows of distributions.percentage_bins),
-    with the band edges."""
+    """Key question results per bin of percentage, with the band edges.
+
+    Rows of distributions.percentage_bins: one result is one location's current percentage of
+    one key question, so a location counts once per key question it has scored.
+    """
     bars = (
         alt.Chart(frame.data)
         .mark_bar()
@@ -652,11 +655,11 @@ def percentage_histogram(frame: Columns) -> alt.LayerChart:
                 scale=alt.Scale(domain=[25, 100]),
             ),
             x2="bin_end_excl:Q",
-            y=alt.Y("sum(count):Q", title="Locations"),
+            y=alt.Y("sum(count):Q", title="Key question results (location × key question)"),
             tooltip=[
                 alt.Tooltip("bin_start:Q", title="From %"),
                 alt.Tooltip("bin_end:Q", title="To %"),
-                alt.Tooltip("sum(count):Q", title="Locations", format=","),
+                alt.Tooltip("sum(count):Q", title="Key question results", format=","),
             ],
         )
         .transform_calculate(bin_end_excl="datum.bin_end + 1")

@@ -47,6 +47,7 @@ from queries.frames import SCORES_ORDER
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 WHAT = "scores: one row per scored quality statement"
+CURRENT = " (current picture: each location's latest scored assessment of each key question)"
 EVIDENCE = "evidence"
 # Every column of the `scores` view but the evidence text, which is a separate choice.
 COLUMNS: tuple[str, ...] = tuple(c for c, _ in VIEW_COLUMNS["scores"] if c != EVIDENCE)
@@ -126,12 +127,22 @@ def _provenance(
     )
 
 
-def selected_rows(scores: pl.LazyFrame, filters: Filters) -> pl.LazyFrame:
-    """The `scores` rows the filters select, in ROW_ORDER.
+def selected_rows(scores: pl.LazyFrame, filters: Filters, latest: bool = False) -> pl.LazyFrame:
+    """The `scores` rows the filters select (`latest`: of the current picture), in ROW_ORDER.
 
     ROW_ORDER is the loaded frame's, which filters keep.
     """
-    return selected(scores, filters)
+    return selected(scores, filters, latest=latest, scored=True)
+
+
+def file_stem(filters: Filters, latest: bool = False, *, today: dt.date | None = None) -> str:
+    """A download's name without extension: what it holds, its filters and the date.
+
+    'qsd-scores-current-regions_london-20261202'; at most about 100 characters.
+    """
+    described = "" if filters.describe() == "everything" else _slug(filters.describe())[:60]
+    parts = ["qsd-scores", "current" * latest, described, f"{today or dt.date.today():%Y%m%d}"]
+    return "-".join(p for p in parts if p)
 
 
 def _chosen(columns: Sequence[str], evidence: EvidenceFetch | None) -> list[str]:
@@ -145,6 +156,7 @@ def _chunks(
     columns: Sequence[str],
     evidence: EvidenceFetch | None,
     limit: int | None = None,
+    latest: bool = False,
 ) -> Iterator[pl.DataFrame]:
     """The selected rows' export columns with their evidence, CHUNK_ROWS at a time.
 
@@ -153,7 +165,7 @@ def _chunks(
     chosen = _chosen(columns, evidence)
     keys = list(EVIDENCE_KEYS) if evidence else []
     keep = list(dict.fromkeys([c for c in chosen if c != EVIDENCE] + keys))
-    rows = selected_rows(scores, filters).select(keep)
+    rows = selected_rows(scores, filters, latest).select(keep)
     if limit is not None:
         rows = rows.head(limit)
     # The streaming engine hands the rows over in order without collecting the selection.
@@ -187,9 +199,10 @@ def export_frame(
     *,
     evidence: EvidenceFetch | None = None,
     limit: int | None = None,
+    latest: bool = False,
 ) -> pl.DataFrame:
     """The selected rows with `columns` (schema order), plus `evidence` fetched when given."""
-    return _as_text(pl.concat(_chunks(scores, filters, columns, evidence, limit)))
+    return _as_text(pl.concat(_chunks(scores, filters, columns, evidence, limit, latest)))
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -272,6 +285,11 @@ def download_limit() -> int:
     return int(float(os.environ.get(LIMIT_ENV) or DEFAULT_LIMIT_MB) * 1_000_000)
 
 
+# Rows of the sample a download's size is estimated from: the first hundred of a selection
+# can differ from the rest (one provider's long names, say); a thousand were within 5%.
+SIZE_SAMPLE_ROWS = 1_000
+
+
 def estimated_sizes(sample: pl.DataFrame, rows: int) -> dict[str, int]:
     """Estimated bytes of the CSV and of the CSV_GZ file of `rows` rows like `sample` (the
     export_frame of their first rows)."""
@@ -302,11 +320,16 @@ def write_export(
     evidence: EvidenceFetch | None,
     data_as_of: str,
     demo: bool,
+    latest: bool = False,
 ) -> None:
-    """The export file of `kind` (CSV, CSV_GZ or PARQUET) written into `out`, a chunk at a time."""
-    rows = selected_rows(scores, filters).select(pl.len()).collect().item()
-    about = _provenance(rows, _chosen(columns, evidence), filters, data_as_of, demo, WHAT)
-    chunks = _chunks(scores, filters, columns, evidence)
+    """The export file of `kind` (CSV, CSV_GZ or PARQUET) written into `out`, a chunk at a time.
+
+    `latest`: the current picture's rows only (and the file says so).
+    """
+    rows = selected_rows(scores, filters, latest).select(pl.len()).collect().item()
+    what = WHAT + CURRENT * latest
+    about = _provenance(rows, _chosen(columns, evidence), filters, data_as_of, demo, what)
+    chunks = _chunks(scores, filters, columns, evidence, latest=latest)
     if kind == PARQUET:
         _write_parquet(chunks, about, out)
     else:
@@ -322,6 +345,7 @@ def builder(
     evidence: EvidenceFetch | None,
     data_as_of: str,
     demo: bool,
+    latest: bool = False,
 ) -> Callable[[], bytes]:
     """A function that builds the whole file (CSV, CSV_GZ or PARQUET) when called: on download."""
 
@@ -330,7 +354,15 @@ def builder(
         # once; getvalue() hands over the buffer without copying it either.
         out = io.BytesIO()
         write_export(
-            kind, out, scores, filters, columns, evidence=evidence, data_as_of=data_as_of, demo=demo
+            kind,
+            out,
+            scores,
+            filters,
+            columns,
+            evidence=evidence,
+            data_as_of=data_as_of,
+            demo=demo,
+            latest=latest,
         )
         return out.getvalue()
 

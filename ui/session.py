@@ -45,6 +45,8 @@ COMPARE_TOP = "compare_top"
 COMPARE_HIDE_LOW_N = "compare_hide_low_n"
 COMPARE_PROVIDERS = "compare_providers"
 COMPARE_PEERS_BY = "compare_peers_by"
+COMPARE_RANK_WITHIN = "compare_rank_within"  # a service type, or the mixed ranking
+COMPARE_RANK_LEVEL = "compare_rank_level"  # Providers or Locations
 
 # Trends
 TRENDS_MEASURE = "trends_measure"
@@ -67,6 +69,7 @@ LOCATION_ID = "location_id"  # a URL parameter only, never a session key
 # Export
 EXPORT_COLUMNS = "export_columns"
 EXPORT_EVIDENCE = "export_evidence"
+EXPORT_LATEST = "export_latest"  # the current picture only
 
 # --- Session-only widget keys --------------------------------------------------------------
 COMPARE_RANKING = "compare_ranking"  # the ranking chart (a click adds a provider)
@@ -93,6 +96,7 @@ COMPARE_PERCENTAGES = "compare_percentages"
 COMPARE_STATEMENTS = "compare_statements"
 COMPARE_TREND = "compare_trend"
 COMPARE_PEER_TREND = "compare_peer_trend"
+COMPARE_LOCATION_RANKING = "compare_location_ranking"
 COMPARE_LOCATIONS = "compare_locations"  # its table is keyed COMPARE_ROWS (selectable)
 TRENDS_TABLE = "trends_table"
 TRENDS_CHANGES = "trends_changes"

@@ -27,6 +27,8 @@ def test_ranking_follows_region_and_key_question(use_demo_db):
     at = page("compare").run()
     assert not at.exception
     at.multiselect(key="region").select(region)
+    at.selectbox(key="compare_rank_within").select("All service types (mixed)")
+    at.toggle(key="compare_hide_low_n").set_value(False)
     at.selectbox(key="compare_key_question").select(key_question).run()
     assert not at.exception
     # Median of each provider's current Well-led percentages in the region, lowest first.
@@ -39,7 +41,36 @@ def test_ranking_follows_region_and_key_question(use_demo_db):
     assert ranked["median"].tolist() == sorted(m for _, m, _ in expected)
     shown = {(r.provider_name, r.median, r.n) for r in ranked.itertuples()}
     assert shown == {(name, median, n) for name, median, n in expected}
-    assert "Providers ranked by Well-led, lowest first" in at.subheader.values
+    assert "Providers ranked by Well-led, lowest first (mixed service types)" in at.subheader.values
+
+
+def test_the_default_ranking_is_within_the_largest_service_type_without_low_n(use_demo_db):
+    # The service type with the most current scored Safe locations; providers with 5 or more
+    # of its locations, by the median of their current Safe percentages.
+    [(service_type,)] = sql(use_demo_db, f"""
+        SELECT service_type FROM ({CURRENT}) WHERE key_question = 'Safe'
+        AND key_question_score IS NOT NULL AND service_type IS NOT NULL
+        GROUP BY service_type ORDER BY count(*) DESC, service_type LIMIT 1
+    """)  # fmt: skip
+    expected = sql(use_demo_db, f"""
+        SELECT provider_id, median(key_question_score) FROM ({CURRENT})
+        WHERE key_question = 'Safe' AND key_question_score IS NOT NULL AND service_type = ?
+        GROUP BY provider_id HAVING count(*) >= 5
+    """, [service_type])  # fmt: skip
+    at = page("compare").run()
+    assert not at.exception
+    assert at.selectbox(key="compare_rank_within").value == service_type
+    assert f"Providers ranked by Safe, lowest first ({service_type})" in at.subheader.values
+    if expected:
+        ranked = table(at, "median", "worst_location_name")
+        assert sorted(ranked["median"].tolist()) == sorted(m for _, m in expected)
+    at.segmented_control(key="compare_rank_level").set_value("Locations").run()
+    assert not at.exception
+    [(locations,)] = sql(use_demo_db, f"""
+        SELECT count(*) FROM ({CURRENT}) WHERE key_question = 'Safe'
+        AND key_question_score IS NOT NULL AND service_type = ?
+    """, [service_type])  # fmt: skip
+    assert len(table(at, "location_name", "key_question_score")) == min(locations, 2000)
 
 
 def safe_beside_peers(db, provider: str, same: str) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import re
@@ -20,6 +21,7 @@ from queries.filters import ALL, Filters
 from queries.frames import load_frames
 from tests.conftest import REPORTS
 from tests.helpers import ROOT, keyed, metric, page, sql
+from tests.pages.oracle import CURRENT_SCORED, JUDGED
 from ui import db, export, session, tables
 from ui.app_data import AppData
 
@@ -55,12 +57,12 @@ def build(kind: str, path: Path, filters=ALL, columns=export.COLUMNS, evidence=F
 def test_row_count_and_preview_follow_the_region_filter(use_demo_db):
     at = page("export").run()
     assert not at.exception
-    (total,) = sql(use_demo_db, "SELECT count(*) FROM scores")[0]
+    (total,) = sql(use_demo_db, f"SELECT count(*) FROM {JUDGED}")[0]
     assert metric(at, "Rows") == f"{total:,}"
 
     region, rows, assessments = sql(
         use_demo_db,
-        "SELECT region, count(*), count(DISTINCT assessment_id) FROM scores"
+        f"SELECT region, count(*), count(DISTINCT assessment_id) FROM {JUDGED}"
         " GROUP BY region ORDER BY count(*) DESC, region LIMIT 1",
     )[0]
     at.multiselect(key="region").select(region).run()
@@ -80,11 +82,11 @@ def test_row_count_and_preview_follow_the_region_filter(use_demo_db):
 
 def test_the_csv_has_exactly_the_rows_the_filters_select(demo_db):
     region, key_question = sql(
-        demo_db, "SELECT region, key_question FROM scores GROUP BY ALL ORDER BY count(*) DESC"
+        demo_db, f"SELECT region, key_question FROM {JUDGED} GROUP BY ALL ORDER BY count(*) DESC"
     )[0]
     expected = sql(
         demo_db,
-        f"SELECT {', '.join(KEYS)}, evidence FROM scores WHERE region = ? AND key_question = ?",
+        f"SELECT {', '.join(KEYS)}, evidence FROM {JUDGED} WHERE region = ? AND key_question = ?",
         [region, key_question],
     )
     filters = Filters(regions=(region,), key_questions=(key_question,))
@@ -108,7 +110,7 @@ def test_the_csv_has_exactly_the_rows_the_filters_select(demo_db):
 
 
 def test_the_parquet_file_carries_the_provenance_in_its_metadata(demo_db):
-    (rows,) = sql(demo_db, "SELECT count(*) FROM scores WHERE era = 'SAF by statement'")[0]
+    (rows,) = sql(demo_db, f"SELECT count(*) FROM {JUDGED} WHERE era = 'SAF by statement'")[0]
     filters = Filters(eras=("SAF by statement",))
     data = export.builder(
         "parquet", frames(demo_db).scores, filters, ["location_id", "score"],
@@ -130,7 +132,7 @@ def test_no_filter_is_described_as_everything(demo_db):
     )()  # fmt: skip
     about, table = read_back(data)
     assert about["Filters"] == "everything"
-    (rows,) = sql(demo_db, "SELECT count(*) FROM scores")[0]
+    (rows,) = sql(demo_db, f"SELECT count(*) FROM {JUDGED}")[0]
     assert about["Rows"] == str(rows) and table.columns == ["score"] and table.height == rows
 
 
@@ -242,8 +244,8 @@ def test_an_empty_selection_keeps_its_header_and_columns(demo_db):
 def test_the_size_estimate_is_near_the_csv_and_over_its_gzip(demo_db, evidence):
     fetch = (lambda ids: db.evidence_for(ids, demo_db)) if evidence else None
     scores = frames(demo_db).scores
-    sample = export.export_frame(scores, Filters(), evidence=fetch, limit=100)
-    (rows,) = sql(demo_db, "SELECT count(*) FROM scores")[0]
+    sample = export.export_frame(scores, Filters(), evidence=fetch, limit=export.SIZE_SAMPLE_ROWS)
+    (rows,) = sql(demo_db, f"SELECT count(*) FROM {JUDGED}")[0]
     sizes = export.estimated_sizes(sample, rows)
     plain = len(build("csv", demo_db, evidence=evidence))
     packed = len(build("csv.gz", demo_db, evidence=evidence))
@@ -280,3 +282,34 @@ def test_the_page_offers_gzip_over_the_limit_and_nothing_far_over_it(use_demo_db
     assert not at.exception
     assert not at.get("download_button")
     assert any("too large to download from here" in w.value for w in at.warning)
+
+
+def test_the_current_picture_option_exports_exactly_the_rows_behind_a_current_page(use_demo_db):
+    [(rows, assessments)] = sql(use_demo_db, f"""
+        SELECT count(*), count(DISTINCT assessment_id)
+        FROM {JUDGED} s JOIN ({CURRENT_SCORED}) c USING (assessment_id, key_question)
+    """)  # fmt: skip
+    at = page("export")
+    at.query_params[session.EXPORT_LATEST] = "true"  # as the Statements page links here
+    at.run()
+    assert not at.exception
+    assert at.toggle(key=session.EXPORT_LATEST).value is True
+    assert metric(at, "Rows") == f"{rows:,}"
+    assert metric(at, "Assessments") == f"{assessments:,}"
+    # The file the button builds holds those rows, and says it is the current picture.
+    made = export.builder(
+        "csv", frames(use_demo_db).scores, ALL, export.COLUMNS, evidence=None,
+        data_as_of="2026-01-02 03:04:05", demo=True, latest=True,
+    )().decode("utf-8-sig")  # fmt: skip
+    about = dict(line.split(",", 1) for line in made.splitlines() if line.startswith("# "))
+    assert about["# Rows"] == str(rows)
+    assert "current picture" in about["# Quality Statement Dashboard export"]
+    body = pl.read_csv(io.StringIO(made), comment_prefix="#")
+    assert body.height == rows
+
+
+def test_file_names_say_what_they_hold():
+    day = dt.date(2026, 12, 2)
+    assert export.file_stem(Filters(), today=day) == "qsd-scores-20261202"
+    named = export.file_stem(Filters(regions=("London",)), latest=True, today=day)
+    assert named == "qsd-scores-current-regions_london-20261202"

@@ -6,7 +6,7 @@ import pytest
 
 from queries.filters import MIN_N
 from tests.helpers import metric, page, sql, table
-from tests.pages.oracle import CURRENT
+from tests.pages.oracle import CURRENT, JUDGED
 
 pytestmark = pytest.mark.usefixtures("use_demo_db")
 CARE_HOMES = ("Care home service with nursing", "Care home service without nursing")
@@ -18,16 +18,16 @@ def test_care_home_statements_scoring_one_or_two(use_demo_db):
     at.multiselect(key="service_type").select(CARE_HOMES[0]).select(CARE_HOMES[1]).run()
     assert not at.exception
     # Share of each statement's care home scores at 1 or 2, statements scored >= MIN_N times.
-    shares = sql(use_demo_db, """
+    shares = sql(use_demo_db, f"""
         SELECT key_question || ' · ' || statement, avg((score <= 2)::INT), avg(score), count(*)
-        FROM scores WHERE service_type IN (?, ?) GROUP BY ALL HAVING count(*) >= ?
+        FROM {JUDGED} WHERE service_type IN (?, ?) GROUP BY ALL HAVING count(*) >= ?
         ORDER BY 2 DESC, 3, 1
     """, [*CARE_HOMES, MIN_N])  # fmt: skip
     weakest = table(at, "label", "low_share", "mean_score")
     assert weakest["label"].tolist() == [s[0] for s in shares[:5]]
     assert weakest["low_share"].tolist() == pytest.approx([s[1] for s in shares[:5]])
-    ((overall, scored),) = sql(use_demo_db, """
-        SELECT avg((score <= 2)::INT), count(*) FROM scores WHERE service_type IN (?, ?)
+    ((overall, scored),) = sql(use_demo_db, f"""
+        SELECT avg((score <= 2)::INT), count(*) FROM {JUDGED} WHERE service_type IN (?, ?)
     """, list(CARE_HOMES))  # fmt: skip
     assert metric(at, "Scoring 1 or 2") == f"{overall:.1%}"
     assert metric(at, "Statement scores") == f"{scored:,}"
@@ -41,7 +41,7 @@ def test_heatmap_by_region_in_the_current_picture(use_demo_db):
     # Statement scores of each location's latest assessment of each key question.
     expected = sql(use_demo_db, f"""
         SELECT s.region, s.statement_id, count(*), avg((s.score <= 2)::INT)
-        FROM scores s JOIN ({CURRENT}) c USING (assessment_id, key_question)
+        FROM {JUDGED} s JOIN ({CURRENT}) c USING (assessment_id, key_question)
         GROUP BY ALL
     """)  # fmt: skip
     grid = table(at, "region", "statement_id", "low_share")
@@ -56,11 +56,11 @@ def test_heatmap_by_provider_draws_the_largest_providers(use_demo_db):
     at.selectbox(key="statements_by").select("provider").run()
     assert not at.exception
     # The 15 providers with the most statement scores (ties: smaller id first), per statement.
-    expected = sql(use_demo_db, """
-        WITH top AS (SELECT provider_id FROM scores GROUP BY provider_id
+    expected = sql(use_demo_db, f"""
+        WITH top AS (SELECT provider_id FROM {JUDGED} GROUP BY provider_id
                      ORDER BY count(*) DESC, provider_id LIMIT 15)
         SELECT provider_id, statement_id, count(*), avg(score)
-        FROM scores JOIN top USING (provider_id) GROUP BY ALL
+        FROM {JUDGED} JOIN top USING (provider_id) GROUP BY ALL
     """)  # fmt: skip
     grid = table(at, "provider_id", "statement_id", "mean_score")
     got = {(r.provider_id, r.statement_id, r.n): r.mean_score for r in grid.itertuples()}

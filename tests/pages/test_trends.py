@@ -6,7 +6,7 @@ import pytest
 
 from ingest.reference import STATEMENTS
 from tests.helpers import metric, page, sql, table
-from tests.pages.oracle import PAIRS
+from tests.pages.oracle import JUDGED, PAIRS
 
 pytestmark = pytest.mark.usefixtures("use_demo_db")
 
@@ -29,12 +29,16 @@ def test_well_led_by_region_per_quarter(use_demo_db):
     for region, quarter, n, mean in expected:
         assert got[(region, quarter, n)] == pytest.approx(mean)
     assert metric(at, "Assessments") == f"{sum(n for _, _, n, _ in expected):,}"
-    # The headline: mean of every Well-led percentage in the latest quarter, all regions.
+    # The headline: mean of every Well-led percentage in the latest quarter with at least 5
+    # assessments (a quarter resting on fewer is skipped), all regions.
     ((latest_mean,),) = sql(use_demo_db, """
-        WITH q AS (SELECT date_trunc('quarter', assessment_date) AS quarter, key_question_score
+        WITH q AS (SELECT date_trunc('quarter', assessment_date) AS quarter, key_question_score,
+                          assessment_id
                    FROM key_questions
-                   WHERE key_question = 'Well-led' AND key_question_score IS NOT NULL)
-        SELECT avg(key_question_score) FROM q WHERE quarter = (SELECT max(quarter) FROM q)
+                   WHERE key_question = 'Well-led' AND key_question_score IS NOT NULL),
+             solid AS (SELECT quarter FROM q GROUP BY quarter
+                       HAVING count(DISTINCT assessment_id) >= 5)
+        SELECT avg(key_question_score) FROM q WHERE quarter = (SELECT max(quarter) FROM solid)
     """)  # fmt: skip
     assert float(metric(at, "Mean, latest quarter")) == pytest.approx(latest_mean, abs=0.05)
 
@@ -67,9 +71,9 @@ def test_one_statement_per_year(use_demo_db):
     at.selectbox(key="trends_statement").select(statement.id)
     at.button_group(key="trends_period").select("year").run()
     assert not at.exception
-    expected = sql(use_demo_db, """
+    expected = sql(use_demo_db, f"""
         SELECT year(assessment_date), count(DISTINCT assessment_id), avg(score)
-        FROM scores WHERE statement_id = ? GROUP BY ALL
+        FROM {JUDGED} WHERE statement_id = ? GROUP BY ALL
     """, [statement.id])  # fmt: skip
     shown = table(at, "period_start", "mean_score")
     got = {(r.period_start.year, r.n): r.mean_score for r in shown.itertuples()}
