@@ -33,6 +33,7 @@ import polars as pl
 import streamlit as st
 
 from ingest import database, demo
+from ingest.schema import SCHEMA_VERSION
 from queries.frames import Frames, fetch, prepare
 from queries.headline import headline
 from queries.options import FilterOptions, filter_options, provider_labels
@@ -170,12 +171,37 @@ def app_data() -> AppData:
         data = load_app_data(path, database.data_version(path))
     except database.DatabaseBusy:
         if path not in last_good:
+            _stop_if_damaged(path)
             st.error("The database is being written by a loader right now. Reload in a moment.")
             st.stop()
         st.caption("⏳ New data is being loaded; showing the previous version until it is done.")
         return last_good[path]
+    except (duckdb.Error, OSError) as err:
+        _stop_if_damaged(path)
+        st.error(f"The database `{path}` could not be read: {database.first_line(err)}", icon="🚫")
+        st.stop()
+    if _newer(data.settings):
+        _stop_if_damaged(path)
     last_good[path] = data
     return data
+
+
+def _newer(settings: Mapping[str, str]) -> bool:
+    """Whether the file was set up by a newer version of the app (its views may differ)."""
+    version = settings.get("schema_version") or "0"
+    return not (version.isascii() and version.isdigit()) or int(version) > SCHEMA_VERSION
+
+
+def _stop_if_damaged(path: str) -> None:
+    """Say so and stop the page when the file is damaged or from a newer version of the app."""
+    if problem := database.check_file(path):
+        st.error(
+            f"{problem} The dashboard shows nothing from it. Point `{database.DB_ENV}` at "
+            "another file, or move this one aside and load the reports again with "
+            "`python -m ingest load` (a missing file is rebuilt with the demo data).",
+            icon="🚫",
+        )
+        st.stop()
 
 
 def reload() -> None:

@@ -7,8 +7,9 @@ what the file is, filters, data as of, demo or not, rows, columns, app version, 
 then the table with its header row. `pl.read_csv(path, comment_prefix="#")` and
 `pandas.read_csv(path, comment="#")` skip the block. Text cells a spreadsheet would run as a
 formula (starting with = + - @, tab or carriage return; Categorical and Enum cells too) get
-a leading single quote, as OWASP advises against CSV injection; numbers and dates are
-written as they are.
+a leading single quote, as OWASP advises against CSV injection, and invisible bidirectional
+controls (U+202E and its kin, which can make a name read backwards) are written visibly as
+`<U+202E>` (ui.text.visible_controls); numbers and dates are written as they are.
 Parquet: the same provenance in the file's key-value metadata (keys `qsd.<name>`); typed
 values, unchanged (no spreadsheet evaluates Parquet).
 
@@ -44,6 +45,7 @@ from ingest.schema import VIEW_COLUMNS
 from queries.current import selected
 from queries.filters import Filters
 from queries.frames import SCORES_ORDER
+from ui.text import visible_controls
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 WHAT = "scores: one row per scored quality statement"
@@ -245,7 +247,7 @@ def _write_csv(
     out.write(gzip.compress(head, mtime=0) if compress else head)
     # Categorical and Enum cells are written as text by the CSV writer: no cast of the rows.
     for i, chunk in enumerate(chunks):
-        neutralise_formulas(chunk).write_csv(
+        neutralise_formulas(visible_controls(chunk)).write_csv(
             out,
             include_header=i == 0,
             line_terminator="\r\n",

@@ -28,10 +28,17 @@ def visible(text: str) -> str:
 
 
 def visible_controls(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with every bidirectional control in its text columns written as `<U+XXXX>`."""
-    text = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical, pl.Enum)]
+    """`frame` with every bidirectional control in its text columns written as `<U+XXXX>`.
+
+    A Categorical or Enum column is checked on its distinct values (few, over millions of
+    rows) and becomes String only when it holds a control; clean frames are returned as they
+    are, after one scan.
+    """
+    labels = [c for c, t in frame.schema.items() if t in (pl.Categorical, pl.Enum)]
+    text = [c for c, t in frame.schema.items() if t == pl.String]
     found = frame.select(
-        pl.col(c).cast(pl.String).str.contains(_CONTROL.pattern).any() for c in text
+        *(pl.col(c).unique().cast(pl.String).str.contains(_CONTROL.pattern).any() for c in labels),
+        *(pl.col(c).str.contains(_CONTROL.pattern).any() for c in text),
     )
     columns = [c for c in found.columns if found[c][0]]
     if not columns:
