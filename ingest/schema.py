@@ -235,7 +235,7 @@ _FLAT_SELECT = """
            k.key_question, k.rating AS key_question_rating,
            COALESCE(k.stated_score, k.computed_score) AS key_question_score,
            {extra}
-           a.source, a.service_group, l.registration_status{tail}
+           a.source, a.service_group, l.registration_status, l.icb_name{tail}
     FROM assessments a
     JOIN locations l USING (location_id)
     LEFT JOIN providers p ON p.provider_id = l.provider_id
@@ -281,6 +281,7 @@ VIEW_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("source", "report-text, api-json or rating-file"),
         ("service_group", "Assessment service group the rating belongs to (null: none named)"),
         ("registration_status", "'Registered' or 'Deregistered' (null: no source says)"),
+        ("icb_name", "Integrated care board of the location's postcode (null: not stated)"),
         (
             "statement_status",
             "'assessed' or 'carried forward' from an earlier rating (null: not stated)",
@@ -316,6 +317,7 @@ VIEW_COLUMNS["key_questions"] = [
     ("source", _SCORE_DESCRIPTIONS["source"]),
     ("service_group", _SCORE_DESCRIPTIONS["service_group"]),
     ("registration_status", _SCORE_DESCRIPTIONS["registration_status"]),
+    ("icb_name", _SCORE_DESCRIPTIONS["icb_name"]),
     (
         "statement_status",
         "'assessed' or 'carried forward': whether the key question was judged in this"

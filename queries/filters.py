@@ -27,6 +27,8 @@ COLUMNS: dict[str, str] = {
     "regions": "region",
     "service_types": "service_type",
     "service_groups": "service_group",
+    "local_authorities": "local_authority",
+    "icbs": "icb_name",
     "providers": "provider_id",
     "locations": "location_id",
     "key_questions": "key_question",
@@ -60,6 +62,8 @@ class Filters:
     ratings: tuple[str, ...] = ()
     eras: tuple[str, ...] = ()
     service_groups: tuple[str, ...] = ()
+    local_authorities: tuple[str, ...] = ()
+    icbs: tuple[str, ...] = ()
     include_deregistered: bool = False
     include_carried_forward: bool = False
 

@@ -4,8 +4,8 @@ Dtypes (others keep DuckDB's type: dates Date, numbers Int32):
     key_question          Enum(reference.KEY_QUESTIONS)   framework order: Safe ... Well-led
     key_question_rating   Enum(reference.RATINGS)         worst to best, so sorts and compares
     era                   Enum(reference.ERAS)            oldest to newest
-    location_name, provider_name, service_type, region, local_authority, statement, source,
-    service_group, registration_status, statement_status, judgement
+    location_name, provider_name, service_type, region, local_authority, icb_name, statement,
+    source, service_group, registration_status, statement_status, judgement
                           Categorical (few distinct values over millions of rows; sort lexically)
     location_id, provider_id, assessment_id, previous_assessment_id, postcode
                           Categorical (repeated on every statement row: 4 bytes a row, not 30);
@@ -86,6 +86,7 @@ DTYPES: dict[str, pl.DataType] = {
             "service_type",
             "region",
             "local_authority",
+            "icb_name",
             "statement",
             "source",
             "service_group",

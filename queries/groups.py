@@ -23,6 +23,7 @@ GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
     "service_type": ("service_type",),
     "service_group": ("service_group",),
     "local_authority": ("local_authority",),
+    "icb": ("icb_name",),
     "key_question": ("key_question",),
     "era": ("era",),
     "statement": ("key_question", "statement_id", "statement"),

@@ -30,6 +30,8 @@ class FilterOptions:
     regions: list[str] = field(default_factory=list)
     service_types: list[str] = field(default_factory=list)
     service_groups: list[str] = field(default_factory=list)
+    local_authorities: list[str] = field(default_factory=list)
+    icbs: list[str] = field(default_factory=list)
     provider_ids: list[str] = field(default_factory=list)
     provider_names: ProviderNames = field(default_factory=ProviderNames)
 
@@ -72,6 +74,8 @@ def filter_options(key_questions: pl.LazyFrame) -> FilterOptions:
         regions=distinct_values(key_questions, "region"),
         service_types=distinct_values(key_questions, "service_type"),
         service_groups=distinct_values(key_questions, "service_group"),
+        local_authorities=distinct_values(key_questions, "local_authority"),
+        icbs=distinct_values(key_questions, "icb_name"),
         provider_ids=list(names),
         provider_names=names,
     )

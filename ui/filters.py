@@ -132,6 +132,24 @@ def _filters(data: AppData, place: DeltaGenerator | None) -> Filters:
             "or by statement (after). Trends across eras need care.",
         ),
     )
+    # Commissioner geography: shown where the sources state it (API records do).
+    local_authorities = icbs = ()
+    if options.local_authorities:
+        local_authorities = _multi(
+            place,
+            "Local authority",
+            options.local_authorities,
+            session.LOCAL_AUTHORITY,
+            "The local authority the location is in, as the source states it.",
+        )
+    if options.icbs:
+        icbs = _multi(
+            place,
+            "Integrated care board",
+            options.icbs,
+            session.ICB,
+            "The ICB of the location's postcode (CQC's records give it from ONSPD).",
+        )
     groups = ()
     if options.service_groups:  # only sources that name assessment service groups have them
         groups = _multi(
@@ -161,6 +179,8 @@ def _filters(data: AppData, place: DeltaGenerator | None) -> Filters:
     return replace(
         chosen,
         service_groups=groups,
+        local_authorities=local_authorities,
+        icbs=icbs,
         include_deregistered=deregistered,
         include_carried_forward=carried,
     )

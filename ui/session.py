@@ -24,6 +24,8 @@ KEY_QUESTION = "key_question"
 RATING = "rating"
 ERA = "era"
 SERVICE_GROUP = "service_group"
+LOCAL_AUTHORITY = "local_authority"
+ICB = "icb"
 DEREGISTERED = "deregistered"  # a toggle: include deregistered locations in current pictures
 CARRIED_FORWARD = "carried_forward"  # a toggle: include carried-forward statement scores
 FILTER_KEYS = (
@@ -31,6 +33,8 @@ FILTER_KEYS = (
     REGION,
     SERVICE_TYPE,
     SERVICE_GROUP,
+    LOCAL_AUTHORITY,
+    ICB,
     PROVIDER,
     KEY_QUESTION,
     RATING,

@@ -1096,3 +1096,21 @@ def test_the_apps_rating_shares_count_each_location_once(loads):
             pl.col("key_question_rating").is_in(["Requires improvement", "Inadequate"])
         )
         assert worse["count"].sum() == below
+
+
+def test_commissioner_geography_filters_pick_a_patch(loads):
+    # Oldham's records state the local authority and the ICB of every location (ONSPD).
+    db = loaded(loads, OLDHAM)
+    frames = load_frames(db.con)
+    [(icb, icb_locations)] = db.rows(
+        "SELECT icb_name, count(DISTINCT location_id) FROM key_questions"
+        " WHERE icb_name IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    )
+    chosen = Filters(icbs=(icb,)).apply(frames.key_questions).collect()
+    assert chosen["location_id"].n_unique() == icb_locations > 0
+    [(authority, authority_rows)] = db.rows(
+        "SELECT local_authority, count(*) FROM scores"
+        " WHERE local_authority IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    )
+    scores = Filters(local_authorities=(authority,), include_carried_forward=True)
+    assert scores.apply(frames.scores).collect().height == authority_rows > 0
