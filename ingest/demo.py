@@ -645,7 +645,8 @@ class _DemoFile:
     def content(self) -> bytes:
         if self.documents is None:
             return render_report(self.records[0]).encode("utf-8")
-        return (json.dumps(self.documents, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+        lines = (json.dumps(d, ensure_ascii=False) for d in self.documents)  # a record a line
+        return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
 
 
 def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -> Iterator[Record]:
