@@ -26,11 +26,14 @@ PHASES = {
     "compare": "bench.comparison",
     "first-start": "bench.first_start",
 }
+# Phases run only when named (python -m bench.phase NAME): they would lengthen the default run
+# by far (concurrent sessions: ~15 minutes at scale 1; also python -m bench.concurrent).
+EXTRA_PHASES = {"concurrent": "bench.concurrent"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.phase")
-    parser.add_argument("phase", choices=PHASES)
+    parser.add_argument("phase", choices={**PHASES, **EXTRA_PHASES})
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--seed", type=int, required=True)
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     apply_from_env()
     ctx = Context(scale=args.scale, db=args.db, seed=args.seed, runs=args.runs, out=args.data)
-    rows = importlib.import_module(PHASES[args.phase]).run(ctx)
+    rows = importlib.import_module({**PHASES, **EXTRA_PHASES}[args.phase]).run(ctx)
     rows.append(Row(args.phase, "peak memory of the phase process", value=peak_rss_mb(), unit="MB"))
     args.json.write_text(json.dumps([r.as_dict() for r in rows], default=str))
     return 0

@@ -167,3 +167,26 @@ def test_every_phase_runs_at_tiny_scale(tmp_path):
     assert "| first-start | fresh copy | demo data | 6.50 s |  |  |" in recorded
     assert not [line for line in recorded if "| gone |" in line]
     assert len(recorded) == len(rows) + 1
+
+
+@pytest.mark.slow
+def test_concurrent_sessions_phase_gives_percentiles_without_errors(tmp_path):
+    # Two websocket sessions against a real `streamlit run` server for a few seconds each,
+    # without and with the sharing prototype; no browser at this scale (bench.concurrent.TINY).
+    db = tmp_path / "tiny.duckdb"
+    scale.write_database(db, locations=60, progress=lambda _: None)
+    out = tmp_path / "rows.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.phase", "concurrent", "--scale", "0.01", "--db", str(db),
+         "--seed", "7", "--runs", "1", "--data", str(tmp_path), "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=150,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [Row(**r) for r in json.loads(out.read_text())]
+    for variant in ("N=2", "N=2, shared query results (bench prototype)"):
+        got = {r.name: r for r in rows if r.phase == "concurrent" and r.variant == variant}
+        p50, p95 = got["filter-change rerun p50"], got["filter-change rerun p95"]
+        assert p50.value > 0 and p95.value >= p50.value, variant
+        assert got["errors"].value == 0, got["errors"].note
+        assert got["starved sessions"].value == 0, got["starved sessions"].note
+        assert got["server peak memory"].value > 0
