@@ -47,8 +47,7 @@ st.caption(
 )
 shares = rating_shares(kq, filters=filters)
 charts.show(charts.rating_share_bars(shares), width="stretch")
-with st.expander("Numbers behind this chart"):
-    tables.table(shares, session.OVERVIEW_SHARES)
+tables.numbers(shares, "Current key question ratings", filters, data, key=session.OVERVIEW_SHARES)
 
 st.subheader("Key question percentages")
 st.caption(
@@ -59,8 +58,9 @@ st.caption(
 )
 bins = percentage_bins(kq, filters=filters, latest=True)
 charts.show(charts.percentage_histogram(bins), width="stretch")
-with st.expander("Numbers behind this chart"):
-    tables.table(bins, session.OVERVIEW_BINS)
+tables.numbers(
+    bins, "Key question percentages, 5-point bins", filters, data, key=session.OVERVIEW_BINS
+)
 
 st.subheader("What changed recently")
 recent = quarter_on_quarter(kq, filters=filters)
@@ -91,7 +91,13 @@ st.caption(
     f"Ratings of re-assessed key questions in {recent_quarter}: {moves['rating_up']} up, "
     f"{moves['rating_down']} down of {moves['reassessed']}."
 )
-with st.expander("Numbers behind these figures"):
-    tables.table(recent, session.OVERVIEW_RECENT)
+tables.numbers(
+    recent,
+    "What changed recently, by key question",
+    filters,
+    data,
+    key=session.OVERVIEW_RECENT,
+    label="Numbers behind these figures",
+)
 links.link(links.TRENDS, "Trends over time", "📈")
 links.link(links.COMPARE, "Providers ranked, and compared with their peers", "⚖️")

@@ -81,6 +81,7 @@ def ensure_database() -> Path:
                 )
                 st.stop()
             status.update(label="Demo database ready", state="complete", expanded=False)
+        st.rerun()  # draw the page afresh, without the build's status box
     return target
 
 

@@ -93,6 +93,10 @@ def settle(page, timeout: float = 30_000) -> None:
     """Wait until the app has drawn the page's title and finished running its script."""
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+    # A run can follow straight on (a first visit runs again through dashboard.py): wait
+    # until no run has started for a moment.
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
 def metric(page, label: str):

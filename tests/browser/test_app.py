@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.app_server import ERRORS, PAGES, ROOT, metric, settle
 from tests.helpers import sql
+from tests.pages.oracle import JUDGED
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,9 @@ def sidebar_link(page: Page, title: str):
 
 def busiest_region(db: Path) -> tuple[str, int]:
     """The region with the most statement scores, and that number."""
-    return sql(db, "SELECT region, count(*) AS n FROM scores GROUP BY 1 ORDER BY n DESC LIMIT 1")[0]
+    return sql(
+        db, f"SELECT region, count(*) AS n FROM {JUDGED} GROUP BY 1 ORDER BY n DESC LIMIT 1"
+    )[0]
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -52,7 +55,7 @@ def test_every_page_loads_without_an_error(page: Page, app_url: str, name: str):
 def test_a_filter_change_updates_the_rows_and_the_url_reopens_the_view(
     page: Page, app_url: str, browser, browser_db: Path
 ):
-    (total,) = sql(browser_db, "SELECT count(*) FROM scores")[0]
+    (total,) = sql(browser_db, f"SELECT count(*) FROM {JUDGED}")[0]
     region, rows = busiest_region(browser_db)
     page.goto(app_url + "export")
     settle(page)
@@ -87,7 +90,7 @@ def test_a_shared_url_with_filters_shows_the_same_numbers(page: Page, app_url: s
     region, _ = busiest_region(browser_db)
     rows, assessments = sql(
         browser_db,
-        "SELECT count(*), count(DISTINCT assessment_id) FROM scores"
+        f"SELECT count(*), count(DISTINCT assessment_id) FROM {JUDGED}"
         " WHERE region = ? AND key_question = 'Safe'",
         [region],
     )[0]
@@ -103,7 +106,7 @@ def test_the_export_csv_has_exactly_the_rows_the_filters_select(
     region, _ = busiest_region(browser_db)
     expected = sql(
         browser_db,
-        "SELECT assessment_id, key_question, statement, score::VARCHAR FROM scores"
+        f"SELECT assessment_id, key_question, statement, score::VARCHAR FROM {JUDGED}"
         " WHERE region = ? AND key_question = 'Safe'",
         [region],
     )
@@ -159,12 +162,12 @@ def test_filters_from_a_shared_link_survive_the_sidebar_refresh_and_a_new_tab(
     types = [
         t
         for (t,) in sql(
-            browser_db, "SELECT DISTINCT service_type FROM scores WHERE service_type IS NOT NULL"
+            browser_db, f"SELECT DISTINCT service_type FROM {JUDGED} WHERE service_type IS NOT NULL"
         )
     ][:2]
     [(rows,)] = sql(
         browser_db,
-        f"SELECT count(*) FROM scores WHERE service_type IN ({', '.join('?' * len(types))})",
+        f"SELECT count(*) FROM {JUDGED} WHERE service_type IN ({', '.join('?' * len(types))})",
         types,
     )
     page.goto(app_url + "statements?" + urlencode([("service_type", t) for t in types]))

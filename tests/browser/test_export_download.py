@@ -13,6 +13,7 @@ import pytest
 from queries.filters import Filters
 from queries.frames import load_frames
 from tests.browser.app_server import ERRORS, running_app, settle
+from tests.pages.oracle import JUDGED
 from ui import export
 
 pytestmark = pytest.mark.browser
@@ -21,10 +22,10 @@ pytestmark = pytest.mark.browser
 def test_over_the_limit_the_csv_downloads_gzip_compressed(browser, browser_db: Path, monkeypatch):
     con = duckdb.connect(str(browser_db), read_only=True)
     try:
-        query = "SELECT region FROM scores GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        query = f"SELECT region FROM {JUDGED} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
         region = con.execute(query).fetchall()[0][0]
         expected = con.execute(
-            "SELECT assessment_id, key_question, statement, score::VARCHAR FROM scores"
+            f"SELECT assessment_id, key_question, statement, score::VARCHAR FROM {JUDGED}"
             " WHERE region = ?",
             [region],
         ).fetchall()
