@@ -214,8 +214,10 @@ summary = provider_summary(beside, "key_question_score", ["key_question"])
 summary = summary.with_columns(label_of(summary), band_of("key_question_score"))
 st.caption(
     "Dot: the provider's median location, in its rating band's colour (the band is named in the "
-    "tooltip and table). Bar: the peers' 25th-75th percentile; tick: their median. Grey dots "
-    f"have fewer than {MIN_N} peers. {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
+    "tooltip and table). Each of the provider's locations has its own peers (other providers' "
+    "locations like it); bar: the median over the provider's locations of their peers' 25th "
+    "and 75th percentiles; tick: the median of their peer medians. Grey dots have fewer than "
+    f"{MIN_N} peers. {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
 )
 charts.show(
     charts.beside_peers(
