@@ -309,6 +309,9 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("ods 8 KB of rows each repeated 4,096 times", lambda: ods(good_sheet(*(row(
      [f"1-{1000000000 + i}", f"Home {i}", *ROW[2:]], ' table:number-rows-repeated="4096"')
      for i in range(100)))), "loaded", "repeat a location's domain"),
+    ("ods rows repeated past 50 million cells", lambda: ods(good_sheet(row(
+     ROW, ' table:number-rows-repeated="4000"', tail=cell("x", ' table:number-columns-repeated='
+     '"16000"')))), "rejected", "expands to more than 50,000,000 cells"),
     ("ods cells with content past column 16,384", lambda: ods(good_sheet(row(ROW, tail=cell(
      "x", ' table:number-columns-repeated="20000"')))), "rejected", "past column 16,384"),
     ("ods cells with content past column 16,384 in the header", lambda: ods(sheet(row(
@@ -774,4 +777,4 @@ def test_the_corpus_is_well_past_60_kinds():
 
     kinds = {c[0] for c in (*EARLIER, *CASES, *PENDING)} | {n[0] for n in NAMES}
     kinds |= {d[0] for d in DATABASES} | {"a block that fails its checksum"}
-    assert len(kinds) >= 100, len(kinds)
+    assert len(kinds) >= 120, len(kinds)
