@@ -218,13 +218,12 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("term_id", "UINTEGER NOT NULL", "A word (search_terms) the evidence holds"),
         ("doc_id", "UINTEGER NOT NULL", "The statement (search_documents) whose evidence holds it"),
     ],
-    "search_assessments": [
+    "search_key_questions": [
         ("assessment_id", "VARCHAR NOT NULL", "An assessment whose evidence the index holds"),
-        (
-            "content_hash",
-            "VARCHAR NOT NULL",
-            "Its content hash when indexed: a new version of it is indexed anew",
-        ),
+        ("key_question", "VARCHAR NOT NULL", "One of its key questions"),
+        ("location_id", "VARCHAR", "The assessment's location when indexed"),
+        ("first_doc", "UINTEGER", "First of its documents (consecutive ids; null: none)"),
+        ("last_doc", "UINTEGER", "Last of its documents"),
     ],
 }
 

@@ -1,66 +1,108 @@
-"""The search index of the evidence text: kept by the loader in each file's transaction.
+"""The search index of the evidence text, kept by the loader in each file's transaction.
 
 An inverted index in four tables of the same DuckDB file (ingest.schema documents each):
 `search_terms` (each word once, with an integer id), `search_documents` (one row per
-statement with evidence: its integer id and its key, MATCH_KEYS), `search_postings` (which
-words each statement's evidence holds: term id, document id) and `search_assessments`
-(each assessment indexed, with the content hash it had then). Words are read as
-queries.search reads them (lower case, no accents, runs of a-z and 0-9), without the stop
-words and single letters; queries.search decides what a query matches, this module finds it.
+statement with evidence: an integer id and the statement's key, MATCH_KEYS),
+`search_postings` (term id, document id: which words each statement's evidence holds) and
+`search_key_questions` (each key question of an assessment indexed, with its location and
+the range of its document ids). Words are read as queries.search reads them (lower case, no
+accents, split at SEPARATORS), less the stop words and single letters; queries.search says
+what a query means, `matching` finds it.
 
-Kept in step (`update`), called by ingest.store inside every batch's transaction after the
-rows are written: an assessment whose id and content hash the index does not hold (new,
-replaced, merged with another page, moved to its CQC id) is indexed; an indexed one whose id
-and hash `assessments` no longer holds is taken out, its documents and postings deleted.
-So the index never lags the scores, a replaced file's evidence is never found, and a file
-that is rejected (its transaction rolled back) never reaches it. A file set up before the
-index existed, or by another version of it (`INDEX_VERSION` in meta key `search_index`), is
-indexed whole by its next load, or by `python -m ingest reindex` (`rebuild`).
+Kept in step by `update`, which ingest.store calls where it writes and deletes statement
+rows (`_Rows.write`), inside the batch's transaction: the key questions the store deletes or
+writes lose their documents and postings (each key question's documents are one range of
+ids, so that is a delete of a range), and the statements it writes are indexed from the rows
+in memory (reading evidence back from the table would scan every evidence text: ~0.4 s of
+CPU a batch at national scale). A location that moves to its CQC id (a new alias,
+ingest.store._move_location) takes its assessments along: their key questions are indexed
+anew from the table. So the index never lags the scores, a replaced file's evidence is never
+found, and a rejected file (its transaction rolled back) never reaches it.
 
-Why this design, and its measurements, are in bench/RESULTS.md ("Search index").
+A file set up before the index existed, or by another version of it (`INDEX_VERSION`, in
+meta key `search_index`), is indexed whole by its next load (`update` calls `rebuild`), or by
+`python -m ingest reindex`. The choice of design and its measurements: bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import duckdb
 import polars as pl
 
+from ingest import schema
 from ingest.database import get_meta, set_meta
-from queries.search import MATCH_KEYS, MIN_WORD_LENGTH, STOP_WORDS, WORD, Query, Term, word_forms
+from queries.search import (
+    MATCH_KEYS,
+    MIN_WORD_LENGTH,
+    SEPARATORS,
+    STOP_WORDS,
+    Query,
+    Term,
+    word_forms,
+)
 
 INDEX_VERSION = "1"
 META_KEY = "search_index"
-TABLES = ("search_postings", "search_documents", "search_terms", "search_assessments")
-# Assessments indexed per step when many are new (a whole database: bounded memory).
-CHUNK_ASSESSMENTS = 10_000
+# Meta key: the latest location alias the index has followed (ISO time of linked_at).
+ALIASES_KEY = "search_index_aliases"
+TABLES = ("search_postings", "search_documents", "search_terms", "search_key_questions")
+# Key questions indexed from the table per step (a rebuild: bounded memory).
+CHUNK_KEY_QUESTIONS = 100_000
+# More ranges of documents than this are deleted with one join instead of range by range.
+MAX_RANGES = 64
 _STOP = sorted(STOP_WORDS)
+_SEPARATORS = list(dict.fromkeys(SEPARATORS))
+_COLUMNS = [c for c, _, _ in schema.COLUMNS["statement_scores"]]
+_EMPTY = pl.Series("doc_id", [], pl.UInt32)
 
 
-def update(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring the index in step with the assessments, in the caller's transaction (module doc).
+def update(con: duckdb.DuckDBPyConnection, rows: Any) -> None:
+    """Index what the store's `rows` (ingest.store._Rows) just wrote and deleted (module doc).
 
-    Returns the number of statements indexed.
+    Reads `rows.replaced` (assessments deleted whole), `rows.replaced_parts` ((assessment,
+    key question) deleted), `rows.assessments` and `rows.statements` (written).
     """
     if get_meta(con, META_KEY) != INDEX_VERSION:  # no index yet, or another version's
-        _clear(con)
-        set_meta(con, META_KEY, INDEX_VERSION)
-    _remove_stale(con)
-    fresh = con.sql(
-        "SELECT a.assessment_id, a.content_hash FROM assessments a"
-        " ANTI JOIN search_assessments i"
-        " ON i.assessment_id = a.assessment_id AND i.content_hash = a.content_hash"
-    ).pl()
-    done = 0
-    for start in range(0, fresh.height, CHUNK_ASSESSMENTS):
-        done += _index(con, fresh.slice(start, CHUNK_ASSESSMENTS))
-    return done
+        rebuild(con)
+        return
+    written = [(aid, kq) for aid, kqs in rows.statements.items() for kq in kqs]
+    _forget(con, whole=list(rows.replaced), parts=list(rows.replaced_parts) + written)
+    _follow_moves(con)
+    frame = _written_frame(rows)
+    if frame.height:
+        located = {aid: row[1] for aid, row in rows.assessments.items()}
+        missing = [aid for aid, _ in written if aid not in located]
+        if missing:  # a key question written for an assessment whose row was not rewritten
+            located |= dict(
+                con.sql(
+                    "SELECT assessment_id, location_id FROM assessments"
+                    " WHERE assessment_id IN (SELECT unnest($ids))",
+                    params={"ids": missing},
+                ).fetchall()
+            )
+        _index(con, frame, located)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> int:
-    """The index made anew from the stored evidence (in the caller's transaction); statements."""
-    _clear(con)
+    """The index made anew from the stored evidence (in the caller's transaction); statements.
+
+    Also what `python -m ingest reindex` runs.
+    """
+    for table in TABLES:
+        con.execute(f"DELETE FROM {table}")
     set_meta(con, META_KEY, INDEX_VERSION)
-    return update(con)
+    _set_aliases_seen(con)
+    kqs = con.sql(
+        "SELECT k.assessment_id, k.key_question, a.location_id FROM key_question_results k"
+        " JOIN assessments a USING (assessment_id) ORDER BY 1, 2"
+    ).pl()
+    return sum(
+        _index_from_table(con, kqs.slice(start, CHUNK_KEY_QUESTIONS))
+        for start in range(0, kqs.height, CHUNK_KEY_QUESTIONS)
+    )
 
 
 def is_built(con: duckdb.DuckDBPyConnection) -> bool:
@@ -71,88 +113,206 @@ def is_built(con: duckdb.DuckDBPyConnection) -> bool:
         return False
 
 
-def _clear(con: duckdb.DuckDBPyConnection) -> None:
-    for table in TABLES:
-        con.execute(f"DELETE FROM {table}")
+def _written_frame(rows: Any) -> pl.DataFrame:
+    """The statements `rows` wrote, with evidence: MATCH_KEYS, position, evidence."""
+    wanted = ("assessment_id", "key_question", "statement", "position", "evidence")
+    at = [_COLUMNS.index(c) for c in wanted]
+    found = [r for kqs in rows.statements.values() for rs in kqs.values() for r in rs]
+    if not found:
+        return pl.DataFrame(schema=dict.fromkeys(wanted, pl.String) | {"position": pl.Int32})
+    return pl.DataFrame(
+        {c: [r[i] for r in found] for c, i in zip(wanted, at, strict=True)},
+        schema_overrides={"position": pl.Int32, "evidence": pl.String},
+    )
 
 
-def _remove_stale(con: duckdb.DuckDBPyConnection) -> None:
-    """Delete what the index holds of assessments gone or changed since they were indexed."""
-    stale = con.sql(
-        "SELECT i.assessment_id FROM search_assessments i ANTI JOIN assessments a"
-        " ON a.assessment_id = i.assessment_id AND a.content_hash = i.content_hash"
-    ).pl()
-    if stale.is_empty():
+def _forget(con: duckdb.DuckDBPyConnection, whole: list[str], parts: list[tuple[str, str]]) -> None:
+    """Delete the documents and postings of these assessments and (assessment, key question)s."""
+    if not whole and not parts:
         return
-    docs = con.sql(
-        "SELECT doc_id FROM search_documents WHERE assessment_id IN"
-        " (SELECT assessment_id FROM stale)"
+    whole_ = pl.DataFrame({"assessment_id": whole}, schema={"assessment_id": pl.String})  # noqa: F841
+    parts_ = pl.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
+        parts, schema={"assessment_id": pl.String, "key_question": pl.String}, orient="row"
+    )
+    found = con.sql(
+        "SELECT * FROM search_key_questions SEMI JOIN whole_ USING (assessment_id)"
+        " UNION SELECT * FROM search_key_questions"
+        " SEMI JOIN parts_ USING (assessment_id, key_question)"
     ).pl()
-    if not docs.is_empty():
-        # The bounds let DuckDB skip the row groups of other batches (their doc ids differ).
-        con.execute(
-            "DELETE FROM search_postings WHERE doc_id BETWEEN $lo AND $hi"
-            " AND doc_id IN (SELECT doc_id FROM docs)",
-            {"lo": docs["doc_id"].min(), "hi": docs["doc_id"].max()},
-        )
-    for table in ("search_documents", "search_assessments"):
-        con.execute(f"DELETE FROM {table} WHERE assessment_id IN (SELECT assessment_id FROM stale)")
+    _delete(con, found)
 
 
-def _index(con: duckdb.DuckDBPyConnection, fresh: pl.DataFrame) -> int:
-    """Index the statements of the assessments in `fresh` (assessment_id, content_hash)."""
+def _delete(con: duckdb.DuckDBPyConnection, found: pl.DataFrame) -> None:
+    """Delete the indexed key questions `found` (with their document ranges) whole."""
+    if found.is_empty():
+        return
+    ranges = found.filter(pl.col("first_doc").is_not_null()).select("first_doc", "last_doc")
+    if ranges.height <= MAX_RANGES:
+        for lo, hi in ranges.iter_rows():  # zone maps skip the row groups of other ranges
+            for table in ("search_postings", "search_documents"):
+                con.execute(f"DELETE FROM {table} WHERE doc_id BETWEEN ? AND ?", [lo, hi])
+    else:
+        for table in ("search_postings", "search_documents"):
+            con.execute(
+                f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM ranges"
+                f" WHERE {table}.doc_id BETWEEN ranges.first_doc AND ranges.last_doc)"
+            )
+    con.execute(
+        "DELETE FROM search_key_questions k USING found f"
+        " WHERE k.assessment_id = f.assessment_id AND k.key_question = f.key_question"
+    )
+
+
+def _follow_moves(con: duckdb.DuckDBPyConnection) -> None:
+    """Index anew the assessments of locations that moved to a CQC id since the last update."""
+    seen = get_meta(con, ALIASES_KEY)
+    aliases = con.sql(
+        "SELECT alias_id, location_id FROM location_aliases"
+        " WHERE $seen IS NULL OR linked_at > CAST($seen AS TIMESTAMP)",
+        params={"seen": seen},
+    ).pl()
+    if aliases.is_empty():
+        return
+    _set_aliases_seen(con)
+    # Key questions indexed under an alias id: their location moved, and the assessments of
+    # the location it moved to are indexed anew (one of two copies may have been dropped).
+    moved = con.sql(
+        "SELECT * FROM search_key_questions WHERE location_id IN (SELECT alias_id FROM aliases)"
+    ).pl()
+    if moved.is_empty():
+        return
+    found = moved.select(pl.col("location_id").alias("alias_id")).unique()
+    targets = aliases.join(found, on="alias_id")  # noqa: F841 - read by the replacement scan
+    _delete(
+        con,
+        con.sql(
+            "SELECT * FROM search_key_questions WHERE location_id IN"
+            " (SELECT alias_id FROM targets UNION SELECT location_id FROM targets)"
+        ).pl(),
+    )
+    kqs = con.sql(
+        "SELECT k.assessment_id, k.key_question, a.location_id FROM key_question_results k"
+        " JOIN assessments a USING (assessment_id)"
+        " WHERE a.location_id IN (SELECT location_id FROM targets)"
+    ).pl()
+    _index_from_table(con, kqs)
+
+
+def _set_aliases_seen(con: duckdb.DuckDBPyConnection) -> None:
+    [(latest,)] = con.execute("SELECT max(linked_at) FROM location_aliases").fetchall()
+    if isinstance(latest, dt.datetime):
+        set_meta(con, ALIASES_KEY, latest.isoformat())
+
+
+def _index_from_table(con: duckdb.DuckDBPyConnection, kqs: pl.DataFrame) -> int:
+    """Index the stored statements of the key questions `kqs` (MATCH_KEYS[:2], location_id)."""
+    if kqs.is_empty():
+        return 0
+    wanted = kqs.select("assessment_id", "key_question")  # noqa: F841 - replacement scan
+    frame = con.sql(
+        "SELECT assessment_id, key_question, statement, position, evidence FROM statement_scores"
+        " SEMI JOIN wanted USING (assessment_id, key_question)"
+        " ORDER BY assessment_id, key_question, position"  # a key question's ids: one range
+    ).pl()
+    located = dict(zip(kqs["assessment_id"], kqs["location_id"], strict=True))
+    _index(con, frame, located, also=kqs.select("assessment_id", "key_question"))
+    return frame.filter(pl.col("evidence").is_not_null()).height
+
+
+def _index(
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    located: dict[str, str],
+    also: pl.DataFrame | None = None,
+) -> None:
+    """Index the statements of `frame` (MATCH_KEYS, position, evidence), whose key questions'
+    rows come together; `located`: each assessment's location. `also`: key questions to
+    record as indexed though they hold no evidence."""
     [(last,)] = con.execute("SELECT coalesce(max(doc_id), 0) FROM search_documents").fetchall()
-    texts = con.sql(
-        "SELECT assessment_id, key_question, statement, strip_accents(lower(evidence)) AS text"
-        " FROM statement_scores WHERE evidence IS NOT NULL"
-        " AND assessment_id IN (SELECT assessment_id FROM fresh)"
-        " ORDER BY assessment_id, key_question, position"
-    ).pl()
-    docs = texts.with_columns(doc_id=pl.int_range(1, texts.height + 1, dtype=pl.UInt32) + last)
+    docs = _normalised(con, frame.filter(pl.col("evidence").is_not_null()))
+    docs = docs.with_columns(doc_id=pl.int_range(1, docs.height + 1, dtype=pl.UInt32) + last)
     found = (
         docs.lazy()
-        .select("doc_id", term=pl.col("text").str.extract_all(WORD.pattern).list.unique())
+        .select(
+            "doc_id",
+            term=pl.col("text")
+            .str.replace_many(_SEPARATORS, [" "] * len(_SEPARATORS))
+            .str.split(" "),
+        )
         .explode("term")
         .filter(pl.col("term").str.len_bytes() >= MIN_WORD_LENGTH, ~pl.col("term").is_in(_STOP))
         .collect()
     )
-    postings = (  # noqa: F841 - read by DuckDB's replacement scan
-        found.join(_term_ids(con, found["term"].unique()), on="term")
-        .select("term_id", "doc_id")
-        .sort("term_id", "doc_id")  # a word's postings together: row groups skipped on lookup
+    ids = _term_ids(con, found["term"].unique())
+    # One sort of (term, document) packed in 64 bits puts a word's postings together (lookups
+    # skip the row groups of other words) and its repeats side by side, to drop them.
+    packed = (
+        found["term"].replace_strict(ids, return_dtype=pl.UInt64) * 2**32 + found["doc_id"]
+    ).sort()
+    packed = packed.filter(packed != packed.shift(1, fill_value=0))
+    postings = pl.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
+        {"term_id": (packed // 2**32).cast(pl.UInt32), "doc_id": (packed % 2**32).cast(pl.UInt32)}
     )
     documents = docs.select("doc_id", *MATCH_KEYS)  # noqa: F841 - read by the replacement scan
+    ranges = docs.group_by("assessment_id", "key_question").agg(
+        first_doc=pl.col("doc_id").min(), last_doc=pl.col("doc_id").max()
+    )
+    if also is not None:
+        ranges = also.join(ranges, on=["assessment_id", "key_question"], how="left")
+    kqs = ranges.with_columns(  # noqa: F841 - read by DuckDB's replacement scan
+        location_id=pl.col("assessment_id").replace_strict(located, default=None)
+    ).select("assessment_id", "key_question", "location_id", "first_doc", "last_doc")
     con.execute("INSERT INTO search_postings SELECT * FROM postings")
     con.execute("INSERT INTO search_documents SELECT * FROM documents")
-    con.execute("INSERT INTO search_assessments SELECT * FROM fresh")
-    return docs.height
+    con.execute("INSERT INTO search_key_questions SELECT * FROM kqs")
 
 
-def _term_ids(con: duckdb.DuckDBPyConnection, terms: pl.Series) -> pl.DataFrame:
+def _normalised(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """MATCH_KEYS and `text`, the evidence lower-cased without accents, in the frame's order.
+
+    ASCII text is lower-cased by Polars; other text goes through DuckDB's
+    strip_accents(lower(...)), which queries.search.normalise equals.
+    """
+    evidence = pl.col("evidence")
+    plain = evidence.str.len_bytes() == evidence.str.len_chars()
+    docs = frame.select(*MATCH_KEYS, text=evidence.str.to_lowercase(), plain=plain)
+    if docs["plain"].all():
+        return docs.drop("plain")
+    other = frame.filter(~plain).select("evidence")  # noqa: F841 - read by the replacement scan
+    texts = con.sql("SELECT strip_accents(lower(evidence)) AS text FROM other").pl()["text"]
+    return docs.with_columns(
+        text=pl.when("plain")
+        .then("text")
+        .otherwise(pl.lit(texts).gather(pl.col("plain").not_().cum_sum() - 1))
+    ).drop("plain")
+
+
+def _term_ids(con: duckdb.DuckDBPyConnection, terms: pl.Series) -> dict[str, int]:
     """term -> term_id for `terms`, new words added to search_terms first."""
     wanted = terms.to_frame("term")  # noqa: F841 - read by DuckDB's replacement scan
-    known = con.sql(
-        "SELECT term, term_id FROM search_terms WHERE term IN (SELECT term FROM wanted)"
-    ).pl()
-    new = terms.filter(~terms.is_in(known["term"].implode()))
-    if new.is_empty():
-        return known
-    [(last,)] = con.execute("SELECT coalesce(max(term_id), 0) FROM search_terms").fetchall()
-    added = pl.DataFrame(
-        {
-            "term_id": pl.int_range(1, new.len() + 1, dtype=pl.UInt32, eager=True) + last,
-            "term": new.sort(),
-        }
+    known = dict(
+        con.sql(
+            "SELECT term, term_id FROM search_terms WHERE term IN (SELECT term FROM wanted)"
+        ).fetchall()
     )
-    con.execute("INSERT INTO search_terms SELECT term_id, term FROM added")
-    return pl.concat([known, added.select("term", "term_id")], how="vertical_relaxed")
+    new = sorted(t for t in terms.to_list() if t not in known)
+    if new:
+        [(last,)] = con.execute("SELECT coalesce(max(term_id), 0) FROM search_terms").fetchall()
+        added = {term: last + i for i, term in enumerate(new, start=1)}
+        frame = pl.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
+            {"term_id": list(added.values()), "term": list(added)},
+            schema={"term_id": pl.UInt32, "term": pl.String},
+        )
+        con.execute("INSERT INTO search_terms SELECT * FROM frame")
+        known |= added
+    return known
 
 
-def matching(con: duckdb.DuckDBPyConnection, query: Query) -> pl.DataFrame:
-    """The statements whose evidence matches `query`: MATCH_KEYS, one row each.
+def matching(con: duckdb.DuckDBPyConnection, query: Query) -> pl.Series:
+    """Ids of the documents (search_documents) whose evidence matches `query`, ascending.
 
     Words are looked up in the index; a phrase is then checked in the evidence text of the
-    statements that hold all its words (regexp on the normalised text).
+    statements that hold all its words (a regular expression on the normalised text).
     """
     sets: dict[str, pl.Series] = {}
 
@@ -161,25 +321,24 @@ def matching(con: duckdb.DuckDBPyConnection, query: Query) -> pl.DataFrame:
             sets[word] = _documents_with(con, word_forms(word))
         return sets[word]
 
-    def candidates(term: Term, within: pl.Series | None) -> pl.Series:
-        found = within
-        for word in term.indexed_words:
-            found = holding(word) if found is None else _both(found, holding(word))
-        return found if found is not None else pl.Series("doc_id", [], pl.UInt32)
-
-    def found_by(clause, within: pl.Series | None) -> pl.Series:
+    def found_by(terms: tuple[Term, ...], within: pl.Series | None) -> pl.Series:
         parts = []
-        for term in clause.terms:
-            docs = candidates(term, within)
+        for term in terms:
+            docs = within
+            for word in term.indexed_words:
+                docs = holding(word) if docs is None else _both(docs, holding(word))
+            docs = _EMPTY if docs is None else docs
             parts.append(_verified(con, docs, term) if len(term.words) > 1 else docs)
         return pl.concat(parts).unique()
 
     result: pl.Series | None = None
+    # Clauses of single words first: a phrase is then checked on fewer statements.
     for clause in sorted(query.required, key=lambda c: any(len(t.words) > 1 for t in c.terms)):
-        result = found_by(clause, result)  # words first: phrases are checked on fewer
+        result = found_by(clause.terms, result)
+    result = _EMPTY if result is None else result
     for clause in query.excluded:
-        result = result.filter(~result.is_in(found_by(clause, result).implode()))
-    return _keys_of(con, result)
+        result = result.filter(~result.is_in(found_by(clause.terms, result).implode()))
+    return result.sort()
 
 
 def _both(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -187,21 +346,22 @@ def _both(a: pl.Series, b: pl.Series) -> pl.Series:
 
 
 def _documents_with(con: duckdb.DuckDBPyConnection, forms: tuple[str, ...]) -> pl.Series:
-    """Ids of the documents holding any of the words `forms`."""
+    """Ids of the documents holding any of the words `forms`, each once."""
     ids = [
         i
-        for (i,) in con.execute(
+        for (i,) in con.sql(
             "SELECT term_id FROM search_terms WHERE term IN (SELECT unnest($forms))",
-            {"forms": list(forms)},
+            params={"forms": list(forms)},
         ).fetchall()
     ]
     if not ids:
-        return pl.Series("doc_id", [], pl.UInt32)
-    # Constants (bound, one placeholder each), so DuckDB skips row groups by their bounds.
+        return _EMPTY
+    # Constants (bound, a placeholder each), so DuckDB skips row groups by their bounds.
     marks = ", ".join("?" * len(ids))
-    return con.sql(
-        f"SELECT DISTINCT doc_id FROM search_postings WHERE term_id IN ({marks})", params=ids
+    found = con.sql(
+        f"SELECT doc_id FROM search_postings WHERE term_id IN ({marks})", params=ids
     ).pl()["doc_id"]
+    return found.unique() if len(ids) > 1 else found
 
 
 def _verified(con: duckdb.DuckDBPyConnection, docs: pl.Series, term: Term) -> pl.Series:
@@ -219,12 +379,9 @@ def _verified(con: duckdb.DuckDBPyConnection, docs: pl.Series, term: Term) -> pl
     ).pl()["doc_id"]
 
 
-def _keys_of(con: duckdb.DuckDBPyConnection, docs: pl.Series | None) -> pl.DataFrame:
-    """MATCH_KEYS of the documents `docs`."""
-    if docs is None:
-        docs = pl.Series("doc_id", [], pl.UInt32)
-    wanted = docs.to_frame("doc_id")  # noqa: F841 - read by DuckDB's replacement scan
+def documents(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every document of the index: doc_id and MATCH_KEYS, by doc_id."""
     return con.sql(
-        "SELECT assessment_id, key_question, statement FROM search_documents"
-        " WHERE doc_id IN (SELECT doc_id FROM wanted)"
+        "SELECT doc_id, assessment_id, key_question, statement FROM search_documents"
+        " ORDER BY doc_id"
     ).pl()

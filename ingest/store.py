@@ -273,7 +273,6 @@ def _apply(con: duckdb.DuckDBPyConnection, files: list[ReadFile]) -> list[FileRe
             batch.flush_if_full()
         results.append(outcome.finish())
     batch.rows.write(con)
-    search_index.update(con)  # in step with the rows, in the same transaction
     return results
 
 
@@ -803,6 +802,7 @@ class _Rows:
             "statement_scores",
             [r for kqs in self.statements.values() for rs in kqs.values() for r in rs],
         )
+        search_index.update(con, self)  # the evidence index, in step in the same transaction
 
     @staticmethod
     def _frame(table: str, rows: list[tuple]) -> pl.DataFrame:

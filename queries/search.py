@@ -2,10 +2,11 @@
 and the counts the Search page shows.
 
 Text. A statement's evidence is read as its words: the text is lower-cased and stripped of
-accents (`normalise`: "Café" reads "cafe"), and a word is a run of the letters a-z and digits
-0-9 (`words`); everything else separates words, so "well-led" is the two words "well led"
-and "provider's" is "provider s". The loader's index (ingest.search_index) reads evidence
-the same way, with DuckDB's strip_accents(lower(...)), which `normalise` equals.
+accents (`normalise`: "Café" reads "cafe"), and a word is a run of characters between
+spaces and punctuation (SEPARATORS: whitespace, ASCII punctuation, typographic quotes,
+dashes, bullets and the like; `words`), so "well-led" is the two words "well led" and
+"provider's" is "provider s". The loader's index (ingest.search_index) reads evidence the
+same way, normalising with DuckDB's strip_accents(lower(...)), which `normalise` equals.
 
 The query language (`parse_query`):
     agency staff          both words, anywhere in the statement's evidence
@@ -34,6 +35,7 @@ never read without its base.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,7 +46,21 @@ from queries.current import selected
 from queries.filters import ALL, MIN_N, Filters
 from queries.groups import By, keys, low_n
 
-WORD = re.compile(r"[a-z0-9]+")
+# Characters that separate words (after `normalise`): whitespace, ASCII punctuation, Latin-1
+# signs and the General Punctuation block (typographic quotes, dashes, ellipsis, bullets).
+SEPARATORS = (
+    " \t\n\r\f\v\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+    + "".join(chr(c) for c in range(0x2000, 0x200C))
+    + string.punctuation
+    + "".join(chr(c) for c in range(0x00A1, 0x00C0))
+    + "\u00d7\u00f7"
+    + "".join(chr(c) for c in range(0x2010, 0x2028))
+    + "".join(chr(c) for c in range(0x2030, 0x205F))
+    + "\u20ac"
+)
+_SEP = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in SEPARATORS) + "]"
+_SPLIT = re.compile(_SEP + "+")
+_WORD_CHAR = "[^" + _SEP[1:]
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 12
 MAX_PHRASE_WORDS = 10
@@ -87,8 +103,8 @@ class Term:
 
     def pattern(self) -> str:
         """A regular expression (RE2 and Python alike) finding the term in normalised text."""
-        body = "[^a-z0-9]+".join(_alternatives(w) for w in self.words)
-        return f"(?:^|[^a-z0-9]){body}(?:[^a-z0-9]|$)"
+        body = f"{_SEP}+".join(_alternatives(w) for w in self.words)
+        return f"(?:^|{_SEP}){body}(?:{_SEP}|$)"
 
 
 @dataclass(frozen=True)
@@ -134,8 +150,8 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of `text` in order: runs of a-z and 0-9 after `normalise`."""
-    return WORD.findall(normalise(text))
+    """The words of `text` in order: runs between SEPARATORS after `normalise`."""
+    return [w for w in _SPLIT.split(normalise(text)) if w]
 
 
 def is_indexed(word: str) -> bool:
@@ -203,13 +219,18 @@ def parse_query(text: str) -> Query:
         )
     clauses: list[Clause] = []
     pending: list[Term] = []  # the terms of an OR being read
-    joining = False
+    joining = after_exclusion = False
     for excluded, term, joins in _items(text):
         if joins:
+            if after_exclusion:
+                raise QueryError(
+                    "OR cannot join an exclusion: write -agency -bank to leave out both."
+                )
             if not pending or joining:
                 raise QueryError("OR needs a word or phrase on each side, as in agency OR bank.")
             joining = True
             continue
+        after_exclusion = excluded
         if excluded and joining:
             raise QueryError("OR cannot join an exclusion: write -agency -bank to leave out both.")
         if joining:
@@ -332,8 +353,8 @@ def snippet(text: str | None, query: Query, width: int = 240) -> str:
 
 def _highlighter(term: Term) -> str:
     """The term's pattern matching the words only (lookarounds: Python's re)."""
-    body = "[^a-z0-9]+".join(_alternatives(w) for w in term.words)
-    return f"(?<![a-z0-9]){body}(?![a-z0-9])"
+    body = f"{_SEP}+".join(_alternatives(w) for w in term.words)
+    return f"(?<!{_WORD_CHAR}){body}(?!{_WORD_CHAR})"
 
 
 def _normalised_with_origins(text: str) -> tuple[str, list[int]]:
