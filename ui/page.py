@@ -10,6 +10,7 @@ from ui.app_data import AppData, app_data
 from ui.filters import sidebar_filters
 from ui.links import sidebar_links
 
+CAPTION_COLOUR = "#555867"
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 # CQC publishes its data under the Open Government Licence, which asks for this statement.
 ATTRIBUTION = (
@@ -32,6 +33,12 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
     # Also here, not only in dashboard.py: a deep-linked first visit may run the page alone.
     st.set_page_config(
         page_title=f"{title} · Quality Statement Dashboard", page_icon="📊", layout="wide"
+    )
+    # Captions carry n and definitions: Streamlit fades them (opacity 0.6) to 2.8:1 on white,
+    # under WCAG AA's 4.5:1 (axe, tests/browser/test_accessibility.py); this is 7.5:1.
+    st.html(
+        "<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
+        f"{{ color: {CAPTION_COLOUR} !important; opacity: 1 !important; }}</style>"
     )
     st.title(title)
     st.caption(question)
