@@ -1,4 +1,4 @@
-"""Command line: python -m ingest {parse,load,api,demo} ...
+"""Command line: python -m ingest {parse,load,api,demo,reindex} ...
 
 Exit codes: 0 every file read, 1 some file rejected (the rest still processed), 2 usage error;
 `api` also 3: the sync stopped before the end (its progress is kept: run it again to resume);
@@ -117,8 +117,37 @@ def _api(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from ingest import demo
 
-    written = demo.write_demo_corpus(args.out, locations=args.locations, seed=args.seed)
-    print(f"wrote {len(written)} demo reports to {args.out}")
+    written = demo.write_demo_corpus(
+        args.out, locations=args.locations, seed=args.seed, api_records=True
+    )
+    print(f"wrote {len(written)} demo files (report text and API records) to {args.out}")
+    return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    import time
+
+    import duckdb
+
+    from ingest import database, search_index
+
+    started = time.perf_counter()
+    try:
+        con = database.connect(args.db, read_only=False)
+        try:  # one transaction: the old index stays whole until the new one is
+            with database.WRITE_LOCK:
+                con.execute("BEGIN TRANSACTION")
+                indexed = search_index.rebuild(con)
+                con.execute("COMMIT")
+        finally:
+            con.close()
+    except (database.DatabaseBusy, database.DatabaseUnwritable, duckdb.Error) as err:
+        print(
+            f"error: the search index was not rebuilt: {database.first_line(err)}", file=sys.stderr
+        )
+        return 3
+    seconds = time.perf_counter() - started
+    print(f"search index rebuilt: {indexed:,} statements with evidence in {seconds:.1f} s")
     return 0
 
 
@@ -166,11 +195,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m ingest") -> int:
     api.add_argument("--quiet", action="store_true", help="no progress bar")
     api.set_defaults(run=_api)
 
-    demo = commands.add_parser("demo", help="write the demo corpus of report text files")
+    demo = commands.add_parser(
+        "demo", help="write the demo corpus (report text, and API records for what CQC rates so)"
+    )
     demo.add_argument("--out", type=Path, default=Path("data/demo-reports"))
     demo.add_argument("--locations", type=int, default=demo_defaults.DEFAULT_LOCATIONS)
     demo.add_argument("--seed", type=int, default=demo_defaults.DEFAULT_SEED)
     demo.set_defaults(run=_demo)
+
+    reindex = commands.add_parser("reindex", help="rebuild the search index of the evidence")
+    reindex.add_argument("--db", type=Path, help=db_help)
+    reindex.set_defaults(run=_reindex)
 
     args = parser.parse_args(argv)
     return args.run(args)
