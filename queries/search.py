@@ -337,7 +337,10 @@ def snippet(text: str | None, query: Query, width: int = 240) -> str:
         space = text.find(" ", begin)
         begin = space + 1 if 0 <= space < first else begin
     finish = min(len(text), begin + width)
-    if finish < len(text):
+    cut = next((end for start, end in merged if start < finish < end), None)
+    if cut is not None:  # never half a match
+        finish = cut
+    elif finish < len(text):  # end at a word
         space = text.rfind(" ", begin, finish)
         finish = space if space > max(first, begin) else finish
     pieces, at = [], begin
@@ -370,19 +373,20 @@ def _normalised_with_origins(text: str) -> tuple[str, list[int]]:
 
 def match_rows(
     scores: pl.LazyFrame,
-    matches: pl.DataFrame,
     *,
+    hits: pl.Series,
     filters: Filters = ALL,
     score_in: Sequence[int] = (),
 ) -> pl.DataFrame:
-    """The scored statements among `matches` that the filters select, latest first.
+    """The rows of `scores` that match and that the filters select, latest first.
 
-    `matches` holds MATCH_KEYS (one row per matching statement); `score_in` keeps those
-    scores only. Columns: the scores frame's, in its order.
+    `hits`: a Boolean per row of `scores`, true where its evidence matches (the Search page
+    has it from the index); `score_in` keeps those scores only. Columns: the frame's.
     """
     return (
-        _narrowed(scores, filters, score_in)
-        .join(_keys(matches, scores), on=list(MATCH_KEYS), how="semi")
+        _narrowed(scores, hits, filters, score_in)
+        .filter("_hit")
+        .drop("_hit")
         .sort(
             ["assessment_date", "assessment_key", "key_question", "statement_id"],
             descending=[True, False, False, False],
@@ -392,21 +396,18 @@ def match_rows(
     )
 
 
-def _narrowed(scores: pl.LazyFrame, filters: Filters, score_in: Sequence[int]) -> pl.LazyFrame:
-    rows = selected(scores, filters)
+def _narrowed(
+    scores: pl.LazyFrame, hits: pl.Series, filters: Filters, score_in: Sequence[int]
+) -> pl.LazyFrame:
+    """The rows the filters and `score_in` select, with their `_hit`."""
+    rows = selected(scores.with_columns(hits.alias("_hit")), filters)
     return rows.filter(pl.col("score").is_in(list(score_in))) if score_in else rows
-
-
-def _keys(matches: pl.DataFrame, scores: pl.LazyFrame) -> pl.LazyFrame:
-    """`matches`' keys cast to the scores frame's dtypes (a join needs both Categorical)."""
-    schema = scores.collect_schema()
-    return matches.lazy().select(pl.col(k).cast(schema[k]) for k in MATCH_KEYS)
 
 
 def match_counts(
     scores: pl.LazyFrame,
-    matches: pl.DataFrame,
     *,
+    hits: pl.Series,
     by: By = None,
     filters: Filters = ALL,
     score_in: Sequence[int] = (),
@@ -414,17 +415,15 @@ def match_counts(
 ) -> pl.DataFrame:
     """Matching statements per group against every scored statement of the group, most first.
 
-    Columns: [by], matches, statements (scored statements the filters select), share
-    (matches / statements), locations (with a match), n (assessments with a match), low_n.
-    Groups without a match are left out.
+    `hits` as for match_rows; `by` also takes "score". Columns: [by], matches, statements
+    (scored statements the filters select), share (matches / statements), locations (with a
+    match), n (assessments with a match), low_n. Groups without a match are left out; no
+    `by`: one row.
     """
-    group = keys(by)
+    group = ["score"] if by == "score" else keys(by)
     hit = pl.col("_hit")
-    return (
-        _narrowed(scores, filters, score_in)
-        .join(
-            _keys(matches, scores).with_columns(_hit=pl.lit(True)), on=list(MATCH_KEYS), how="left"
-        )
+    counts = (
+        _narrowed(scores, hits, filters, score_in)
         .group_by(group or pl.lit(0).alias("_all"))
         .agg(
             matches=hit.sum().cast(pl.UInt32),
@@ -432,35 +431,32 @@ def match_counts(
             locations=pl.col("location_key").filter(hit).n_unique().cast(pl.UInt32),
             n=pl.col("assessment_key").filter(hit).n_unique().cast(pl.UInt32),
         )
-        .filter(pl.col("matches") > 0)
         .with_columns(share=pl.col("matches") / pl.col("statements"), low_n=low_n(min_n))
         .select(*group, "matches", "statements", "share", "locations", "n", "low_n")
-        .sort(["matches", *group], descending=[True] + [False] * len(group))
-        .collect()
     )
+    if group:
+        counts = counts.filter(pl.col("matches") > 0)
+    return counts.sort(["matches", *group], descending=[True] + [False] * len(group)).collect()
 
 
 def matches_by_quarter(
     scores: pl.LazyFrame,
-    matches: pl.DataFrame,
     *,
+    hits: pl.Series,
     filters: Filters = ALL,
     score_in: Sequence[int] = (),
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
     """Matching statements per quarter of the assessment date, against all scored ones.
 
-    Columns: quarter_start (Date), quarter ('2025 Q1'), matches, statements, share, n
-    (assessments with a match), low_n; every quarter with a scored statement, in order.
+    `hits` as for match_rows. Columns: quarter_start (Date), quarter ('2025 Q1'), matches,
+    statements, share, n (assessments with a match), low_n; every quarter with a scored
+    statement, in order.
     """
     hit = pl.col("_hit")
-    start = pl.col("assessment_date").dt.truncate("1q")
     return (
-        _narrowed(scores, filters, score_in)
-        .join(
-            _keys(matches, scores).with_columns(_hit=pl.lit(True)), on=list(MATCH_KEYS), how="left"
-        )
-        .group_by(start.alias("quarter_start"))
+        _narrowed(scores, hits, filters, score_in)
+        .group_by(pl.col("assessment_date").dt.truncate("1q").alias("quarter_start"))
         .agg(
             matches=hit.sum().cast(pl.UInt32),
             statements=pl.len().cast(pl.UInt32),

@@ -75,6 +75,28 @@ EXPORT_COLUMNS = "export_columns"
 EXPORT_EVIDENCE = "export_evidence"
 EXPORT_LATEST = "export_latest"  # the current picture only
 
+# Search (pages/search.py): the query and its options are URL-bound; the tables, the
+# download and the theme buttons are session-only.
+SEARCH_QUERY = "search_query"
+SEARCH_STATEMENTS = "search_statements"  # statement labels ('Safe · Safeguarding')
+SEARCH_SCORES = "search_scores"
+SEARCH_BY = "search_by"  # counts by region or service type
+SEARCH_VIEW = "search_view"  # matches or themes
+SEARCH_THEME = "search_theme"  # the statement or key question whose themes are shown
+SEARCH_MATCHES = "search_matches"  # the matches table (a row opens the Location page)
+SEARCH_DOWNLOAD = "search_download"
+SEARCH_BY_STATEMENT = "search_by_statement"  # tables of counts with their CSV downloads
+SEARCH_BY_SCORE = "search_by_score"
+SEARCH_BY_GROUP = "search_by_group"
+SEARCH_BY_QUARTER = "search_by_quarter"
+SEARCH_THEMES = "search_themes"
+
+
+def search_term(rank: int) -> str:
+    """The key of the button that searches the theme ranked `rank`."""
+    return f"search_term_{rank}"
+
+
 # --- Session-only widget keys --------------------------------------------------------------
 COMPARE_RANKING = "compare_ranking"  # the ranking chart (a click adds a provider)
 COMPARE_ROWS = "compare_rows"  # the locations table (a row opens the Location page)
