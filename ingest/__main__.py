@@ -103,6 +103,9 @@ def _api(args: argparse.Namespace) -> int:
             per_page=args.per_page,
             quiet=args.quiet,
         )
+    except database.DatabaseRefused as err:  # damaged or newer: running again cannot help
+        print(f"sync stopped: {err}", file=sys.stderr)
+        return 3
     except (api_client.ApiError, database.DatabaseBusy, database.DatabaseUnwritable) as err:
         print(f"sync stopped: {err}", file=sys.stderr)
         print("what was fetched is loaded; run the same command again to resume", file=sys.stderr)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.database import DatabaseBusy, DatabaseUnwritable
+from ingest.database import DatabaseBusy, DatabaseRefused, DatabaseUnwritable
 from queries.headline import headline, loaded_by
 from ui import db, page, session, tables, upload
 from ui.app_data import reload
@@ -124,6 +124,8 @@ if files and st.button(
             [(Path(f.name).name, f.getvalue()) for f in files],
             lambda fraction, text: bar.progress(fraction, text=text),
         )
+    except DatabaseRefused as err:  # damaged, or from a newer version: trying again cannot help
+        st.error(f"{err} Your files are still here.", icon="🚫")
     except DatabaseBusy:
         st.error(
             "The database is busy: another load is writing to it. Nothing was loaded and "
