@@ -46,6 +46,7 @@ NAVIGATION: dict[str, tuple[NavPage, ...]] = {
         NavPage(TRENDS, "Trends", ":material/trending_up:", "trends"),
         NavPage(STATEMENTS, "Quality statements", ":material/grid_view:", "statements"),
         NavPage(LOCATION, "Location", ":material/location_on:", "location"),
+        NavPage(PAGES / "search.py", "Search the evidence", ":material/search:", "search"),
     ),
     "Data": (
         NavPage(EXPORT, "Export", ":material/download:", "export"),

@@ -292,24 +292,27 @@ def show_themes(data: AppData, filters: Filters, labels: dict[str, int]) -> None
     numbers(found, f"Themes of {target}", filters, data, key=session.SEARCH_THEMES)
 
 
-def download_button(
+def download_bytes(
     data: AppData, rows: pl.DataFrame, query: Query, filters: Filters, score_in: Sequence[int]
-) -> None:
-    """ "Download these matches": the latest DOWNLOAD_ROWS of `rows` with their evidence, as
-    the app's CSV with its provenance block (built when clicked)."""
+) -> bytes:
+    """The latest DOWNLOAD_ROWS of `rows` (matches) with their evidence, as the app's CSV
+    with its provenance block (ui.tables.csv_with_provenance)."""
     cut = (
         f", the latest {DOWNLOAD_ROWS:,} of {rows.height:,}" if rows.height > DOWNLOAD_ROWS else ""
     )
     scored = f"; scores {', '.join(map(str, sorted(score_in)))}" if score_in else ""
     what = f"statements whose evidence matches {query.text}{cut}{scored}"
+    frame = with_evidence(data, rows.head(DOWNLOAD_ROWS))
+    return csv_with_provenance(labelled(frame, DOWNLOAD_COLUMNS), what, filters, data)
 
-    def build() -> bytes:
-        frame = with_evidence(data, rows.head(DOWNLOAD_ROWS))
-        return csv_with_provenance(labelled(frame, DOWNLOAD_COLUMNS), what, filters, data)
 
+def download_button(
+    data: AppData, rows: pl.DataFrame, query: Query, filters: Filters, score_in: Sequence[int]
+) -> None:
+    """ "Download these matches": `download_bytes`, built when clicked."""
     st.download_button(
         "Download these matches",
-        build,
+        lambda: download_bytes(data, rows, query, filters, score_in),
         file_name="search-matches.csv",
         mime="text/csv",
         key=session.SEARCH_DOWNLOAD,
