@@ -25,7 +25,7 @@ TRENDS = PAGES / "trends.py"
 STATEMENTS = PAGES / "statements.py"
 LOCATION = PAGES / "location.py"
 EXPORT = PAGES / "export.py"
-SOURCES = PAGES / "sources.py"
+DATA = PAGES / "data.py"
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,7 @@ NAVIGATION: dict[str, tuple[NavPage, ...]] = {
     ),
     "Data": (
         NavPage(EXPORT, "Export", ":material/download:", "export"),
-        # Its URL stays /data: links shared before the script was renamed still open it.
-        NavPage(SOURCES, "Data and uploads", ":material/database:", "data"),
+        NavPage(DATA, "Data and uploads", ":material/database:", "data"),
     ),
 }
 

@@ -9,7 +9,7 @@ Three kinds:
 - App state, written and read by the app itself; those starting with `_` are private to the
   module named.
 
-Widgets of the Data page start `data_` (its URL is /data; the script is pages/sources.py).
+Widgets of the Data page (pages/data.py, URL /data) start `data_`.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "statements": ("statements", "Quality statements"),
     "location": ("location", "Location"),
     "export": ("export", "Export"),
-    "sources": ("data", "Data and uploads"),  # pages/sources.py keeps the URL /data
+    "data": ("data", "Data and uploads"),
 }
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 

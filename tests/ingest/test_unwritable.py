@@ -204,7 +204,7 @@ def test_app_shows_what_an_unwritable_database_holds(unwritable: Unwritable):
 
 def test_upload_to_an_unwritable_database_says_why_and_keeps_the_files(unwritable: Unwritable):
     before = snapshot(unwritable.path)
-    at = AppTest.from_file(str(PAGES / "sources.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(PAGES / "data.py"), default_timeout=30).run()
     loaded = next(m.value for m in at.metric if m.label == "Assessments loaded")
     at.file_uploader[0].set_value(("rowan.txt", REPORT.read_bytes(), "text/plain")).run()
     at.button(key=session.DATA_LOAD).click().run()

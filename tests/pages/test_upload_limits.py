@@ -10,7 +10,7 @@ from ui import upload
 
 @pytest.mark.usefixtures("use_demo_db")
 def test_the_uploader_takes_five_types_up_to_50_mb_each():
-    at = page("sources").run()
+    at = page("data").run()
     assert not at.exception
     [uploader] = at.file_uploader
     assert list(uploader.proto.type) == [".txt", ".json", ".ods", ".csv", ".pdf"]

@@ -1,4 +1,4 @@
-"""Data page (pages/sources.py): what is loaded, the ingest log, and uploads through the loader."""
+"""Data page (pages/data.py): what is loaded, the ingest log, and uploads through the loader."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def sources_db(db_path) -> Path:
 
 
 def test_per_source_counts_and_the_last_sync(sources_db):
-    at = page("sources").run()
+    at = page("data").run()
     assert not at.exception
     columns = ["source", "assessments", "locations", "key_questions", "scored", "statement_scores"]
     expected = [list(row) for row in sql(sources_db, PER_SOURCE)]
@@ -89,7 +89,7 @@ def test_per_source_counts_and_the_last_sync(sources_db):
 
 
 def test_counts_follow_the_era_filter(use_demo_db):
-    at = page("sources").run()
+    at = page("data").run()
     assert not at.exception
     (loaded,) = sql(use_demo_db, "SELECT count(DISTINCT assessment_id) FROM key_questions")[0]
     assert (
@@ -112,7 +112,7 @@ def test_counts_follow_the_era_filter(use_demo_db):
 
 
 def test_sources_and_the_ingest_log_latest_first(use_demo_db):
-    at = page("sources").run()
+    at = page("data").run()
     sources = keyed(at, session.DATA_SOURCES).value
     expected = sql(
         use_demo_db,
@@ -137,7 +137,7 @@ def test_sources_and_the_ingest_log_latest_first(use_demo_db):
 
 
 def test_upload_loads_through_the_store_and_shows_the_new_data(own_copy):
-    at = page("sources").run()
+    at = page("data").run()
     (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
     labelled(at.file_uploader, "Report files").set_value(
         [("rowan.txt", REPORT.read_bytes(), "text/plain"), ("empty.txt", b"  ", "text/plain")]
@@ -166,7 +166,7 @@ def test_upload_loads_through_the_store_and_shows_the_new_data(own_copy):
 def test_upload_while_another_writer_holds_the_database_loses_nothing(own_copy, monkeypatch):
     monkeypatch.setattr(database, "READ_WAIT_SECONDS", 0.1)
     monkeypatch.setattr(upload, "WAIT_SECONDS", 0.1)
-    at = page("sources").run()
+    at = page("data").run()
     (before,) = sql(own_copy, "SELECT count(*) FROM assessments")[0]
     with holding(own_copy):
         labelled(at.file_uploader, "Report files").set_value(
