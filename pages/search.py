@@ -98,8 +98,7 @@ if not total["matches"]:
     st.stop()
 
 st.subheader("Matches")
-rows = match_rows(scores, **asked)
-shown = rows.head(search.SHOWN_ROWS)
+shown = match_rows(scores, **asked, limit=search.SHOWN_ROWS)
 columns = ["location_name", "provider_name", "assessment_date", "key_question", "statement"]
 try:
     table = search.labelled(
@@ -119,9 +118,10 @@ tables.table(
         "assessment_date": st.column_config.DateColumn("Assessed", format="D MMM YYYY"),
     },
 )
-first = f"; the first {len(shown):,} of {rows.height:,}" if rows.height > len(shown) else ""
+matched = total["matches"]
+first = f"; the first {len(shown):,} of {matched:,}" if matched > len(shown) else ""
 st.caption(f"Latest first{first}. «» marks what matched. Click a row to open its location.")
-search.download_button(data, rows, query, narrowed, score_in)
+search.download_button(data, query, asked, matched)
 
 st.subheader("Where it comes up")
 st.caption("Each count beside the scored statements of its group under the same filters.")

@@ -377,13 +377,15 @@ def match_rows(
     hits: pl.Series,
     filters: Filters = ALL,
     score_in: Sequence[int] = (),
+    limit: int | None = None,
 ) -> pl.DataFrame:
     """The rows of `scores` that match and that the filters select, latest first.
 
     `hits`: a Boolean per row of `scores`, true where its evidence matches (the Search page
-    has it from the index); `score_in` keeps those scores only. Columns: the frame's.
+    has it from the index); `score_in` keeps those scores only; `limit`: the first rows
+    only. Columns: the frame's.
     """
-    return (
+    rows = (
         _narrowed(scores, hits, filters, score_in)
         .filter("_hit")
         .drop("_hit")
@@ -392,8 +394,8 @@ def match_rows(
             descending=[True, False, False, False],
             nulls_last=True,
         )
-        .collect()
     )
+    return (rows if limit is None else rows.head(limit)).collect()
 
 
 def _narrowed(
@@ -421,22 +423,31 @@ def match_counts(
     `by`: one row.
     """
     group = ["score"] if by == "score" else keys(by)
-    hit = pl.col("_hit")
-    counts = (
-        _narrowed(scores, hits, filters, score_in)
+    rows = _narrowed(scores, hits, filters, score_in)
+    # The base counts every row; the rest only the matching ones (fewer to count distinct).
+    base = rows.group_by(group or pl.lit(0).alias("_all")).agg(statements=pl.len())
+    found = (
+        rows.filter("_hit")
         .group_by(group or pl.lit(0).alias("_all"))
         .agg(
-            matches=hit.sum().cast(pl.UInt32),
-            statements=pl.len().cast(pl.UInt32),
-            locations=pl.col("location_key").filter(hit).n_unique().cast(pl.UInt32),
-            n=pl.col("assessment_key").filter(hit).n_unique().cast(pl.UInt32),
+            matches=pl.len(),
+            locations=pl.col("location_key").n_unique(),
+            n=pl.col("assessment_key").n_unique(),
         )
+    )
+    on = group or ["_all"]
+    counts = (
+        base.join(found, on=on, how="inner" if group else "left")
+        .with_columns(pl.col("matches", "locations", "n").fill_null(0))
+        .with_columns(pl.col("matches", "statements", "locations", "n").cast(pl.UInt32))
         .with_columns(share=pl.col("matches") / pl.col("statements"), low_n=low_n(min_n))
         .select(*group, "matches", "statements", "share", "locations", "n", "low_n")
     )
-    if group:
-        counts = counts.filter(pl.col("matches") > 0)
-    return counts.sort(["matches", *group], descending=[True] + [False] * len(group)).collect()
+    found = counts.sort(["matches", *group], descending=[True] + [False] * len(group)).collect()
+    if not group and found.is_empty():  # nothing selected: one row of zeros
+        zeros = dict.fromkeys(("matches", "statements", "locations", "n"), 0)
+        return pl.DataFrame([zeros | {"share": None, "low_n": True}], schema=found.schema)
+    return found
 
 
 def matches_by_quarter(

@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -26,7 +27,7 @@ from ingest.database import DatabaseBusy, reading
 from ingest.reference import KEY_QUESTIONS
 from queries.current import selected
 from queries.filters import Filters
-from queries.search import MATCH_KEYS, Query, matches, parse_query, snippet
+from queries.search import MATCH_KEYS, Query, match_rows, matches, parse_query, snippet
 from queries.themes import themes
 from ui import links, session
 from ui.app_data import AppData
@@ -34,7 +35,7 @@ from ui.tables import csv_with_provenance, numbers
 from ui.text import plain
 
 # Matches shown in the table, with snippets (the download has up to DOWNLOAD_ROWS).
-SHOWN_ROWS = 200
+SHOWN_ROWS = 100
 DOWNLOAD_ROWS = 100_000
 # Themes of a key question read a sample of about this many of its statements.
 THEME_ROWS = 100_000
@@ -66,16 +67,13 @@ def evidence_texts(
         return pl.DataFrame(schema=dict.fromkeys([*MATCH_KEYS, "evidence"], pl.String))
     marks = ", ".join("?" * len(ids))  # constants: DuckDB checks them as it scans
     with reading(path) as con:
-        [(rows,)] = con.sql(
-            f"SELECT count(*) FROM statement_scores WHERE assessment_id IN ({marks})", params=ids
-        ).fetchall()
-        # Row ids first, then the texts of those rows only (a LIMIT makes DuckDB fetch them
-        # late): a plain filter on assessment_id reads every evidence text of the table.
+        # Row ids first, then the texts of those rows only: a plain filter on assessment_id
+        # reads every evidence text of the table (4x slower at national scale).
         found = con.sql(
             "SELECT assessment_id, key_question, statement, evidence FROM statement_scores"
             " WHERE rowid IN (SELECT rowid FROM statement_scores"
-            f" WHERE assessment_id IN ({marks}) LIMIT ?)",
-            params=[*ids, rows],
+            f" WHERE assessment_id IN ({marks}))",
+            params=ids,
         ).pl()
     wanted = pl.DataFrame(list(keys), schema=list(MATCH_KEYS), orient="row")
     return found.join(wanted, on=list(MATCH_KEYS), how="semi")
@@ -292,27 +290,23 @@ def show_themes(data: AppData, filters: Filters, labels: dict[str, int]) -> None
     numbers(found, f"Themes of {target}", filters, data, key=session.SEARCH_THEMES)
 
 
-def download_bytes(
-    data: AppData, rows: pl.DataFrame, query: Query, filters: Filters, score_in: Sequence[int]
-) -> bytes:
-    """The latest DOWNLOAD_ROWS of `rows` (matches) with their evidence, as the app's CSV
-    with its provenance block (ui.tables.csv_with_provenance)."""
-    cut = (
-        f", the latest {DOWNLOAD_ROWS:,} of {rows.height:,}" if rows.height > DOWNLOAD_ROWS else ""
-    )
+def download_bytes(data: AppData, query: Query, asked: dict[str, Any], matched: int) -> bytes:
+    """The latest DOWNLOAD_ROWS matches (queries.search.match_rows with `asked`: hits,
+    filters, score_in) with their evidence, as the app's CSV with its provenance block."""
+    cut = f", the latest {DOWNLOAD_ROWS:,} of {matched:,}" if matched > DOWNLOAD_ROWS else ""
+    score_in = asked.get("score_in") or ()
     scored = f"; scores {', '.join(map(str, sorted(score_in)))}" if score_in else ""
     what = f"statements whose evidence matches {query.text}{cut}{scored}"
-    frame = with_evidence(data, rows.head(DOWNLOAD_ROWS))
-    return csv_with_provenance(labelled(frame, DOWNLOAD_COLUMNS), what, filters, data)
+    rows = match_rows(data.frames.scores, **asked, limit=DOWNLOAD_ROWS)
+    frame = with_evidence(data, rows)
+    return csv_with_provenance(labelled(frame, DOWNLOAD_COLUMNS), what, asked["filters"], data)
 
 
-def download_button(
-    data: AppData, rows: pl.DataFrame, query: Query, filters: Filters, score_in: Sequence[int]
-) -> None:
+def download_button(data: AppData, query: Query, asked: dict[str, Any], matched: int) -> None:
     """ "Download these matches": `download_bytes`, built when clicked."""
     st.download_button(
         "Download these matches",
-        lambda: download_bytes(data, rows, query, filters, score_in),
+        lambda: download_bytes(data, query, asked, matched),
         file_name="search-matches.csv",
         mime="text/csv",
         key=session.SEARCH_DOWNLOAD,

@@ -156,8 +156,9 @@ def test_download_holds_the_matches_with_their_evidence_and_provenance(use_demo_
         from ingest.search_index import matching
 
         docs = matching(con, query)
-    rows = match_rows(data.frames.scores, hits=search.hits(data, docs), filters=filters)
-    text = search.download_bytes(data, rows, query, filters, ()).decode("utf-8-sig")
+    asked = dict(hits=search.hits(data, docs), filters=filters, score_in=())
+    rows = match_rows(data.frames.scores, **asked)
+    text = search.download_bytes(data, query, asked, rows.height).decode("utf-8-sig")
     lines = text.splitlines()
     block = dict(next(csv.reader([line])) for line in lines if line.startswith("#"))
     assert block["# Quality Statement Dashboard export"] == (
