@@ -68,9 +68,9 @@ def update(con: duckdb.DuckDBPyConnection, rows: Any) -> None:
     if get_meta(con, META_KEY) != INDEX_VERSION:  # no index yet, or another version's
         rebuild(con)
         return
+    _follow_moves(con)  # first: it reads the table, which holds this batch's rows already
     written = [(aid, kq) for aid, kqs in rows.statements.items() for kq in kqs]
     _forget(con, whole=list(rows.replaced), parts=list(rows.replaced_parts) + written)
-    _follow_moves(con)
     frame = _written_frame(rows)
     if frame.height:
         located = {aid: row[1] for aid, row in rows.assessments.items()}
@@ -214,20 +214,13 @@ def _index_from_table(con: duckdb.DuckDBPyConnection, kqs: pl.DataFrame) -> int:
         " SEMI JOIN wanted USING (assessment_id, key_question)"
         " ORDER BY assessment_id, key_question, position"  # a key question's ids: one range
     ).pl()
-    located = dict(zip(kqs["assessment_id"], kqs["location_id"], strict=True))
-    _index(con, frame, located, also=kqs.select("assessment_id", "key_question"))
+    _index(con, frame, dict(zip(kqs["assessment_id"], kqs["location_id"], strict=True)))
     return frame.filter(pl.col("evidence").is_not_null()).height
 
 
-def _index(
-    con: duckdb.DuckDBPyConnection,
-    frame: pl.DataFrame,
-    located: dict[str, str],
-    also: pl.DataFrame | None = None,
-) -> None:
+def _index(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, located: dict[str, str]) -> None:
     """Index the statements of `frame` (MATCH_KEYS, position, evidence), whose key questions'
-    rows come together; `located`: each assessment's location. `also`: key questions to
-    record as indexed though they hold no evidence."""
+    rows come together; `located`: each assessment's location."""
     [(last,)] = con.execute("SELECT coalesce(max(doc_id), 0) FROM search_documents").fetchall()
     docs = _normalised(con, frame.filter(pl.col("evidence").is_not_null()))
     docs = docs.with_columns(doc_id=pl.int_range(1, docs.height + 1, dtype=pl.UInt32) + last)
@@ -259,8 +252,6 @@ def _index(
     ranges = docs.group_by("assessment_id", "key_question").agg(
         first_doc=pl.col("doc_id").min(), last_doc=pl.col("doc_id").max()
     )
-    if also is not None:
-        ranges = also.join(ranges, on=["assessment_id", "key_question"], how="left")
     kqs = ranges.with_columns(  # noqa: F841 - read by DuckDB's replacement scan
         location_id=pl.col("assessment_id").replace_strict(located, default=None)
     ).select("assessment_id", "key_question", "location_id", "first_doc", "last_doc")

@@ -141,6 +141,24 @@ def test_a_location_that_moves_to_its_cqc_id_takes_its_evidence_along(con):
     assert indexed(con) == rebuilt(con)
 
 
+def test_a_move_and_a_new_version_in_one_batch_index_each_statement_once(con):
+    load(con, (str(ROWAN), ROWAN.read_bytes()))
+    newer = ROWAN.read_text(encoding="utf-8").replace("receive an induction", "get a briefing")
+    # One transaction: the API record moves the location to its CQC id (its key questions
+    # are indexed anew from the table), and the report's new version is written after it.
+    store.load_files(
+        con,
+        [read_file(str(ROWAN_API), ROWAN_API.read_bytes()), read_file("newer.txt", newer.encode())],
+    )
+    [(aid, _, _)] = found(con, "briefing")
+    [(location,)] = con.execute(
+        "SELECT location_id FROM assessments WHERE assessment_id = ?", [aid]
+    ).fetchall()
+    assert location == "1-1000000404"
+    assert found(con, "induction") == set()
+    assert indexed(con) == rebuilt(con)  # no statement indexed twice
+
+
 def test_a_database_without_the_index_gets_it_on_its_next_load(con):
     load(con, (str(ROWAN), ROWAN.read_bytes()))
     for table in search_index.TABLES:  # as a file set up before the index existed
