@@ -20,7 +20,7 @@ data, filters = page.start(
 links.follow()
 BIND = dict(bind="query-params", persist_state="session")
 scores = data.frames.scores
-labels = search.statement_labels(scores)  # 'Safe · Safeguarding' -> statement id
+labels = search.statement_labels(data)  # 'Safe · Safeguarding' -> statement id
 VIEWS = {"matches": "Matches", "themes": "Themes of a statement"}
 GROUPS = {"region": "Region", "service_type": "Service type"}
 share = st.column_config.NumberColumn("Share of scored statements", format="percent")

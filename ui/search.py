@@ -174,10 +174,15 @@ def search_for(term: str) -> Callable[[], None]:
     return callback
 
 
-def statement_labels(scores: pl.LazyFrame) -> dict[str, int]:
-    """'Safe · Safeguarding' -> statement_id, for the statements the frame holds, in order."""
+def statement_labels(data: AppData) -> dict[str, int]:
+    """'Safe · Safeguarding' -> statement_id, for the statements the data holds, in order."""
+    return _statement_labels(data.path, data.version, data.frames.scores)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _statement_labels(path: str, version: str, _scores: pl.LazyFrame) -> dict[str, int]:
     found = (
-        scores.filter(pl.col("statement_id").is_not_null())
+        _scores.filter(pl.col("statement_id").is_not_null())
         .group_by("key_question", "statement_id")
         .agg(pl.col("statement").first())
         .sort("key_question", "statement_id")
