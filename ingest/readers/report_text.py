@@ -54,7 +54,8 @@ _PAIR = re.compile(
 )
 # Control characters a text file does not hold (tab, line feed, form feed, carriage return do).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20)])
-_LEADING_INT = re.compile(r"^([0-9]+)(?:\s*(?:-|\u2013|:).*)?$")
+# At most 3 digits: a score is 1-4 (checked after), and int() of thousands of digits raises.
+_LEADING_INT = re.compile(r"^([0-9]{1,3})(?:\s*(?:-|\u2013|:).*)?$")
 _SCORES = {str(n): n for n in range(1, 5)}
 
 

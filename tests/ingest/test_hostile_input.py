@@ -403,9 +403,7 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
      "Rowan Court Nursing Home", "Rowan \u202eCourt Nursing Home"), "loaded", ""),
 ]  # fmt: skip
 
-# Report text cases that depend on ingest/readers/report_text.py, which another engineer is
-# making linear and Unicode-digit-safe: expected to pass once that lands.
-REPORT_TEXT_PENDING = "ingest/readers/report_text.py is being made linear and Unicode-digit-safe"
+# Report text cases: the parser is linear and reads ASCII digits only.
 PENDING: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("report superscript two after 'This service scored'", lambda: report(
      "scored 56 (out", "scored \u00b2 (out"), "loaded", "is not 0-100"),
@@ -519,7 +517,6 @@ def test_hostile_input(con, case, build, action, text):
     check_case(con, case, build, action, text)
 
 
-@pytest.mark.xfail(strict=False, reason=REPORT_TEXT_PENDING)
 @pytest.mark.parametrize(("case", "build", "action", "text"), PENDING, ids=[c[0] for c in PENDING])
 def test_hostile_report_text(con, case, build, action, text):
     check_case(con, case, build, action, text)
