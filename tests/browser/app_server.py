@@ -36,6 +36,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "trends": ("trends", "Trends"),
     "statements": ("statements", "Quality statements"),
     "location": ("location", "Location"),
+    "search": ("search", "Search"),
     "export": ("export", "Export"),
     "data": ("data", "Data and uploads"),
 }
