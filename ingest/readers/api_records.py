@@ -214,6 +214,14 @@ def _location_identity(doc: dict, source: str) -> Record:
     ]
     categories = _list(doc.get("inspectionCategories"))
     primary = [c for c in categories if _text(c.get("primary")) in ("Y", "y", "true")] or categories
+    category = _text(primary[0].get("name")) if primary else None
+    # The API lists registered service types in no documented order: the location's service
+    # type is the one its primary inspection category names (a dental practice also
+    # registered for a hospital service is a dental service), else the first listed.
+    named = ref.service_type_of_category(category)
+    main = next(
+        (t for t in service_types if t == named), service_types[0] if service_types else None
+    )
     return {
         "source": source,
         "format": FORMAT,
@@ -221,10 +229,8 @@ def _location_identity(doc: dict, source: str) -> Record:
         "provider_cqc_id": _text(doc.get("providerId")),
         "location_name": _text(doc.get("name")) or _text(doc.get("locationName")),
         "provider_name": None,  # a location record does not name its provider
-        # The API lists registered service types in no documented order; the first is taken
-        # as the location's service type.
         "service_types": service_types,
-        "service_type": service_types[0] if service_types else None,
+        "service_type": main,
         "service_type_label": next((label for label in labels if label), None),
         "overall_rating": None,
         "address": address or None,
@@ -233,7 +239,7 @@ def _location_identity(doc: dict, source: str) -> Record:
         "region": _text(doc.get("region")),
         "local_authority": _text(doc.get("localAuthority")),
         "location_type": _text(doc.get("type")),
-        "inspection_category": _text(primary[0].get("name")) if primary else None,
+        "inspection_category": category,
         "registration_status": _text(doc.get("registrationStatus")),
         "registration_date": _date(doc.get("registrationDate")),
         "deregistration_date": _date(doc.get("deregistrationDate")),

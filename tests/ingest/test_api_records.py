@@ -451,3 +451,20 @@ def test_an_assessment_held_under_both_ids_is_kept_once_when_they_join(con):
     assert report_text == [("1-1000000404", "https://api/reports/rowan-2025")]
     assert con.sql("SELECT count(*) FROM scores").fetchall() == [(17,)]
     assert con.sql("SELECT count(*) FROM locations").fetchall() == [(1,)]
+
+
+def test_the_service_type_is_the_one_the_primary_inspection_category_names():
+    # A dental practice CQC also registers for a hospital service, listed first.
+    record = json.loads((API / "rowan-court.json").read_text(encoding="utf-8"))
+    record["gacServiceTypes"] = [
+        {"name": "Hospital", "description": "Acute services with overnight beds"},
+        {"name": "Dentist", "description": "Dental service"},
+    ]
+    record["inspectionCategories"] = [{"primary": "Y", "code": "P2", "name": "Dentists"}]
+    _, [location, *_] = readers.read("dental.json", json.dumps(record).encode())
+    assert location["service_type"] == "Dental service"
+    assert location["service_types"] == ["Acute services with overnight beds", "Dental service"]
+    # No category naming a listed type: the first listed, as before.
+    record["inspectionCategories"] = [{"primary": "Y", "code": "H1", "name": "Something else"}]
+    _, [location, *_] = readers.read("other.json", json.dumps(record).encode())
+    assert location["service_type"] == "Acute services with overnight beds"

@@ -629,16 +629,6 @@ def test_dental_regulations_met_has_no_rating_and_no_percentage(loads):
     ) == [("Registered", "2023-07-25", "Primary Dental Care", "Dentists", None)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="oldham-api-2025/location_details/location_1-16561595022.json, a dental practice"
-    " (type 'Primary Dental Care', primary inspection category 'Dentists', assessment service"
-    " group 'Dental') lists gacServiceTypes Hospital ('Acute services with overnight beds')"
-    " before Dentist ('Dental service'): the project takes the first listed type, so"
-    " locations.service_type (and every view's) is 'Acute services with overnight beds' and a"
-    " filter on dental services leaves this dentist out while a hospital filter counts it",
-)
 def test_the_dental_practice_is_typed_as_a_dental_service(loads):
     db = loaded(loads, OLDHAM)
     assert (
