@@ -56,8 +56,8 @@ import urllib.parse
 import urllib.request
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +70,15 @@ LEVELS = (1, 5, 10, 20, 30, 50)
 SECONDS = 45.0  # the measuring window of each level
 THINK = (0.25, 0.75)  # seconds between a rerun's end and the next action (the issue's 0.5 s)
 PAGE_CHANGES = 0.25  # share of actions that move to another page
-STARVED_AFTER = 10.0  # a session with no completed rerun for this long is starved
+STARVED_AFTER = 10.0  # starved: no completed rerun for this long plus the longest think time
 TIMEOUT = 60.0  # a rerun not finished by then is an error
 BROWSERS = (1, 5)  # Chromium sessions, to compare (full runs only)
-TINY = {"levels": (2,), "seconds": 5.0, "browsers": ()}
+READING = (3.0, 7.0)  # think time of someone reading the page between changes
+READING_LEVELS = (10, 30)
+REPLICAS = 2  # server processes: one per core, each with its own GIL (and its own data)
+REPLICA_LEVELS = (10, 30)
+TINY = {"levels": (2,), "seconds": 5.0, "browsers": (), "reading": (), "replicas": (),
+        "page_costs": False}  # fmt: skip
 # Explore pages the sessions visit: URL path -> title (dashboard.py; '' is the Overview).
 PAGES = {"": "Overview", "compare": "Compare providers", "trends": "Trends",
          "statements": "Quality statements"}  # fmt: skip
@@ -93,6 +98,8 @@ STATS_ENV = "BENCH_SHARED_STATS"
 CONTEXT_INFO = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US",
                 "is_embedded": False, "color_scheme": "light"}  # fmt: skip
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+WAIT = "run-queue wait"  # not CPU: time the server's threads waited for a core
+PYTHON = "python"  # every Python thread, and native threads without a name of their own
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,9 @@ class Plan:
     shared: tuple[bool, ...] = (False, True)
     browsers: tuple[int, ...] = BROWSERS
     starved_after: float = STARVED_AFTER
+    reading: tuple[int, ...] = READING_LEVELS  # N run again with READING think time
+    replicas: tuple[int, ...] = REPLICA_LEVELS  # N run again on REPLICAS server processes
+    page_costs: bool = True  # CPU per rerun of each page at N=1, and through AppTest
 
 
 # --- the server ---------------------------------------------------------------------------
@@ -178,17 +188,31 @@ def _status(pid: int, field_name: str) -> float:
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds of each kind of thread of `pid` (its name, digits dropped), from /proc."""
+    """CPU seconds of `pid` by kind of thread, read from /proc (the app is not touched).
+
+    Native threads keep their names (polars, async-executor: Polars' pools; jemalloc, ...).
+    Streamlit runs each rerun in a new Python thread that is gone when it ends, so the Python
+    time is the process's total (/proc/PID/stat counts ended threads) less the named native
+    threads: PYTHON, every Python thread (script runs, the event loop) and unnamed native
+    ones (DuckDB's). WAIT is the time live threads were ready to run but waited for a core
+    (/proc/PID/task/*/schedstat): not CPU, and it misses the ended threads.
+    """
     seconds: Counter[str] = Counter()
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             stat = (task / "stat").read_text()
+            waited = int((task / "schedstat").read_text().split()[1]) / 1e9
         except OSError:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         kind = name.rstrip("0123456789-_.") or name
-        seconds[kind] += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        if not kind.startswith("python"):
+            seconds[kind] += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        seconds[WAIT] += waited
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    seconds[PYTHON] = total - sum(v for k, v in seconds.items() if k != WAIT)
     return dict(seconds)
 
 
@@ -202,6 +226,13 @@ def _tree_cpu(pids: list[int]) -> float:
             continue
         total += sum(int(f) for f in fields[11:15]) / CLK_TCK
     return total
+
+
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has been busy since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
 class Sampler:
@@ -237,6 +268,7 @@ class Rerun:
     ended: float
     error: str = ""
     ui_seconds: float | None = None  # Chromium: from the action to the page settled
+    received: int = 0  # bytes of ForwardMsgs the rerun brought
     sent: int = 1  # rerun requests the action sent (Chromium)
 
     @property
@@ -379,12 +411,13 @@ class Client:
     async def _rerun(self, kind: str, msg, started: float) -> Rerun:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        error, used, widgets = "", set(), {}
+        error, used, widgets, received = "", set(), {}, 0
         try:
             await self.ws.send(msg.SerializeToString())
             deadline = started + TIMEOUT
             while True:
                 raw = await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.monotonic()))
+                received += len(raw)
                 fwd = ForwardMsg.FromString(raw)
                 kind_of = fwd.WhichOneof("type")
                 if kind_of == "ref_hash":
@@ -407,9 +440,10 @@ class Client:
                         self.page_hash = fwd.new_session.page_script_hash
                         self.max_age = fwd.new_session.config.max_cached_message_age or 2
                         widgets = {}  # a run starts (again, after st.rerun)
-                    elif kind_of == "navigation":
+                    elif kind_of == "navigation":  # the pages, and which one is running
                         self.pages = {p.url_pathname: p.page_script_hash
                                       for p in fwd.navigation.app_pages}  # fmt: skip
+                        self.page_hash = fwd.navigation.page_script_hash or self.page_hash
                     what, value = _summary(fwd)
                     if fwd.metadata.cacheable and fwd.hash:
                         self.cache[fwd.hash] = [(what, value), 0]
@@ -424,11 +458,14 @@ class Client:
             error = f"websocket: {err!r}"[:200]
         if widgets:
             self.widgets = widgets
+        wanted = msg.rerun_script.page_script_hash
+        if not error and wanted and self.page_hash != wanted:
+            error = f"ran page {self.page_hash}, not the page asked for ({wanted})"
         for hash_, entry in list(self.cache.items()):
             entry[1] = 0 if hash_ in used else entry[1] + 1
             if entry[1] > self.max_age:
                 del self.cache[hash_]
-        return self._done(Rerun(kind, started, time.monotonic(), error))
+        return self._done(Rerun(kind, started, time.monotonic(), error, received=received))
 
     def _done(self, rerun: Rerun) -> Rerun:
         self.reruns.append(rerun)
@@ -443,6 +480,7 @@ class Level:
     sessions: int
     shared: bool
     client: str  # "websocket" or "Chromium"
+    think: tuple[float, float]
     window: tuple[float, float]
     reruns: list[Rerun]  # started within the window
     per_session: list[list[Rerun]]
@@ -450,9 +488,11 @@ class Level:
     server_cpu: dict[str, float]  # by kind of thread, over the window
     client_cpu: float  # seconds of the driving process (and browsers) over the window
     client_peak_mb: float = 0.0
+    machine_busy: float = 0.0  # CPU seconds of the whole machine over the window
     load: tuple[list[float], list[float]] = ((), ())
     shared_stats: dict = field(default_factory=dict)
     open_seconds: list[float] = field(default_factory=list)
+    servers: int = 1
 
     def done(self, kind: str | None = None) -> list[Rerun]:
         return [r for r in self.reruns if not r.error and (kind is None or r.kind == kind)]
@@ -482,6 +522,14 @@ def _p(values: list[float], q: int) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def _cpu_of(pids: list[int]) -> Counter[str]:
+    """thread_cpu of every process in `pids`, added up by kind."""
+    total: Counter[str] = Counter()
+    for pid in pids:
+        total.update(thread_cpu(pid))
+    return total
+
+
 async def _warm(base_url: str, pick: Choices) -> None:
     """One session opens every page once: the data loads (cold) before the clock runs."""
     client = Client(base_url, -1, pick, (0, 0))
@@ -495,8 +543,8 @@ async def _warm(base_url: str, pick: Choices) -> None:
     await client.close()
 
 
-async def _drive(base_url: str, n: int, plan: Plan, pick: Choices, pid: int) -> dict:
-    clients = [Client(base_url, i, pick, plan.think) for i in range(n)]
+async def _drive(urls: list[str], n: int, plan: Plan, pick: Choices, pids: list[int]) -> dict:
+    clients = [Client(urls[i % len(urls)], i, pick, plan.think) for i in range(n)]
     stagger = min(2.0, 0.05 * n)
 
     async def opened(i: int) -> Rerun:
@@ -506,7 +554,7 @@ async def _drive(base_url: str, n: int, plan: Plan, pick: Choices, pid: int) -> 
     opens = await asyncio.gather(*(opened(i) for i in range(n)))
     window_start = time.monotonic()
     window_end = window_start + plan.seconds
-    cpu0, client0 = thread_cpu(pid), time.process_time()
+    cpu0, client0, busy0 = _cpu_of(pids), time.process_time(), machine_busy()
 
     async def run(client: Client) -> None:
         if client.reruns and client.reruns[0].error:
@@ -517,7 +565,7 @@ async def _drive(base_url: str, n: int, plan: Plan, pick: Choices, pid: int) -> 
                 return
 
     await asyncio.gather(*(run(c) for c in clients))
-    cpu1, client1 = thread_cpu(pid), time.process_time()
+    cpu1, client1, busy1 = _cpu_of(pids), time.process_time(), machine_busy()
     for client in clients:
         await client.close()
     return {
@@ -525,24 +573,35 @@ async def _drive(base_url: str, n: int, plan: Plan, pick: Choices, pid: int) -> 
         "per_session": [c.reruns for c in clients],
         "cpu": {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in cpu1},
         "client_cpu": client1 - client0,
+        "busy": busy1 - busy0,
         "opens": [r.seconds for r in opens if not r.error],
     }
 
 
-def measure_level(db: Path, n: int, plan: Plan, pick: Choices, shared: bool = False) -> Level:
-    """N websocket sessions on a fresh server, after a warm-up session."""
+def measure_level(
+    db: Path, n: int, plan: Plan, pick: Choices, shared: bool = False, servers: int = 1
+) -> Level:
+    """N websocket sessions on fresh servers (one, or `servers` processes on one database
+    with the sessions dealt out in turn, as sticky sessions behind a proxy), after a warm-up
+    session on each."""
     load_before = list(os.getloadavg())
-    with server(db, shared) as app, Sampler(app.pid) as sampler:
-        asyncio.run(_warm(app.url, pick))
-        got = asyncio.run(_drive(app.url, n, plan, pick, app.pid))
-        peak = max(sampler.peak, _status(app.pid, "VmHWM"))
-        stats = json.loads(app.stats.read_text() or "{}") if app.stats else {}
+    with ExitStack() as stack:
+        apps = [stack.enter_context(server(db, shared)) for _ in range(servers)]
+        samplers = [stack.enter_context(Sampler(app.pid)) for app in apps]
+        for app in apps:
+            asyncio.run(_warm(app.url, pick))
+        got = asyncio.run(_drive([a.url for a in apps], n, plan, pick, [a.pid for a in apps]))
+        peak = sum(
+            max(s.peak, _status(a.pid, "VmHWM")) for s, a in zip(samplers, apps, strict=True)
+        )
+        stats = json.loads(apps[0].stats.read_text() or "{}") if apps[0].stats else {}
     start, end = got["window"]
     per_session = got["per_session"]
     in_window = [r for s in per_session for r in s if r.kind != "open" and start <= r.started < end]
-    return Level(n, shared, "websocket", (start, end), in_window, per_session, peak, got["cpu"],
-                 got["client_cpu"], load=(load_before, list(os.getloadavg())),
-                 shared_stats=stats, open_seconds=got["opens"])  # fmt: skip
+    return Level(n, shared, "websocket", plan.think, (start, end), in_window, per_session,
+                 peak, got["cpu"], got["client_cpu"], machine_busy=got["busy"],
+                 load=(load_before, list(os.getloadavg())), shared_stats=stats,
+                 open_seconds=got["opens"], servers=servers)  # fmt: skip
 
 
 # --- Chromium sessions, to compare ---------------------------------------------------------
@@ -643,15 +702,23 @@ async def _browser_session(browser, base_url: str, index: int, plan: Plan, pick:
 
 
 def _chromium_pids(root: int) -> list[int]:
-    pids = []
+    """Every process under `root` (this one: Playwright's driver, the browser it started)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if "chrom" in (entry / "comm").read_text():
-                    pids.append(int(entry.name))
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
             except OSError:
                 continue
-    return [p for p in pids if p != root]
+    tree, frontier = set(), [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sorted(tree)
 
 
 def _chromium_rss(pids: list[int]) -> float:
@@ -678,6 +745,7 @@ async def _drive_browsers(base_url: str, n: int, plan: Plan, pick: Choices, pid:
         clock["end"] = start + plan.seconds
         chromium = _chromium_pids(os.getpid())
         cpu0, browser0, own0 = thread_cpu(pid), _tree_cpu(chromium), time.process_time()
+        busy0 = machine_busy()
         peak = 0.0
         while not all(t.done() for t in tasks):
             peak = max(peak, _chromium_rss(_chromium_pids(os.getpid())))
@@ -685,11 +753,11 @@ async def _drive_browsers(base_url: str, n: int, plan: Plan, pick: Choices, pid:
         per_session = [t.result() for t in tasks]
         chromium = _chromium_pids(os.getpid())
         cpu1, browser1 = thread_cpu(pid), _tree_cpu(chromium)
-        own1 = time.process_time()
+        own1, busy1 = time.process_time(), machine_busy()
         await browser.close()
     return {"window": (start, clock["end"]), "per_session": per_session, "peak": peak,
             "cpu": {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in cpu1},
-            "client_cpu": (browser1 - browser0) + (own1 - own0)}  # fmt: skip
+            "client_cpu": (browser1 - browser0) + (own1 - own0), "busy": busy1 - busy0}  # fmt: skip
 
 
 def measure_browsers(db: Path, n: int, plan: Plan, pick: Choices) -> Level:
@@ -701,9 +769,9 @@ def measure_browsers(db: Path, n: int, plan: Plan, pick: Choices) -> Level:
     start, end = got["window"]
     in_window = [r for s in got["per_session"] for r in s
                  if r.kind != "open" and start <= r.started < end]  # fmt: skip
-    return Level(n, False, "Chromium", (start, end), in_window, got["per_session"], peak,
-                 got["cpu"], got["client_cpu"], client_peak_mb=got["peak"],
-                 load=(load_before, list(os.getloadavg())))  # fmt: skip
+    return Level(n, False, "Chromium", plan.think, (start, end), in_window, got["per_session"],
+                 peak, got["cpu"], got["client_cpu"], client_peak_mb=got["peak"],
+                 machine_busy=got["busy"], load=(load_before, list(os.getloadavg())))  # fmt: skip
 
 
 # --- the sharing prototype (runs inside the server process) --------------------------------
@@ -724,13 +792,27 @@ def _key_part(value: Any, refs: list) -> Any:
     return value
 
 
+def _own(value: Any) -> Any:
+    """A caller's own handle on a shared result: DataFrames cloned (their columns stay
+    shared). Polars 2.1 deadlocks the whole process when threads call to_arrow / to_pandas /
+    schema on one DataFrame object at once (pola-rs/polars#27396, #27472); every page hands
+    its frames to st.dataframe and the charts, so a shared object must never reach them."""
+    import polars as pl
+
+    if isinstance(value, pl.DataFrame | pl.Series):
+        return value.clone()
+    if isinstance(value, tuple):
+        return tuple(_own(v) for v in value)
+    return value
+
+
 def share_query_results(limit: int = 2048) -> dict[str, int]:
     """Wrap every query function of `queries/` in one cache shared by all sessions.
 
     The key is the function, its frames by identity (one object per data version, from
     ui.app_data's st.cache_resource) and its other arguments by value; one computation runs
-    per key at a time, later callers wait for it. LazyFrame results pass through uncached.
-    Returns the live counters (hits, misses, waits, entries).
+    per key at a time, later callers wait for it. Each caller gets its own clone (`_own`).
+    LazyFrame results pass through uncached. Returns the live counters.
     """
     import polars as pl
 
@@ -751,7 +833,7 @@ def share_query_results(limit: int = 2048) -> dict[str, int]:
                     if key in cache:
                         cache.move_to_end(key)
                         counts["hits"] += 1
-                        return cache[key][0]
+                        return _own(cache[key][0])
                     event = running.get(key)
                     if event is None:
                         running[key] = threading.Event()
@@ -770,7 +852,7 @@ def share_query_results(limit: int = 2048) -> dict[str, int]:
                     while len(cache) > limit:
                         cache.popitem(last=False)
                     counts["entries"] = len(cache)
-            return result
+            return _own(result)
 
         shared.__wrapped__ = fn  # type: ignore[attr-defined]
         shared.__name__ = fn.__name__
@@ -800,13 +882,104 @@ def serve_shared(argv: list[str]) -> None:
     streamlit_main(prog_name="streamlit")
 
 
+# --- what one rerun of each page costs the server, at N=1 -----------------------------------
+
+PAGE_FILES = {"": "overview", "compare": "compare", "trends": "trends", "statements": "statements"}
+COST_CHANGES = 12
+
+
+async def _page_costs(base_url: str, pick: Choices, pid: int) -> dict[str, tuple]:
+    """Per page: (wall seconds of COST_CHANGES Region changes, server CPU per rerun by kind)."""
+    client = Client(base_url, 99, pick, (0.3, 0.3))
+    await client.open()
+    regions = pick.values["region"]
+    costs = {}
+    for path in pick.pages:
+        if path:
+            client.path = path
+            await client._rerun("page change", client._state(False, client.pages[path]),
+                                time.monotonic())  # fmt: skip
+        walls, before = [], {}
+        for i in range(COST_CHANGES + 1):  # the first change warms the page
+            await asyncio.sleep(0.3)
+            if i == 1:
+                before = thread_cpu(pid)
+            client.chosen["region"] = [regions[i % len(regions)]]
+            rerun = await client._rerun("filter change", client._state(True, client.page_hash),
+                                        time.monotonic())  # fmt: skip
+            if rerun.error:
+                raise RuntimeError(f"page {path or 'overview'}: {rerun.error}")
+            if i:
+                walls.append(rerun.seconds)
+        after = thread_cpu(pid)
+        costs[path] = (
+            walls,
+            {k: (v - before.get(k, 0.0)) / COST_CHANGES for k, v in after.items()},
+        )
+    await client.close()
+    return costs
+
+
+def _apptest_costs(db: Path, pick: Choices) -> dict[str, tuple[float, float]]:
+    """Per page, through AppTest in this process (the script alone, no server, no websocket):
+    (median wall seconds, CPU seconds per Region change)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["QSD_DB"] = str(db)
+    regions = pick.values["region"]
+    costs = {}
+    for path, name in PAGE_FILES.items():
+        at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=600)
+        at.run()
+        walls, cpu = [], 0.0
+        for i in range(COST_CHANGES + 1):
+            at.multiselect(key="region").set_value([regions[i % len(regions)]])
+            started, cpu0 = time.perf_counter(), time.process_time()
+            at.run()
+            if i:
+                walls.append(time.perf_counter() - started)
+                cpu += time.process_time() - cpu0
+        costs[path] = (statistics.median(walls), cpu / COST_CHANGES)
+    return costs
+
+
+def page_costs(db: Path, pick: Choices) -> list[Row]:
+    """Server CPU per filter-change rerun of each page, one session alone (the service
+    demand the capacity follows from), beside the same page's script through AppTest."""
+    load = list(os.getloadavg())
+    with server(db) as app:
+        asyncio.run(_warm(app.url, pick))
+        costs = asyncio.run(_page_costs(app.url, pick, app.pid))
+    alone = _apptest_costs(db, pick)
+    rows = []
+    for path, (walls, cpu) in costs.items():
+        total = sum(v for k, v in cpu.items() if k != WAIT)
+        polars = sum(v for k, v in cpu.items() if k.startswith(("polars", "async-executor")))
+        test_wall, test_cpu = alone[path]
+        note = (f"wall p50 {statistics.median(walls) * 1000:.0f} ms; Python"
+                f" {cpu.get(PYTHON, 0) * 1000:.0f} ms, Polars pools {polars * 1000:.0f} ms;"
+                f" AppTest of the page alone: CPU {test_cpu * 1000:.0f} ms, wall"
+                f" {test_wall * 1000:.0f} ms; load {load[0]:.1f}")  # fmt: skip
+        rows.append(Row(PHASE, "server CPU per filter-change rerun, one session", PAGES[path],
+                        total, runs=walls, note=note))  # fmt: skip
+        COSTS_SEEN[PAGES[path]] = {"cpu": cpu, "walls": walls, "apptest": alone[path],
+                                   "load": load}  # fmt: skip
+        say(f"  concurrent: {PAGES[path]}: server CPU {total * 1000:.0f} ms/rerun ({note})")
+    return rows
+
+
+COSTS_SEEN: dict[str, dict] = {}
+
+
 # --- rows ------------------------------------------------------------------------------------
 
 
 def _variant(level: Level) -> str:
     client = "" if level.client == "websocket" else f" {level.client}"
+    think = "" if level.think == THINK else f", think {level.think[0]:g}-{level.think[1]:g} s"
     shared = ", shared query results (bench prototype)" if level.shared else ""
-    return f"N={level.sessions}{client}{shared}"
+    servers = f", {level.servers} server processes" if level.servers > 1 else ""
+    return f"N={level.sessions}{client}{think}{servers}{shared}"
 
 
 def _target(level: Level, name: str) -> str:
@@ -821,20 +994,25 @@ def level_rows(level: Level, plan: Plan) -> list[Row]:
     pages = [r.seconds for r in level.done("page change")]
     done = level.done()
     span = level.window[1] - level.window[0]
-    cpu = sum(level.server_cpu.values())
+    cpu = sum(v for k, v in level.server_cpu.items() if k != WAIT)
     per = cpu / len(done) if done else None
     ranked = sorted(level.server_cpu.items(), key=lambda kv: -kv[1])
-    split = ", ".join(f"{k} {v / len(done) * 1000:.0f}" for k, v in ranked if v > 0.005 and done)
+    split = ", ".join(
+        f"{k} {v / len(done) * 1000:.0f}" for k, v in ranked if v > 0.005 and done and k != WAIT
+    )
+    waited = level.server_cpu.get(WAIT, 0.0) / max(1, len(done))
     load = f"load {level.load[0][0]:.1f} -> {level.load[1][0]:.1f}" if level.load[0] else ""
+    load += f", other work kept {others_cores(level):.1f} cores busy"
     note = (f"{len(filters)} filter changes, {len(done) / span:.1f} reruns/s; server CPU"
-            f" {per * 1000 if per else 0:.0f} ms/rerun ({split}); client CPU"
+            f" {per * 1000 if per else 0:.0f} ms/rerun ({split}), its threads waited for a core"
+            f" {waited * 1000:.0f} ms/rerun; client CPU"
             f" {level.client_cpu / max(1, len(done)) * 1000:.0f} ms/rerun; {load}")  # fmt: skip
     if level.shared_stats:
         s = level.shared_stats
         calls = s.get("hits", 0) + s.get("misses", 0) + s.get("waits", 0)
         note += (f"; shared: {s.get('hits', 0)}/{calls} calls hit,"
                  f" {s.get('waits', 0)} waited")  # fmt: skip
-    starved, gap = level.starved(plan.starved_after)
+    starved, gap = level.starved(plan.starved_after + level.think[1])
     errors = level.errors()
     rows = [
         Row(PHASE, "filter-change rerun p50", variant, _p(filters, 50), runs=filters, note=note),
@@ -860,6 +1038,43 @@ def level_rows(level: Level, plan: Plan) -> list[Row]:
     return [row.check() for row in rows]
 
 
+def others_cores(level: Level) -> float:
+    """Cores other work on the machine kept busy over the window, on average (all busy CPU
+    time less the server's and the driving client's)."""
+    own = sum(v for k, v in level.server_cpu.items() if k != WAIT) + level.client_cpu
+    return max(0.0, level.machine_busy - own) / (level.window[1] - level.window[0])
+
+
+def summary(level: Level, plan: Plan) -> dict[str, Any]:
+    """Every figure of a level, for the JSON of `python -m bench.concurrent --json`."""
+    filters = [r.seconds for r in level.done("filter change")]
+    pages = [r.seconds for r in level.done("page change")]
+    done = level.done()
+    starved, gap = level.starved(plan.starved_after + level.think[1])
+    per = {k: v / max(1, len(done)) for k, v in level.server_cpu.items()}
+    return {
+        "sessions": level.sessions, "shared": level.shared, "client": level.client,
+        "think": level.think, "servers": level.servers,
+        "seconds": level.window[1] - level.window[0],
+        "filter_p50": _p(filters, 50), "filter_p95": _p(filters, 95), "filter_n": len(filters),
+        "filter_max": max(filters, default=None),
+        "page_p50": _p(pages, 50), "page_p95": _p(pages, 95), "page_n": len(pages),
+        "errors": [e.error for e in level.errors()], "starved": starved, "longest_gap": gap,
+        "reruns_per_s": len(done) / (level.window[1] - level.window[0]),
+        "server_cpu_per_rerun": sum(v for k, v in per.items() if k != WAIT),
+        "server_cpu_split": per, "client_cpu_per_rerun": level.client_cpu / max(1, len(done)),
+        "server_peak_mb": level.server_peak_mb, "client_peak_mb": level.client_peak_mb,
+        "load": level.load, "shared_stats": level.shared_stats, "others_cores": others_cores(level),
+        "open_p50": _p(level.open_seconds, 50), "open_max": max(level.open_seconds, default=None),
+        "ui_p50": _p([r.ui_seconds for r in level.done("filter change") if r.ui_seconds], 50),
+        "sent_per_action": _p([r.sent for r in done], 50),
+        "kb_per_rerun": _p([r.received / 1024 for r in done], 50),
+    }  # fmt: skip
+
+
+LEVELS_SEEN: list[dict[str, Any]] = []  # summaries of the levels run in this process
+
+
 def plan_for(scale: float) -> Plan:
     return Plan() if scale >= 0.5 else Plan(**TINY)
 
@@ -868,18 +1083,29 @@ def run(ctx: Context, plan: Plan | None = None) -> list[Row]:
     plan = plan or plan_for(ctx.scale)
     pick = choices(ctx.db)
     rows: list[Row] = []
+    if plan.page_costs:
+        rows.extend(page_costs(ctx.db, pick))
+    reading = replace(plan, think=READING)
+    runs = [(plan, n) for n in plan.levels] + [(reading, n) for n in plan.reading]
     for shared in plan.shared:
-        for n in plan.levels:
-            level = measure_level(ctx.db, n, plan, pick, shared)
-            got = level_rows(level, plan)
+        for level_plan, n in runs:
+            level = measure_level(ctx.db, n, level_plan, pick, shared)
+            got = level_rows(level, level_plan)
             rows.extend(got)
+            LEVELS_SEEN.append(summary(level, level_plan))
             say(f"  concurrent: {_variant(level)}: " + ", ".join(
                 f"{r.name} {r.value * 1000:.0f} ms" if r.unit == "s" and r.value is not None
                 else f"{r.name} {r.value}" for r in got[:5]))  # fmt: skip
+    for n in plan.replicas:
+        level = measure_level(ctx.db, n, plan, pick, servers=REPLICAS)
+        rows.extend(level_rows(level, plan))
+        LEVELS_SEEN.append(summary(level, plan))
+        say(f"  concurrent: {_variant(level)}: p50 {rows[-6].value}, p95 {rows[-5].value}")
     if plan.browsers and chromium_available():
         for n in plan.browsers:
             level = measure_browsers(ctx.db, n, plan, pick)
             rows.extend(level_rows(level, plan))
+            LEVELS_SEEN.append(summary(level, plan))
             say(f"  concurrent: {_variant(level)}: {rows[-1].value} s ({rows[-1].note})")
     elif plan.browsers:
         rows.append(Row(PHASE, "Chromium sessions", note=f"skipped: no {CHROMIUM} or playwright"))
@@ -909,6 +1135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", help="min,max seconds of think time (default 0.25,0.75)")
     parser.add_argument("--shared", choices=("no", "yes", "both"), default="both")
     parser.add_argument("--browsers", help="comma-separated Chromium session counts ('' none)")
+    parser.add_argument("--reading", help=f"N to run again with think time {READING} ('' none)")
+    parser.add_argument("--replicas", help=f"N to run again on {REPLICAS} servers ('' none)")
+    parser.add_argument("--no-page-costs", action="store_true", help="skip the N=1 page costs")
     parser.add_argument("--json", type=Path, help="write the rows here as JSON")
     args = parser.parse_args(argv)
     db = args.db or scale.database(args.scale, args.seed, args.out)
@@ -921,12 +1150,22 @@ def main(argv: list[str] | None = None) -> int:
         browsers=tuple(int(n) for n in args.browsers.split(",") if n)
         if args.browsers is not None
         else base.browsers,
+        reading=tuple(int(n) for n in args.reading.split(",") if n)
+        if args.reading is not None
+        else base.reading,
+        replicas=tuple(int(n) for n in args.replicas.split(",") if n)
+        if args.replicas is not None
+        else base.replicas,
+        page_costs=base.page_costs and not args.no_page_costs,
     )
     say(f"concurrent: {db.name}, {plan}, load average {list(os.getloadavg())}")
     rows = run(Context(scale=args.scale, db=db, seed=args.seed, out=args.out), plan)
     print(table(rows))
     if args.json:
-        args.json.write_text(json.dumps([r.as_dict() for r in rows], default=str))
+        result = {"plan": plan, "database": db.name, "rows": [r.as_dict() for r in rows],
+                  "levels": LEVELS_SEEN, "page_costs": COSTS_SEEN,
+                  "finished": time.strftime("%H:%M:%S")}  # fmt: skip
+        args.json.write_text(json.dumps(result, indent=1, default=str))
     return 0
 
 
