@@ -23,15 +23,21 @@ BROWSERS, a few real headless Chromium sessions do the same actions through the 
 compare (latency from the frames on the page's websocket, and the browser's own CPU and
 memory).
 
+Also, first, one session alone on each page (`page_costs`): the server's CPU per rerun (the
+service demand the capacity follows from) beside the page's script through AppTest; then
+READING_LEVELS again with READING think time, and REPLICA_LEVELS on REPLICAS server
+processes (sessions dealt out in turn, as sticky sessions behind a proxy).
+
 The sharing prototype (`--shared`, a second variant of every level): the server is the
 same `streamlit run`, started through `serve_shared`, which first wraps every query
 function of `queries/` (those the query phase times) in one cache shared by every session:
 keyed by the frame's identity (the per-version frames of ui.app_data are one object per
-data version) and the other arguments, one computation at a time per key. Bench code only:
-the change it measures for the app is described in bench/RESULTS.md.
+data version) and the other arguments, one computation at a time per key, each caller
+given its own clone. Bench code only: the change it measures is in bench/RESULTS.md.
 
-Not in the default run (`python -m bench`): at scale 1 it takes ~15 minutes. Run it with
+Not in the default run (`python -m bench`): at scale 1 it takes ~30 minutes. Run it with
     python -m bench.concurrent [--scale 1] [--levels 1,5,10] [--seconds 45] [--browsers 1,5]
+        [--reading 10,30] [--replicas 10,30] [--shared no|yes|both] [--json FILE]
 or as a phase, `python -m bench.phase concurrent ...` (bench/phase.py, EXTRA_PHASES).
 """
 

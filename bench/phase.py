@@ -27,7 +27,7 @@ PHASES = {
     "first-start": "bench.first_start",
 }
 # Phases run only when named (python -m bench.phase NAME): they would lengthen the default run
-# by far (concurrent sessions: ~15 minutes at scale 1; also python -m bench.concurrent).
+# by far (concurrent sessions: ~30 minutes at scale 1; also python -m bench.concurrent).
 EXTRA_PHASES = {"concurrent": "bench.concurrent"}
 
 
