@@ -67,27 +67,26 @@ class Filters:
     include_deregistered: bool = False
     include_carried_forward: bool = False
 
-    def _conditions(self) -> Iterator[tuple[str, str, pl.Expr]]:
+    def _conditions(self) -> Iterator[tuple[str, tuple[str, ...], pl.Expr]]:
+        """(field, the columns a frame needs for it to apply, condition) of each set field."""
         if self.date_from is not None:
-            yield "date_from", "assessment_date", pl.col("assessment_date") >= self.date_from
+            yield "date_from", ("assessment_date",), pl.col("assessment_date") >= self.date_from
         if self.date_to is not None:
-            yield "date_to", "assessment_date", pl.col("assessment_date") <= self.date_to
+            yield "date_to", ("assessment_date",), pl.col("assessment_date") <= self.date_to
         for field, column in COLUMNS.items():
             if values := getattr(self, field):
-                yield field, column, pl.col(column).is_in(list(values))
-        if not self.include_carried_forward:
+                yield field, (column,), pl.col(column).is_in(list(values))
+        if not self.include_carried_forward:  # statement-level frames only
             judged = pl.col("statement_status").ne_missing(CARRIED_FORWARD)
-            yield "include_carried_forward", "statement_id", judged
+            yield "include_carried_forward", ("statement_id", "statement_status"), judged
 
     def apply(self, frame: pl.LazyFrame, *, skip: Collection[str] = ()) -> pl.LazyFrame:
-        """`frame` narrowed by every set field whose column it has, except the fields in `skip`."""
+        """`frame` narrowed by every set field whose columns it has, except the fields in `skip`."""
         names = set(frame.collect_schema().names())
         conditions = [
             condition
-            for field, column, condition in self._conditions()
-            if field not in skip
-            and column in names
-            and (field != "include_carried_forward" or "statement_status" in names)
+            for field, needs, condition in self._conditions()
+            if field not in skip and names.issuperset(needs)
         ]
         return frame.filter(*conditions) if conditions else frame
 
