@@ -3,9 +3,10 @@
 Assessments cover different key questions, so "current" is decided per key question: a
 location's current Safe may come from 2024 and its current Well-led from 2025 (order and
 ties: data.LATEST_ORDER). The picture is the one at the filter's `date_to` (all data when
-unset); every other filter then picks among current rows: "rated Good" means currently
-rated Good, an era means current scores arrived at that way, and `date_from` drops
-locations whose current assessment is older.
+unset): what had been published by that date (an assessment published after it is not in
+that picture, though made before it); every other filter then picks among current rows:
+"rated Good" means currently rated Good, an era means current scores arrived at that way,
+and `date_from` drops locations whose current assessment is older.
 
 There are two pictures. Rating views take the latest assessment of every source, ratings-only
 ones included (the rated picture). Score views take the latest *scored* assessment, one with
@@ -31,26 +32,32 @@ from dataclasses import replace
 import polars as pl
 
 from queries.filters import ALL, CARRIED_FORWARD, DEREGISTERED, MIN_N, Filters
-from queries.frames import NEXT_SCORED
+from queries.frames import KNOWN, NEXT_PUBLISHED, NEXT_SCORED, NEXT_SCORED_PUBLISHED
 from queries.groups import By, keys, low_n
 
 
-def is_current(as_of: dt.date | None = None, *, next_date: str = "next_date") -> pl.Expr:
+def is_current(as_of: dt.date | None = None, *, scored: bool = False) -> pl.Expr:
     """True on rows of the latest assessment of their key question at `as_of` (None: latest).
 
-    In the sequence whose next date is the column `next_date`.
+    As at a date, the latest is the latest of those published by then (queries.frames.KNOWN:
+    an assessment made before `as_of` but published after it was not yet there to be read).
+    `scored`: in the sequence of scored assessments (the key_questions frame's
+    next_scored_* columns).
     """
-    latest = pl.col(next_date).is_null()
+    next_date, next_published = (
+        (NEXT_SCORED, NEXT_SCORED_PUBLISHED) if scored else ("next_date", NEXT_PUBLISHED)
+    )
     if as_of is None:
-        return latest
-    return (pl.col("assessment_date") <= as_of) & (latest | (pl.col(next_date) > as_of))
+        return pl.col(next_date).is_null()
+    later = pl.col(next_published)
+    return (KNOWN <= as_of) & (later.is_null() | (later > as_of))
 
 
 def _picture(frame: pl.LazyFrame, as_of: dt.date | None, scored: bool) -> pl.Expr:
     """The filter of the rated picture, or of the scored one (see the module docstring)."""
     if not scored or NEXT_SCORED not in frame.collect_schema().names():
         return is_current(as_of)  # the scores frame's sequence is the scored one already
-    return pl.col("key_question_score").is_not_null() & is_current(as_of, next_date=NEXT_SCORED)
+    return pl.col("key_question_score").is_not_null() & is_current(as_of, scored=True)
 
 
 def current(

@@ -39,15 +39,20 @@ group (SEQUENCE) in LATEST_ORDER;
 ties on date go to the later published_date, then the larger assessment_id.
     key_questions   next_date               date of the next assessment in the sequence of
                                             every assessment, ratings-only ones included (null:
-                                            the latest); "current as at D" is
-                                            assessment_date <= D < next_date
-                    next_scored_date        the same over scored assessments only (those with
+                                            the latest)
+                    next_published_date     the earliest date any later assessment in the
+                                            sequence was published (published_date, else
+                                            assessment_date); "current as at D" is the row
+                                            published by D with no later one published by D:
+                                            published <= D < next_published_date
+                    next_scored_date, next_scored_published_date
+                                            the same over scored assessments only (those with
                                             a key_question_score, stated or computed); null on
                                             unscored rows
                     previous_date           date of the previous assessment (null: the first)
                     previous_assessment_id, previous_rating, previous_score
                                             the previous assessment's id, rating, percentage
-    scores          next_date, previous_date
+    scores          next_date, next_published_date, previous_date
                                             as above, over the assessments with statement
                                             scores only: the rows this frame has
                     previous_score          the same statement's score in the previous
@@ -116,6 +121,11 @@ TIME_ORDER = ("location_id", "key_question", *LATEST_ORDER)
 SCORES_ORDER = (*TIME_ORDER, "statement_id")
 _ASSESSED = ["assessment_id", "key_question"]
 NEXT_SCORED = "next_scored_date"
+# The columns "current as at D" reads (module docstring): rows known by D, none later known.
+NEXT_PUBLISHED = "next_published_date"
+NEXT_SCORED_PUBLISHED = "next_scored_published_date"
+# When a user could first read a row: its publication, else (not stated) its assessment date.
+KNOWN = pl.coalesce("published_date", "assessment_date")
 _KEYED = ("assessment", "location", "provider")
 _SEQUENCED = ("key_question_rating", "key_question_score", "statements_scored")
 # The scores frame: the `scores` view's columns but evidence, then the keys and sequence columns.
@@ -131,10 +141,11 @@ STATEMENT_COLUMNS = (
 )
 _SCORES_IDENTITY = [c for c in SCORES_COLUMNS if c not in STATEMENT_COLUMNS[2:]]
 _KEYS = tuple(f"{c}_key" for c in _KEYED)
-_SCORES_ADDED = (*_KEYS, "next_date", "previous_date", "previous_score")
+_SCORES_ADDED = (*_KEYS, "next_date", NEXT_PUBLISHED, "previous_date", "previous_score")
 # The sequence order (SEQUENCE, LATEST_ORDER) on the integer keys, which sort as the ids they
 # stand for.
 _TIME_SORT = ["location_key", "key_question", "assessment_date", "published_date", "assessment_key"]
+_SEQUENCE_KEYS = ["location_key", SEQUENCE_GROUP, "key_question"]  # SEQUENCE on the keys
 _SEQUENCE_SORT = [
     "location_key",
     SEQUENCE_GROUP,
@@ -168,11 +179,16 @@ def with_dtypes(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _neighbours(
-    ordered: pl.LazyFrame, next_date: str, previous: dict[str, str], *extra: pl.Expr
+    ordered: pl.LazyFrame,
+    next_date: str,
+    next_published: str,
+    previous: dict[str, str],
+    *extra: pl.Expr,
 ) -> pl.LazyFrame:
     """Per row of `ordered` (sorted by SEQUENCE, LATEST_ORDER), its neighbours' values.
 
-    Columns: assessment_id, key_question, [extra], `next_date` (the next row's date), `previous`
+    Columns: assessment_id, key_question, [extra], `next_date` (the next row's date),
+    `next_published` (the earliest KNOWN date of the rows after it in its sequence), `previous`
     (new name -> column of the previous row).
     """
     # A row's neighbours are its sequence's previous and next assessments when they share its
@@ -185,6 +201,8 @@ def _neighbours(
         *_ASSESSED,
         *extra,
         pl.when(after).then(pl.col("assessment_date").shift(-1)).alias(next_date),
+        # the minimum over the rows after: a reversed running minimum, one row on
+        KNOWN.reverse().cum_min().reverse().shift(-1).over(_SEQUENCE_KEYS).alias(next_published),
         *(pl.when(before).then(pl.col(old).shift(1)).alias(new) for new, old in previous.items()),
     )
 
@@ -192,9 +210,10 @@ def _neighbours(
 def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Sequence columns per assessed key question, for each frame.
 
-    For the key_questions frame: assessment_id, key_question, the keys, next_date, previous_*,
-    next_scored_date. Over those with statement scores, for the scores frame: assessment_id,
-    key_question, next_date, previous_date, previous_assessment_key.
+    For the key_questions frame: assessment_id, key_question, the keys, next_date,
+    next_published_date, previous_*, next_scored_date, next_scored_published_date. Over those
+    with statement scores, for the scores frame: assessment_id, key_question, next_date,
+    next_published_date, previous_date, previous_assessment_key.
     """
     keys = [pl.col(f"{c}_id").rank("dense").cast(pl.UInt32).alias(f"{c}_key") for c in _KEYED]
     group = pl.col("service_group")
@@ -225,15 +244,17 @@ def sequences(key_questions: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         "previous_rating": "key_question_rating",
         "previous_score": "key_question_score",
     }
-    every = _neighbours(ordered, "next_date", previous, *_KEYS).collect().lazy()
+    every = _neighbours(ordered, "next_date", NEXT_PUBLISHED, previous, *_KEYS).collect().lazy()
     scored = ordered.filter(pl.col("key_question_score").is_not_null())
     with_statements = _neighbours(
         ordered.filter(pl.col("statements_scored").is_not_null()),
         "next_date",
+        NEXT_PUBLISHED,
         {"previous_date": "assessment_date", "previous_assessment_key": "assessment_key"},
     )
+    scored_steps = _neighbours(scored, NEXT_SCORED, NEXT_SCORED_PUBLISHED, {})
     return (
-        every.join(_neighbours(scored, NEXT_SCORED, {}), on=_ASSESSED, how="left"),
+        every.join(scored_steps, on=_ASSESSED, how="left"),
         with_statements,
     )
 

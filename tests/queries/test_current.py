@@ -212,6 +212,28 @@ def test_percentage_summary_by_provider_and_min_n():
     assert summary.filter(pl.col("provider_id") == "P1")["low_n"].to_list() == [True, True]
 
 
+def test_current_as_at_a_date_takes_what_was_published_by_then():
+    # L1's 2025 Safe was assessed on 10 January but published on 1 March: in the picture as at
+    # 1 February the 2024 Safe (published on 1 June 2024) is still current; as at 1 March, 2025's
+    frames = build(
+        kq("L1", "2024-05-01", "Safe", [3] * 8, published="2024-06-01"),
+        kq("L1", "2025-01-10", "Safe", [2] * 8, published="2025-03-01"),
+        kq("L2", "2025-01-20", "Safe", [4] * 8),  # published the day it was assessed
+    )
+    for frame in (frames.key_questions, frames.scores):
+        for as_of, expected in (
+            (D(2024, 5, 31), []),  # assessed, not yet published
+            (D(2025, 2, 1), [("L1", D(2024, 5, 1)), ("L2", D(2025, 1, 20))]),
+            (D(2025, 3, 1), [("L1", D(2025, 1, 10)), ("L2", D(2025, 1, 20))]),
+        ):
+            got = current(frame, as_of=as_of).select("location_id", "assessment_date")
+            assert sorted(got.unique().collect().rows()) == expected, (as_of, frame.columns)
+    scored = latest_key_questions(
+        frames.key_questions, filters=Filters(date_to=D(2025, 2, 1)), scored=True
+    )
+    assert rows(scored, "location_id", "key_question_score") == [("L1", 75), ("L2", 100)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
@@ -243,8 +265,8 @@ def test_current_matches_a_brute_force_latest(assessments, as_of_offset):
     ]
     as_of = start + dt.timedelta(as_of_offset)
     latest: dict[tuple[str, str], tuple] = {}
-    for row in made:
-        if row["assessment_date"] <= as_of:
+    for row in made:  # what had been published by as_of (the rule of queries.current)
+        if row["published_date"] <= as_of:
             order = (row["assessment_date"], row["published_date"], row["assessment_id"])
             slot = (row["location_id"], row["key_question"])
             latest[slot] = max(latest.get(slot, order), order)
