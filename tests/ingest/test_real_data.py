@@ -593,6 +593,40 @@ def test_scored_locations_checked_by_hand(loads, loc):
     )
 
 
+def test_each_saf_report_is_stored_once(loads):
+    """What the real records settle of "one report, stored once" (docs/SOURCES.md): the API
+    gives a SAF assessment in `assessment[]` only, no copy of it among the legacy ratings (every
+    legacy report date is before the SAF publication); loaded, each SAF location holds one
+    assessment per service group rated, and none dated by the SAF publication."""
+    db = loaded(loads, OLDHAM)
+    checked = 0
+    for path, record in json_documents(REAL / OLDHAM / "location_details"):
+        saf = [a for a in record.get("assessment") or [] if a.get("ratings")]
+        if not saf:
+            continue
+        checked += 1
+        loc = record["locationId"]
+        published = {a["assessmentPlanPublishedDateTime"][:10] for a in saf}
+        overall = (record.get("currentRatings") or {}).get("overall") or {}
+        legacy = [overall.get("reportDate")]
+        legacy += [h.get("reportDate") for h in record.get("historicRatings") or []]
+        assert all(d < min(published) for d in legacy if d), path.name
+        groups = sorted(g["name"] for a in saf for g in a["ratings"].get("asgRatings") or [])
+        assert db.rows(
+            "SELECT service_group FROM assessments WHERE location_id = ?"
+            " AND service_group IS NOT NULL ORDER BY 1",
+            loc,
+        ) == [(g,) for g in groups]
+        on_publication = db.value(
+            "SELECT count(*) FROM assessments WHERE location_id = ?"
+            " AND service_group IS NULL AND assessment_date::VARCHAR IN (SELECT unnest(?))",
+            loc,
+            sorted(published),
+        )
+        assert on_publication == 0, loc
+    assert checked == 4  # every location with a SAF assessment in the files
+
+
 def test_carried_forward_scores_are_79_of_99(loads):
     db = loaded(loads, OLDHAM)
     assert db.rows("SELECT statement_status, count(*) FROM scores GROUP BY ALL ORDER BY 1") == [

@@ -221,6 +221,33 @@ def test_a_copy_one_day_off_is_not_a_copy(con):
     assert (ROWAN, "2025-05-21", "rating-file") in assessments(con, ROWAN)
 
 
+def _dated_as_assessed() -> bytes:
+    """The rating file with Rowan Court's 2025 rows dated 03/03/2025, the text's assessment
+    date, instead of its publication (the real files at hand do not settle which date a
+    rating-file copy of a SAF report carries: docs/SOURCES.md)."""
+    text = RATINGS.read_text(encoding="utf-8")
+    lines = [
+        line.replace("20/05/2025", "03/03/2025") if line.startswith(ROWAN) else line
+        for line in text.splitlines(keepends=True)
+    ]
+    return "".join(lines).encode()
+
+
+@pytest.mark.parametrize("text_first", [True, False])
+def test_a_copy_dated_on_the_assessment_date_is_a_copy_too(con, text_first):
+    # Same location, date and (no) service group: the same assessment id, and the scored
+    # report text outranks the rating file (ingest.precedence), in either order.
+    text, ratings = read(TEXT), read_file("as-assessed.csv", _dated_as_assessed())
+    for f in [text, ratings] if text_first else [ratings, text]:
+        store.load_files(con, [f])
+    assert assessments(con, ROWAN) == [
+        (ROWAN, "2022-01-12", "rating-file"),
+        (ROWAN, "2025-03-03", "report-text"),
+    ]
+    assert count(con, "assessments") == 4
+    assert count(con, "key_question_results") == 3 + 2 + 5 + 4
+
+
 @pytest.mark.parametrize("order", list(permutations(["text", "ratings", "api"])))
 def test_api_legacy_ratings_are_copies_too_in_any_order(con, order):
     paths = {"text": TEXT, "ratings": RATINGS, "api": API}
