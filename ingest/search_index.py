@@ -276,7 +276,10 @@ def _normalised(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataF
     return docs.with_columns(
         text=pl.when("plain")
         .then("text")
-        .otherwise(pl.lit(texts).gather(pl.col("plain").not_().cum_sum() - 1))
+        # (signed and clipped: the plain rows before the first other one are gathered too)
+        .otherwise(
+            pl.lit(texts).gather((pl.col("plain").not_().cum_sum().cast(pl.Int64) - 1).clip(0))
+        )
     ).drop("plain")
 
 
