@@ -5,7 +5,8 @@ one table, writes JSON to bench/out/results-<scale>.json and, with --record, put
 and the machine into bench/RESULTS.md: the whole scale's table after a run of every phase,
 only the rows of the phases run after --only or --skip (the block names the run each
 phase's rows come from). Phases: ingest, load, queries, pages, export, compare, first-start
-(see each module's docstring). Progress goes to stderr.
+(see each module's docstring); `--only concurrent` runs the concurrent-sessions phase, left
+out of the default run (~30 minutes at scale 1). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import machine, proposals, scale
+from bench import machine, scale
 from bench.page_times import APP_MEMORY
-from bench.phase import PHASES
+from bench.phase import EXTRA_PHASES, PHASES
 from bench.process import run_watched, total_memory_mb
 from bench.report import record, table
 from bench.timing import RUNS, Row, say
@@ -44,8 +45,7 @@ def run_phase(name: str, args: argparse.Namespace, db: Path) -> list[Row]:
         "--seed", str(args.seed), "--runs", str(args.runs), "--data", str(args.out),
         "--json", str(target),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_LOGGER_LEVEL": "error",
-           proposals.ENV: ",".join(args.propose)}  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_LOGGER_LEVEL": "error"}
     started = time.perf_counter()
     limit = args.memory_limit * 1024
     done = run_watched(command, ROOT, env, limit)
@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 82,000 locations")
     parser.add_argument("--seed", type=int, default=scale.DEFAULT_SEED)
     parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per median")
-    parser.add_argument("--only", help="comma-separated phases to run (default: all)")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated phases to run (default: all but {', '.join(EXTRA_PHASES)})",
+    )
     parser.add_argument("--skip", default="", help="comma-separated phases to leave out")
     parser.add_argument("--out", type=Path, default=scale.OUT, help="data and results folder")
     parser.add_argument(
@@ -83,24 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         help="reuse this scale's database even if the code that made it has changed since",
     )
     parser.add_argument(
-        "--propose",
-        default="",
-        type=lambda text: [n for n in text.split(",") if n],
-        help=f"apply proposed fixes (bench/proposals.py): {', '.join(proposals.PROPOSALS)}",
-    )
-    parser.add_argument(
         "--record", action="store_true", help="write the table into bench/RESULTS.md"
     )
     parser.add_argument("--results", type=Path, default=RESULTS_MD, help="the file --record writes")
     args = parser.parse_args(argv)
     phases = args.only.split(",") if args.only else list(PHASES)
     phases = [p for p in phases if p not in args.skip.split(",")]
-    if unknown := set(phases) - set(PHASES):
-        parser.error(f"unknown phases {sorted(unknown)}; choose from {list(PHASES)}")
-    if unknown := set(args.propose) - set(proposals.PROPOSALS):
-        parser.error(
-            f"unknown proposals {sorted(unknown)}; choose from {list(proposals.PROPOSALS)}"
-        )
+    if unknown := set(phases) - set(PHASES) - set(EXTRA_PHASES):
+        known = [*PHASES, *EXTRA_PHASES]
+        parser.error(f"unknown phases {sorted(unknown)}; choose from {known}")
 
     started = time.perf_counter()
     about = machine.describe()
@@ -126,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "runs": args.runs,
         "database": db.name,
-        "proposals": args.propose,
         "phases": phases,
         "counts": counts,
         "generated_seconds": seconds_db,
@@ -135,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": total,
         "rows": [r.as_dict() for r in rows],
     }
-    suffix = "".join(f"-{name}" for name in args.propose)
-    out = args.out / f"results-{args.scale:g}{suffix}.json"
+    out = args.out / f"results-{args.scale:g}.json"
     out.write_text(json.dumps(result, indent=1, default=str))
     print(table(rows))
     print(f"\n{len(rows)} rows in {total:.0f} s; JSON: {out}")

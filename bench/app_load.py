@@ -115,7 +115,4 @@ def run(ctx: Context) -> list[Row]:
 
 
 if __name__ == "__main__":
-    from bench.proposals import apply_from_env
-
-    apply_from_env()
     print(json.dumps(_child(sys.argv[1], sys.argv[2])))

@@ -50,10 +50,7 @@ import json
 import os
 import random
 import resource
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -68,9 +65,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Context
+from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT, serve
 from bench.timing import Row, say
 
-ROOT = Path(__file__).resolve().parent.parent
 PHASE = "concurrent"
 LEVELS = (1, 5, 10, 20, 30, 50)
 SECONDS = 45.0  # the measuring window of each level
@@ -96,9 +93,6 @@ TARGETS = {  # issue 17, item 1: N -> target of each measurement
     30: {"filter-change rerun p95": "< 1", "errors": "< 1", "starved sessions": "< 1",
          "server peak memory": "< 3072"},
 }  # fmt: skip
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 SERVE_SHARED = "--serve-shared"
 STATS_ENV = "BENCH_SHARED_STATS"
 CONTEXT_INFO = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US",
@@ -131,58 +125,20 @@ class Server:
     stats: Path | None  # the sharing prototype's counters
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def server(db: Path, shared: bool = False, timeout: float = 120) -> Iterator[Server]:
     """`streamlit run dashboard.py` on `db` and a free port (with the sharing prototype when
     `shared`); stopped, with its process group, on exit."""
-    port = _free_port()
-    flags = ["run", "dashboard.py", "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"]  # fmt: skip
-    if shared:
-        command = [sys.executable, "-m", "bench.concurrent", SERVE_SHARED, *flags]
-    else:
-        command = [sys.executable, "-m", "streamlit", *flags]
+    launcher = ["-m", "bench.concurrent", SERVE_SHARED] if shared else ["-m", "streamlit"]
     stats = Path(tempfile.mkstemp(suffix=".json")[1]) if shared else None
     env = {**os.environ, "QSD_DB": str(db), "PYTHONPATH": str(ROOT),
            "STREAMLIT_LOGGER_LEVEL": "error", STATS_ENV: str(stats or "")}  # fmt: skip
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        try:
-            _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log, timeout)
-            yield Server(process.pid, f"http://127.0.0.1:{port}/", stats)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            if stats:
-                stats.unlink(missing_ok=True)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"the server exited with {process.returncode}: {log.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {url} within {timeout:.0f} s")
+    try:
+        with serve(env, launcher=launcher, timeout=timeout) as (url, process):
+            yield Server(process.pid, url, stats)
+    finally:
+        if stats:
+            stats.unlink(missing_ok=True)
 
 
 def _status(pid: int, field_name: str) -> float:
@@ -741,7 +697,7 @@ async def _drive_browsers(base_url: str, n: int, plan: Plan, pick: Choices, pid:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         clock = {"opened": 0, "sessions": n, "end": float("inf")}
         tasks = [asyncio.create_task(_browser_session(browser, base_url, i, plan, pick, clock))
                  for i in range(n)]  # fmt: skip

@@ -14,41 +14,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.context import Context
+from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT, USER_FLAGS, serve
 from bench.timing import Row, say, timed
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET = "< 10"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IGNORE = shutil.ignore_patterns(
     ".git", "data", "out", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis",
     ".benchmarks", ".venv", "*.duckdb", "*.duckdb.wal",
 )  # fmt: skip
 DEADLINE = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _clone(into: Path) -> Path:
@@ -57,49 +38,23 @@ def _clone(into: Path) -> Path:
     return tree
 
 
-def _wait_for_server(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError("the server did not start")
-
-
 def browser_first_start(tree: Path) -> tuple[float, float]:
     """(seconds to a usable Overview, seconds until the server answered)."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k != "QSD_DB"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-        "--server.port", str(port), "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         started = time.monotonic()
-        server = subprocess.Popen(
-            command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
         try:
-            _wait_for_server(url, started + DEADLINE)
-            answered = time.monotonic() - started
-            page.goto(url, timeout=DEADLINE * 1000)
-            metric = page.get_by_test_id("stMetricLabel").filter(has_text="Assessments")
-            metric.first.wait_for(timeout=DEADLINE * 1000)
-            usable = time.monotonic() - started
+            with serve(env, cwd=tree, flags=USER_FLAGS, timeout=DEADLINE) as (url, _):
+                answered = time.monotonic() - started
+                page.goto(url, timeout=DEADLINE * 1000)
+                metric = page.get_by_test_id("stMetricLabel").filter(has_text="Assessments")
+                metric.first.wait_for(timeout=DEADLINE * 1000)
+                usable = time.monotonic() - started
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
             browser.close()
     return usable, answered
 

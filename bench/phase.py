@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from bench.context import Context
-from bench.proposals import apply_from_env
 from bench.timing import Row, peak_rss_mb
 
 # Phase name -> module with run(ctx) -> list[Row].
@@ -41,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="folder for generated data")
     parser.add_argument("--json", type=Path, required=True, help="file to write the rows to")
     args = parser.parse_args(argv)
-    apply_from_env()
     ctx = Context(scale=args.scale, db=args.db, seed=args.seed, runs=args.runs, out=args.data)
     rows = importlib.import_module({**PHASES, **EXTRA_PHASES}[args.phase]).run(ctx)
     rows.append(Row(args.phase, "peak memory of the phase process", value=peak_rss_mb(), unit="MB"))

@@ -79,8 +79,6 @@ def _about(result: dict) -> str:
         f"Data: `{result['database']}`: {counts}.",
         _code_line(result["machine"].get("code")),
     ]
-    if applied := result.get("proposals"):
-        parts.insert(0, f"With proposed fixes applied as patches: {', '.join(applied)}.")
     return " ".join(parts)
 
 
@@ -117,9 +115,6 @@ def merge(block: str, result: dict) -> str:
     kept = [line for line in kept if _phase(line) not in ran]
     header = lines[: lines.index(TABLE_HEAD[0])]
     runs = [(m["phases"].split(", "), m["about"]) for line in header if (m := RUN_LINE.match(line))]
-    if not runs:  # a block written before runs were named per phase: its header is one run
-        about = " ".join(line for line in header if line and not line.startswith("Phases:"))
-        runs = [(list(dict.fromkeys(map(_phase, kept))), about)]
     runs = [([p for p in phases if p not in ran], about) for phases, about in runs]
     rows = kept + [_row_line(Row(**r)) for r in result["rows"]]
     rows.sort(key=lambda line: _rank(_phase(line)))  # stable: each phase keeps its order
@@ -146,8 +141,7 @@ def record(path: Path, result: dict) -> None:
     """Put the run into this scale's block of `path`, between its begin and end markers: the
     whole block for a run of every phase, else only the rows of the phases it ran."""
     scale = f"{result['scale']:g}"
-    name = f"scale={scale}" + "".join(f" +{p}" for p in result.get("proposals", []))
-    begin, end = f"<!-- bench {name} begin -->", f"<!-- bench {name} end -->"
+    begin, end = f"<!-- bench scale={scale} begin -->", f"<!-- bench scale={scale} end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     pattern = re.compile(re.escape(begin) + r"\n(.*?)\n" + re.escape(end), re.DOTALL)
     if found := pattern.search(text):
@@ -155,9 +149,6 @@ def record(path: Path, result: dict) -> None:
         body = markdown(result) if every else merge(found[1], result)
         text = text[: found.start()] + f"{begin}\n{body}\n{end}" + text[found.end() :]
     else:
-        applied = result.get("proposals") or []
-        title = f"Latest run at scale {scale}" + (
-            f", with proposals {', '.join(applied)}" if applied else ""
-        )
+        title = f"Latest run at scale {scale}"
         text = text.rstrip("\n") + f"\n\n## {title}\n\n{begin}\n{markdown(result)}\n{end}\n"
     path.write_text(text, encoding="utf-8")

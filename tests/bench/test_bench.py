@@ -117,24 +117,6 @@ def test_a_run_of_some_phases_replaces_only_their_rows_and_names_its_run(tmp_pat
     assert len(run_lines(path)) == 1 and "Run T4, " in run_lines(path)[0]
 
 
-def test_a_block_from_before_runs_were_named_keeps_its_header_for_its_rows(tmp_path):
-    path = tmp_path / "RESULTS.md"
-    path.write_text(
-        "Notes.\n\n<!-- bench scale=1 begin -->\nRun OLD, 206 s in all.\nPhases: queries, pages.\n"
-        "Code: commit 35f4767.\n\n" + "\n".join(report.TABLE_HEAD) + "\n"
-        "| queries | f | no filter | 30.0 ms | < 50.0 ms | met |\n"
-        "| pages | overview | filter change | 104.8 ms | < 300.0 ms | met |\n"
-        "<!-- bench scale=1 end -->\n"
-    )
-    report.record(path, run("NEW", ["queries"], Row("queries", "f", "no filter", 0.02)))
-    assert table_rows(path) == [
-        "| queries | f | no filter | 20.0 ms |  |  |",
-        "| pages | overview | filter change | 104.8 ms | < 300.0 ms | met |",
-    ]
-    assert run_lines(path)[1] == "- **pages**: Run OLD, 206 s in all. Code: commit 35f4767."
-    assert path.read_text().startswith("Notes.")
-
-
 def test_first_start_copies_the_tree_without_data(tmp_path):
     tree = first_start._clone(tmp_path)
     assert (tree / "dashboard.py").exists()

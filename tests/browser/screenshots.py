@@ -16,15 +16,8 @@ from urllib.parse import urlencode
 import duckdb
 from playwright.sync_api import sync_playwright
 
-from tests.browser.app_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PAGES,
-    ROOT,
-    build_demo_db,
-    running_app,
-    settle,
-)
+from tests.browser.app_server import CHROMIUM, CHROMIUM_ARGS, PAGES, ROOT, running_app, settle
+from tests.helpers import build_demo_db
 
 OUT = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
