@@ -471,11 +471,14 @@ def heatmap(
 ) -> alt.LayerChart:
     """Statements (rows, in `order`) against groups (columns), the metric written in each cell."""
     share = metric == "low_share"
+    # Shares from 0 to the largest drawn (0-1 would make 20% and 55% look alike); the legend
+    # in percent, as the cells are.
     scale = (
-        alt.Scale(scheme="oranges", domain=[0, 1])
+        alt.Scale(scheme="oranges", domainMin=0, nice=True)
         if share
         else alt.Scale(domain=[1, 2.5, 4], range=[SCORE_COLOURS[1], "#F7F7F7", SCORE_COLOURS[4]])
     )
+    legend = alt.Legend(format=".0%") if share else alt.Legend()
     title = "Share scoring 1-2" if share else "Mean score (1-4)"
     base = alt.Chart(frame.data).encode(
         x=alt.X(
@@ -498,12 +501,16 @@ def heatmap(
         ],
     )
     cells = base.mark_rect(cursor="pointer").encode(
-        color=grey_low_n(alt.Color(f"{metric}:Q", title=title, scale=scale))
+        color=grey_low_n(alt.Color(f"{metric}:Q", title=title, scale=scale, legend=legend))
     )
     if select is not None:
         cells = cells.add_params(select.param())
-    text = base.mark_text(fontSize=10).encode(
-        text=alt.Text(f"{metric}:Q", format=".0%" if share else ".1f")
+    # A grey cell (too few scores) shows no figure, which would read as a result; its
+    # tooltip still gives the figures and n.
+    text = (
+        base.transform_filter("!datum.low_n")
+        .mark_text(fontSize=10)
+        .encode(text=alt.Text(f"{metric}:Q", format=".0%" if share else ".1f"))
     )
     return (cells + text).properties(height=alt.Step(20), width=alt.Step(40))
 
@@ -516,24 +523,31 @@ DIRECTION_SCALE = alt.Scale(
 
 @chart()
 def change_histogram(frame: Columns, *, step: float) -> alt.Chart:
-    """Counts of changes in bins [change_from, change_to), coloured and named by direction."""
+    """Counts of changes in bins [change_from, change_to), coloured and named by direction.
+
+    Whole-number changes (`step` 1: statement scores) get a bar per value, centred on its tick.
+    """
+    whole = step == 1
     tooltip = tips(
-        ("change_from", "Change from"),
-        ("change_to", "to (not incl.)"),
+        *((("change_from", "Change"),) if whole else
+          (("change_from", "Change from"), ("change_to", "to (not incl.)"))),
         ("direction", "Direction"),
         ("count", "Locations"),
+    )  # fmt: skip
+    title = "Change (later minus earlier)"
+    x = (
+        {"x": alt.X("change_from:O", title=title, axis=alt.Axis(labelAngle=0))}
+        if whole
+        else {
+            "x": alt.X("change_from:Q", bin="binned", title=title, axis=alt.Axis(tickMinStep=step)),
+            "x2": "change_to:Q",
+        }
     )
     return (
         alt.Chart(frame.data)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "change_from:Q",
-                bin="binned",
-                title="Change (later minus earlier)",
-                axis=alt.Axis(tickMinStep=step),
-            ),
-            x2="change_to:Q",
+            **x,
             y=alt.Y("sum(count):Q", title="Locations re-assessed"),
             color=alt.Color("direction:N", title="Direction", scale=DIRECTION_SCALE),
             tooltip=frame.tooltips(tooltip),

@@ -122,3 +122,41 @@ def test_tooltip_types_are_the_ones_altair_infers_from_the_columns():
     expected = [(t["field"], t["type"]) for t in inferred.to_dict()["encoding"]["tooltip"]]
     assert list(charts.types(frame)) == expected
     assert dict(expected)["ordered"] == "ordinal"  # an Enum is ordered: Safe before Effective
+
+
+def heatmap_frame(low_n: list[bool]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "group": ["A", "B"],
+            "label": ["Safe · Learning culture"] * 2,
+            "low_share": [0.0, 0.35],
+            "mean_score": [3.0, 2.6],
+            "n": [2, 40],
+            "low_n": low_n,
+        }
+    )
+
+
+def test_heatmap_grey_cells_show_no_figure_and_the_share_scale_fits_the_data():
+    figure = charts.heatmap(heatmap_frame([True, False]), column="group", column_title="Group",
+                            metric="low_share", order=["Safe · Learning culture"])  # fmt: skip
+    cells, text = figure.spec["layer"]
+    colour = cells["encoding"]["color"]
+    assert colour["scale"]["domainMin"] == 0 and "domain" not in colour["scale"]  # not 0-1
+    assert colour["legend"]["format"] == ".0%"  # as the cells: percent, not fractions
+    assert text["transform"] == [{"filter": "!datum.low_n"}]  # the grey 2-score cell: no "0%"
+    mean = charts.heatmap(heatmap_frame([True, False]), column="group", column_title="Group",
+                          metric="mean_score", order=["Safe · Learning culture"])  # fmt: skip
+    assert mean.spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [1, 2.5, 4]
+    assert mean.spec["layer"][1]["transform"] == [{"filter": "!datum.low_n"}]
+
+
+def test_whole_number_changes_get_a_bar_per_value_centred_on_its_tick():
+    frame = pl.DataFrame(
+        {"change_from": [-1.0, 0.0, 1.0], "change_to": [0.0, 1.0, 2.0],
+         "direction": ["declined", "unchanged", "improved"], "count": [3, 5, 2]}
+    )  # fmt: skip
+    whole = charts.change_histogram(frame, step=1).spec["encoding"]
+    assert whole["x"]["type"] == "ordinal" and "bin" not in whole["x"] and "x2" not in whole
+    binned = charts.change_histogram(frame, step=5).spec["encoding"]
+    assert binned["x"]["bin"] == "binned" and binned["x2"]["field"] == "change_to"
