@@ -52,6 +52,8 @@ def ingest_log_counts(*, path: str | Path | None = None) -> pl.DataFrame:
         ).pl()
 
 
+# An absolute path's folders ("/srv/reports/" of "/srv/reports/a.txt"), where a path starts.
+_NO_FOLDERS = "regexp_replace({}, '(^|[\\s(])/(?:[^/\\s]+/)+', '\\1', 'g')"
 _PROBLEMS = " WHERE NOT $problems OR action = 'rejected' OR len(warnings) > 0"
 
 
@@ -65,11 +67,17 @@ def ingest_log_lines(*, problems_only: bool = False, path: str | Path | None = N
 def ingest_log_page(
     limit: int, offset: int, *, problems_only: bool = False, path: str | Path | None = None
 ) -> pl.DataFrame:
-    """Log lines, latest first: logged_at, file, format, action, message, warnings (joined)."""
+    """Log lines, latest first: logged_at, file, format, action, message, warnings (joined).
+
+    Files are named without their folders, in the messages too: a path on the machine that
+    loaded them says nothing to the reader and tells strangers how the server is laid out.
+    """
+    message = _NO_FOLDERS.format("message")
+    warnings = _NO_FOLDERS.format("array_to_string(warnings, ' | ')")
     with reading(path) as con:
         return con.sql(
-            "SELECT logged_at, file, format, action, message,"
-            " array_to_string(warnings, ' | ') AS warnings FROM ingest_log"
+            "SELECT logged_at, regexp_replace(file, '^.*/', '') AS file, format, action,"
+            f" {message} AS message, {warnings} AS warnings FROM ingest_log"
             + _PROBLEMS
             + " ORDER BY log_id DESC LIMIT $limit OFFSET $offset",
             params={"problems": problems_only, "limit": limit, "offset": offset},

@@ -125,7 +125,10 @@ def test_sources_and_the_ingest_log_latest_first(use_demo_db):
     assert any(m.value == "**Last API sync**: never synced" for m in at.markdown)
     latest = sql(use_demo_db, "SELECT file, action FROM ingest_log ORDER BY log_id DESC LIMIT 50")
     log = keyed(at, session.DATA_LOG).value
-    assert log[["file", "action"]].values.tolist() == [list(row) for row in latest]
+    # Named without the folders of the machine that loaded them (the demo's are absolute).
+    assert any(file.startswith("/") for file, _ in latest)
+    assert log[["file", "action"]].values.tolist() == [[Path(f).name, a] for f, a in latest]
+    assert not log["message"].str.contains("/", regex=False).any()
 
     at.toggle(key="data_log_problems").set_value(True).run()
     (problems,) = sql(
