@@ -81,10 +81,11 @@ cols[2].metric("Statements scored", f"{overall.height}")
 
 st.subheader("Weakest and strongest statements")
 st.caption(
-    f"Statements scored at least {MIN_N} times; share scoring 1-2, then mean score. {behind}"
+    f"Statements scored at least {MIN_N} times, ranked by share scoring 1-2 (weakest: highest"
+    f" first; strongest: lowest first), then by mean score. {behind}"
 )
 weakest = solid.sort(["low_share", "mean_score", "label"], descending=[True, False, False])
-strongest = solid.sort(["mean_score", "low_share", "label"], descending=[True, False, False])
+strongest = solid.sort(["low_share", "mean_score", "label"], descending=[False, True, False])
 config = {
     "label": st.column_config.TextColumn("Statement"),
     "low_share": st.column_config.NumberColumn("Scoring 1-2", format="percent"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from queries.filters import MIN_N
-from tests.helpers import metric, page, sql, table
+from tests.helpers import keyed, metric, page, sql, table
 from tests.pages.oracle import CURRENT, JUDGED
+from ui import session
 
 pytestmark = pytest.mark.usefixtures("use_demo_db")
 CARE_HOMES = ("Care home service with nursing", "Care home service without nursing")
@@ -26,6 +27,11 @@ def test_care_home_statements_scoring_one_or_two(use_demo_db):
     weakest = table(at, "label", "low_share", "mean_score")
     assert weakest["label"].tolist() == [s[0] for s in shares[:5]]
     assert weakest["low_share"].tolist() == pytest.approx([s[1] for s in shares[:5]])
+    # Strongest, as the caption says: the lowest share scoring 1-2, then the highest mean.
+    strongest = keyed(at, session.STATEMENTS_STRONGEST).value
+    best = sorted(shares, key=lambda s: (s[1], -s[2], s[0]))[:5]
+    assert strongest["label"].tolist() == [s[0] for s in best]
+    assert strongest["low_share"].tolist() == pytest.approx([s[1] for s in best])
     ((overall, scored),) = sql(use_demo_db, f"""
         SELECT avg((score <= 2)::INT), count(*) FROM {JUDGED} WHERE service_type IN (?, ?)
     """, list(CARE_HOMES))  # fmt: skip
