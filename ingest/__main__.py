@@ -1,8 +1,9 @@
-"""Command line: python -m ingest {parse,load,api,demo,reindex} ...
+"""Command line: python -m ingest {parse,load,api,demo,reindex,search} ...
 
 Exit codes: 0 every file read, 1 some file rejected (the rest still processed), 2 usage error;
 `api` also 3: the sync stopped before the end (its progress is kept: run it again to resume);
 `load` also 3: the database could not be written (held by another writer, read-only, disk full).
+`search` (ingest.search_cli): 0 matches, 1 none, 2 a bad query, 3 the database cannot be searched.
 """
 
 from __future__ import annotations
@@ -209,6 +210,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m ingest") -> int:
     reindex = commands.add_parser("reindex", help="rebuild the search index of the evidence")
     reindex.add_argument("--db", type=Path, help=db_help)
     reindex.set_defaults(run=_reindex)
+
+    from ingest import search_cli
+
+    search_cli.add_parser(commands, db_help)
 
     args = parser.parse_args(argv)
     return args.run(args)
