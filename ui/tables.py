@@ -41,6 +41,53 @@ def table(frame: pl.DataFrame, key: str, *, selectable: bool = False, **datafram
         return st.dataframe(shown(frame), hide_index=True, **dataframe_args)
 
 
+# How a "Numbers behind" table heads and formats its columns on screen; its CSV keeps the
+# column names (the names the README's data contract and queries/ARCHITECTURE.md use).
+LABELS = {
+    "n": "n",
+    "low_n": f"Fewer than {MIN_N} (grey)",
+    "low_share": "Share scoring 1-2",
+    "mean_score": "Mean score (1-4)",
+    "key_question_score": "Percentage",
+    "key_question_rating": "Rating",
+    "p25": "25th percentile",
+    "p75": "75th percentile",
+    "peer_p25": "Peers' 25th percentile",
+    "peer_p75": "Peers' 75th percentile",
+    "peer_median": "Peers' median",
+    "percentile_rank": "Percentile rank",
+    "low_per_1000": "Scoring 1-2 per 1,000",
+    "period_start": "Period from",
+    "icb_name": "ICB",
+}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name) or name.replace("_", " ").capitalize().replace(" id", " ID")
+
+
+def column_config(frame: pl.DataFrame) -> dict[str, object]:
+    """Each column headed in words and formatted one way: shares in percent, scores (1-4) to
+    two decimals, other decimals to one, dates as '7 Mar 2025', times to the minute."""
+    config: dict[str, object] = {}
+    for name, dtype in frame.schema.items():
+        label = _label(name)
+        if name == "share" or name.endswith("_share"):
+            config[name] = st.column_config.NumberColumn(label, format="percent")
+        elif dtype.is_float():
+            whole = "score" in name and "key_question" not in name and "percentage" not in name
+            config[name] = st.column_config.NumberColumn(label, format="%.2f" if whole else "%.1f")
+        elif dtype.is_integer():
+            config[name] = st.column_config.NumberColumn(label, format="localized")
+        elif dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(label, format="D MMM YYYY")
+        elif isinstance(dtype, pl.Datetime):
+            config[name] = st.column_config.DatetimeColumn(label, format="D MMM YYYY, HH:mm")
+        else:
+            config[name] = st.column_config.Column(label)
+    return config
+
+
 def csv_with_provenance(frame: pl.DataFrame, what: str, filters: Filters, data: AppData) -> bytes:
     """`frame` as the app's CSV (ui.export.csv_bytes), its provenance saying it holds `what`."""
     return csv_bytes(frame, provenance(frame, filters, data.as_of, data.demo, what=what))
@@ -60,20 +107,27 @@ def numbers(
 ) -> None:
     """An expander with `frame` as a table (first MAX_ROWS rows) and its CSV download.
 
+    Columns are headed and formatted by `column_config` (a caller's `column_config` wins).
+
     The table's key is `dataframe_key` (a selectable table), else `key`; the download
     button's `<key>_download`.
     """
+    config = column_config(frame) | dataframe_args.pop("column_config", {})
     with st.expander(label, expanded=expanded):
         table(
             frame.head(MAX_ROWS),
             dataframe_key or key,
             selectable=dataframe_key is not None,
+            column_config=config,
             **dataframe_args,
         )
         if frame.height > MAX_ROWS:
             st.caption(f"First {MAX_ROWS:,} of {frame.height:,} rows; the download has them all.")
         if "low_n" in frame.columns:
-            st.caption(f"`low_n` is true where a figure rests on fewer than {MIN_N} assessments.")
+            st.caption(
+                f"{LABELS['low_n']}: ticked where a figure rests on fewer than {MIN_N}; the CSV"
+                " has the columns under their data names (`low_n`, ...)."
+            )
         st.download_button(
             "Download CSV",
             lambda: csv_with_provenance(frame, what, filters, data),  # built on click
