@@ -133,12 +133,23 @@ st.subheader("Scores and evidence of one assessment")
 assessments = rows.unique("assessment_id").sort("assessment_date", descending=True)
 when = dict(zip(assessments["assessment_id"], assessments["assessment_date"], strict=True))
 era = dict(zip(assessments["assessment_id"], assessments["era"].cast(pl.String), strict=True))
+url_assessment = st.query_params.get(session.LOCATION_ASSESSMENT_ID)
+if session.LOCATION_ASSESSMENT not in st.session_state and url_assessment in when:
+    st.session_state[session.LOCATION_ASSESSMENT] = url_assessment  # a link's assessment
 assessment = st.selectbox(
     "Assessment",
     list(when),
     key=session.LOCATION_ASSESSMENT,
     format_func=lambda a: f"{when[a]:%d %B %Y} · {era[a]}",
 )
+# The statement a link (a match of the Search page) asked for: opened and scrolled to while
+# its assessment is shown; choosing another assessment drops it from the URL.
+focus = location.focused_statement(st.query_params.get(session.LOCATION_STATEMENT))
+if assessment != url_assessment:
+    st.query_params[session.LOCATION_ASSESSMENT_ID] = assessment  # the URL opens this one
+    if session.LOCATION_STATEMENT in st.query_params:
+        del st.query_params[session.LOCATION_STATEMENT]
+    focus = None
 texts = location.evidence(data, chosen)
 if texts is None:
     st.warning("The database is being written; evidence text will show in a moment.", icon="⏳")
@@ -147,5 +158,16 @@ for row in rows.filter(pl.col("assessment_id") == assessment).iter_rows(named=Tr
     st.markdown("  \n".join(location.working(row)))
     table = assessment_statements(data.frames.scores, texts, assessment, row["key_question"])
     for s in table.iter_rows(named=True):
-        with st.expander(f"{plain(s['statement'])} · score {SCORE_LABELS[s['score']]}"):
+        here = focus is not None and s["statement"] == focus
+        with st.expander(
+            f"{plain(s['statement'])} · score {SCORE_LABELS[s['score']]}",
+            expanded=here,
+            key=session.LOCATION_FOCUS if here else None,
+            icon=":material/search:" if here else None,
+        ):
+            if here:
+                st.caption("The statement the link opened.")
             st.text(s["evidence"] or "No evidence text was published for this statement.")
+            if here:
+                location.scroll_to_focus()
+        focus = None if here else focus  # one statement only

@@ -120,7 +120,10 @@ tables.table(
 )
 matched = total["matches"]
 first = f"; the first {len(shown):,} of {matched:,}" if matched > len(shown) else ""
-st.caption(f"Latest first{first}. «» marks what matched. Click a row to open its location.")
+st.caption(
+    f"Latest first{first}. «» marks what matched. Click a row to open its location at that"
+    " statement."
+)
 search.download_button(data, query, asked, matched)
 
 st.subheader("Where it comes up")

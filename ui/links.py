@@ -98,6 +98,23 @@ def compare_params(provider_ids: Iterable[str], labels: Mapping[str, str]) -> di
     return {session.COMPARE_PROVIDERS: [labels.get(pid, pid) for pid in provider_ids]}
 
 
+def location_params(
+    location_id: str,
+    assessment_id: str | None = None,
+    statement_id: int | None = None,
+    statement: str | None = None,
+) -> dict[str, str]:
+    """The URL parameters that open the Location page on a location, with one of its
+    assessments chosen and one statement of it opened and scrolled to (each optional)."""
+    params = {session.LOCATION_ID: str(location_id)}
+    if assessment_id is not None:
+        params[session.LOCATION_ASSESSMENT_ID] = str(assessment_id)
+        if statement_id is not None or statement:
+            shown = str(statement_id) if statement_id is not None else str(statement)
+            params[session.LOCATION_STATEMENT] = shown
+    return params
+
+
 def go_later(page: Path, params: Mapping[str, Any]) -> None:
     """From a callback (where switching pages is not allowed): open `page` on the next run.
 

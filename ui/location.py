@@ -11,14 +11,34 @@ The arithmetic of a key question, with n statements scored and p points (their s
 from __future__ import annotations
 
 import polars as pl
+import streamlit as st
 
 from ingest.database import DatabaseBusy
-from ingest.reference import RATINGS, percentage
-from ui import db
+from ingest.reference import RATINGS, STATEMENTS_BY_ID, percentage
+from ui import db, session
 from ui.app_data import AppData
 
 # The picker offers this many matches: enough to choose from, never the whole country.
 SEARCH_LIMIT = 50
+# Brings the focused statement (its expander, keyed session.LOCATION_FOCUS) into view. It
+# tries for two seconds, as charts above it take their height, and stops at once when the
+# reader scrolls, types or clicks. A constant: no text of the data is ever in it.
+_SCROLL_SCRIPT = """<script>
+(() => {
+  let tries = 0, stopped = false;
+  const stop = () => { stopped = true; };
+  for (const event of ["wheel", "touchmove", "keydown", "mousedown"]) {
+    document.addEventListener(event, stop, { once: true, passive: true });
+  }
+  const scroll = () => {
+    if (stopped) return;
+    const target = document.querySelector(".st-key-FOCUS_KEY");
+    if (target) target.scrollIntoView({ block: "center" });
+    if (++tries < 20) setTimeout(scroll, 100);
+  };
+  scroll();
+})();
+</script>""".replace("FOCUS_KEY", session.LOCATION_FOCUS)
 
 
 def label(locations: pl.DataFrame) -> dict[str, str]:
@@ -83,3 +103,18 @@ def evidence(data: AppData, location_id: str) -> pl.DataFrame | None:
         return data.read(db.location_evidence, location_id)
     except DatabaseBusy:
         return None
+
+
+def focused_statement(param: str | None) -> str | None:
+    """The name of the statement a LOCATION_STATEMENT URL parameter names (an id 1-34, or a
+    name as stored for a statement without one); None for none."""
+    if not param:
+        return None
+    if param.isdigit() and int(param) in STATEMENTS_BY_ID:
+        return STATEMENTS_BY_ID[int(param)].name
+    return param
+
+
+def scroll_to_focus() -> None:
+    """Scroll the page to the focused statement's expander once it is drawn."""
+    st.html(_SCROLL_SCRIPT, unsafe_allow_javascript=True)

@@ -153,13 +153,17 @@ def with_evidence(data: AppData, rows: pl.DataFrame) -> pl.DataFrame:
 
 def open_location(key: str, rows: pl.DataFrame) -> Callable[[], None]:
     """A callback of the matches table: open the Location page on the selected match's
-    location, with its assessment chosen."""
+    location, with its assessment chosen and the matching statement's evidence open and
+    scrolled to (ui.links.location_params)."""
 
     def callback() -> None:
         if picked := links.picked_rows(key):
             row = rows.row(picked[0], named=True)
             st.session_state[session.LOCATION_ASSESSMENT] = str(row["assessment_id"])
-            links.go_later(links.LOCATION, {session.LOCATION_ID: str(row["location_id"])})
+            params = links.location_params(
+                row["location_id"], row["assessment_id"], row["statement_id"], row["statement"]
+            )
+            links.go_later(links.LOCATION, params)
 
     return callback
 

@@ -69,6 +69,13 @@ STATEMENTS_LATEST = "statements_latest"
 # written by the page itself (its picker has no key: its options change with every search).
 LOCATION_SEARCH = "location_search"
 LOCATION_ID = "location_id"  # a URL parameter only, never a session key
+# The assessment shown (written by the page, read when the session has not chosen one) and
+# a statement of it to open and scroll to (its id, or its name when it has none: a match of
+# the Search page links to it): URL parameters only. The focused statement's expander is
+# keyed LOCATION_FOCUS (its CSS class st-key-location_focus is what the page scrolls to).
+LOCATION_ASSESSMENT_ID = "assessment_id"
+LOCATION_STATEMENT = "statement"
+LOCATION_FOCUS = "location_focus"
 
 # Export
 EXPORT_COLUMNS = "export_columns"

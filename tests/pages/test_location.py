@@ -155,3 +155,65 @@ def test_working_states_the_band_and_the_distance_to_the_next(points, n, lines):
     text = location.working(row)
     assert text[0].endswith(f"band **{band(points, n)}**.")
     assert text[2:] == lines
+
+
+def test_a_link_to_a_statement_opens_it_in_its_assessment_until_another_is_chosen(use_demo_db):
+    # A location with two assessments or more: the link names an older one (the page would
+    # show the latest) and a statement of it with evidence.
+    lid, aid, other, sid, name, evidence = sql(use_demo_db, """
+        WITH a AS (SELECT location_id, assessment_id, assessment_date,
+                          row_number() OVER (PARTITION BY location_id
+                                             ORDER BY assessment_date DESC) AS newest
+                   FROM assessments SEMI JOIN statement_scores USING (assessment_id))
+        SELECT a.location_id, a.assessment_id, b.assessment_id, s.statement_id, s.statement,
+               s.evidence
+        FROM a JOIN a b ON b.location_id = a.location_id AND b.newest = 1
+        JOIN statement_scores s ON s.assessment_id = a.assessment_id
+        WHERE a.newest = 2 AND s.statement_id IS NOT NULL AND s.evidence IS NOT NULL
+        ORDER BY a.location_id, s.statement_id DESC LIMIT 1
+    """)[0]  # fmt: skip
+    at = page("location")
+    at.query_params.update(
+        {session.LOCATION_ID: lid, session.LOCATION_ASSESSMENT_ID: aid,
+         session.LOCATION_STATEMENT: str(sid)}
+    )  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=session.LOCATION_ASSESSMENT).value == aid
+    [opened] = [e for e in at.expander if e.proto.expanded]
+    assert opened.label.startswith(f"{plain(name)} · score ")  # as Markdown escapes it
+    assert opened.icon == ":material/search:"
+    assert evidence in [t.value for t in opened.text]
+    [script] = opened.get("html")  # it scrolls to the expander keyed LOCATION_FOCUS
+    assert f".st-key-{session.LOCATION_FOCUS}" in script.value
+    assert at.query_params[session.LOCATION_STATEMENT] == str(sid)
+
+    at.selectbox(key=session.LOCATION_ASSESSMENT).select(other).run()
+    assert not at.exception
+    assert not any(e.proto.expanded for e in at.expander)
+    assert at.query_params[session.LOCATION_ASSESSMENT_ID] == other
+    assert session.LOCATION_STATEMENT not in at.query_params
+    assert at.query_params[session.LOCATION_ID] == lid
+
+
+def test_a_statement_named_in_the_link_but_not_in_its_assessment_opens_nothing(use_demo_db):
+    lid, aid = sql(use_demo_db, "SELECT location_id, assessment_id FROM scores LIMIT 1")[0]
+    at = page("location")
+    at.query_params.update(
+        {session.LOCATION_ID: lid, session.LOCATION_ASSESSMENT_ID: aid,
+         session.LOCATION_STATEMENT: "No such statement"}
+    )  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=session.LOCATION_ASSESSMENT).value == aid
+    assert not any(e.proto.expanded for e in at.expander)
+    assert not [h for h in at.get("html") if session.LOCATION_FOCUS in h.value]  # no scroll
+
+
+@pytest.mark.parametrize(
+    ("param", "name"),
+    [("6", "Safe and effective staffing"), ("Community outreach", "Community outreach"),
+     ("99", "99"), ("", None), (None, None)],
+)  # fmt: skip
+def test_the_statement_parameter_is_an_id_or_a_name(param, name):
+    assert location.focused_statement(param) == name

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from ingest import database
 from queries.filters import Filters
 from queries.search import match_rows, matches, parse_query
-from tests.helpers import keyed, metric, page, sql
+from tests.helpers import keyed, metric, only, page, sql
 from tests.pages.oracle import JUDGED
 from ui import search
 from ui.app_data import load_app_data
@@ -169,3 +171,39 @@ def test_download_holds_the_matches_with_their_evidence_and_provenance(use_demo_
     assert len(table) == rows.height > 0
     assert all(matches(r["evidence"], query) for r in table)
     assert list(table[0]) == list(search.DOWNLOAD_COLUMNS)
+
+
+def test_a_match_clicked_opens_its_location_at_its_assessment_and_statement():
+    def script():
+        import polars as pl
+        import streamlit as st
+
+        from ui import search, session
+
+        rows = pl.DataFrame(
+            {
+                "location_id": ["L1", "L2"],
+                "assessment_id": ["A1", "A2"],
+                "statement_id": [6, None],
+                "statement": ["Safe and effective staffing", "Community outreach"],
+            },
+            schema_overrides={"statement_id": pl.Int32, "statement": pl.Categorical},
+        )
+        st.session_state["matches"] = {"selection": {"rows": [int(st.query_params["row"])]}}
+        search.open_location("matches", rows)()
+        st.json({"next": st.session_state[session.NEXT_PAGE],
+                 "assessment": st.session_state[session.LOCATION_ASSESSMENT]})  # fmt: skip
+
+    at = AppTest.from_function(script)
+    for row, statement in ((0, "6"), (1, "Community outreach")):  # an id, else the name
+        at.query_params["row"] = str(row)
+        at.run()
+        assert not at.exception
+        shown = json.loads(only(at.json).value)
+        page_, params = shown["next"]
+        assert page_.endswith("pages/location.py")
+        # The sidebar filters are not among them: they travel by themselves (ui.links).
+        assert params == {
+            "location_id": f"L{row + 1}", "assessment_id": f"A{row + 1}", "statement": statement,
+        }  # fmt: skip
+        assert shown["assessment"] == f"A{row + 1}"
