@@ -18,7 +18,7 @@ from dataclasses import replace
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from ingest.reference import ERAS, KEY_QUESTIONS, RATINGS
+from ingest.reference import ERAS, KEY_QUESTIONS, RATINGS, SAF_START
 from queries.filters import Filters
 from ui import session
 from ui.app_data import AppData
@@ -86,6 +86,7 @@ def _filters(data: AppData, place: DeltaGenerator | None) -> Filters:
         persist_state="session",
         help="Assessments carried out between these dates (inclusive).",
     )
+    _date_presets(place, lo, hi)
     date_from, date_to = (*dates, None, None)[:2] if dates else (None, None)
     names = options.provider_names
     chosen = Filters(
@@ -184,6 +185,44 @@ def _filters(data: AppData, place: DeltaGenerator | None) -> Filters:
         include_deregistered=deregistered,
         include_carried_forward=carried,
     )
+
+
+# Quick ranges beside the date range (label, help, start given the data's latest date), all
+# ending at the latest assessment: the data, not today, is what they count back from.
+PRESETS = (
+    ("1 year", "The 12 months to the latest assessment.", lambda hi: _years_before(hi, 1)),
+    ("2 years", "The 2 years to the latest assessment.", lambda hi: _years_before(hi, 2)),
+    ("Since SAF", "Since the Single Assessment Framework began (21 November 2023).",
+     lambda hi: SAF_START),
+)  # fmt: skip
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The day after the same date `years` earlier (29 February: 1 March), so a year is 365
+    or 366 days inclusive."""
+    try:
+        back = day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        back = dt.date(day.year - years, 3, 1) - dt.timedelta(days=1)
+    return back + dt.timedelta(days=1)
+
+
+def _date_presets(place: DeltaGenerator, lo: dt.date, hi: dt.date) -> None:
+    """Buttons that set the date range to a preset, within the data's span."""
+    for column, (label, help, start) in zip(place.columns(len(PRESETS)), PRESETS, strict=True):
+        chosen = (min(max(start(hi), lo), hi), hi)
+        column.button(
+            label,
+            key=f"{session.DATE_PRESET}_{label}",
+            help=help,
+            on_click=_set_dates,
+            args=(chosen,),
+            width="stretch",
+        )
+
+
+def _set_dates(dates: tuple[dt.date, dt.date]) -> None:
+    st.session_state[session.DATE] = dates
 
 
 def _keep_whole_range_whole(key: str, whole: tuple[dt.date, dt.date]) -> None:

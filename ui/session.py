@@ -105,6 +105,7 @@ def search_term(rank: int) -> str:
 
 
 # --- Session-only widget keys --------------------------------------------------------------
+DATE_PRESET = "date_preset"  # the sidebar's quick date ranges: date_preset_<label> (buttons)
 COMPARE_RANKING = "compare_ranking"  # the ranking chart (a click adds a provider)
 COMPARE_ROWS = "compare_rows"  # the locations table (a row opens the Location page)
 TRENDS_CHART = "trends_chart"  # the trend lines (a click opens Compare)
