@@ -4,7 +4,9 @@ import streamlit as st
 
 from ui.links import NAVIGATION
 
-st.set_page_config(page_title="Quality Statement Dashboard", page_icon="📊", layout="wide")
+st.set_page_config(
+    page_title="Quality Statement Dashboard", page_icon=":material/bar_chart:", layout="wide"
+)
 navigation = st.navigation(
     {
         section: [

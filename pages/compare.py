@@ -198,7 +198,10 @@ peers_by = right.segmented_control(
     **BIND,
 )
 if not chosen:
-    st.info("Choose providers above, or click a provider's bar in the ranking.", icon="👆")
+    st.info(
+        "Choose providers above, or click a provider's bar in the ranking.",
+        icon=":material/touch_app:",
+    )
     st.stop()
 beside = peer_percentages(kq, providers=chosen, peers_by=peers_by, filters=filters)
 if beside.is_empty():

@@ -78,7 +78,9 @@ except DatabaseBusy:  # a loader is writing; the rest of the page still shows
 if counts is not None:
     tables.table(counts, session.DATA_LOG_COUNTS)
 if lines == 0:
-    st.info("No rejections or warnings." if problems else "No files in the log.", icon="ℹ️")
+    st.info(
+        "No rejections or warnings." if problems else "No files in the log.", icon=":material/info:"
+    )
 elif lines:
     pages = math.ceil(lines / LOG_PAGE_ROWS)
     number = st.pagination(pages, key=session.DATA_LOG_PAGE) if pages > 1 else 1
@@ -91,7 +93,10 @@ elif lines:
         st.caption(f"Lines {first + 1:,}–{first + log.height:,} of {lines:,}.")
         tables.table(log, session.DATA_LOG)
 if busy:
-    st.info("A loader is writing to the database; the log shows when it is done.", icon="⏳")
+    st.info(
+        "A loader is writing to the database; the log shows when it is done.",
+        icon=":material/hourglass_top:",
+    )
 
 st.subheader("Upload report files")
 st.caption(
@@ -105,7 +110,7 @@ if data.demo:
     st.warning(
         "This database holds the demo corpus: uploads are added beside the fictional data. "
         "For real data alone, point `QSD_DB` at a new file.",
-        icon="⚠️",
+        icon=":material/warning:",
     )
 round_ = st.session_state.setdefault(session.DATA_UPLOAD_ROUND, 0)
 files = st.file_uploader(
@@ -125,12 +130,12 @@ if files and st.button(
             lambda fraction, text: bar.progress(fraction, text=text),
         )
     except DatabaseRefused as err:  # damaged, or from a newer version: trying again cannot help
-        st.error(f"{err} Your files are still here.", icon="🚫")
+        st.error(f"{err} Your files are still here.", icon=":material/block:")
     except DatabaseBusy:
         st.error(
             "The database is busy: another load is writing to it. Nothing was loaded and "
             "your files are still here; try again in a minute.",
-            icon="⏳",
+            icon=":material/hourglass_top:",
         )
     except DatabaseUnwritable as err:
         done = f"The first {err.done:,} files were loaded" if err.done else "Nothing was loaded"
@@ -138,7 +143,7 @@ if files and st.button(
             f"The database file cannot be written: {err.reason}. {done}; your files are still "
             f"here and the data shown is what the database holds. Free some space or make "
             f"`{data.path}` writable, then load them again.",
-            icon="🚫",
+            icon=":material/block:",
         )
     else:
         st.session_state[session.DATA_UPLOAD_RESULTS] = results
@@ -146,5 +151,5 @@ if files and st.button(
         reload()
         st.rerun()
 if results := st.session_state.get(session.DATA_UPLOAD_RESULTS):
-    st.success(upload.summary(results), icon="✅")
+    st.success(upload.summary(results), icon=":material/check_circle:")
     tables.table(upload.results_table(results), session.DATA_UPLOAD_TABLE)

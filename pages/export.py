@@ -57,7 +57,7 @@ evidence = st.toggle(
     "built, and makes the file many times larger.",
 )
 if not columns:
-    st.warning("Choose at least one column to export.", icon="☝️")
+    st.warning("Choose at least one column to export.", icon=":material/touch_app:")
     st.stop()
 fetch = db.evidence_for if evidence else None
 
@@ -97,7 +97,7 @@ if kind is None:
         f"This selection is too large to download from here: about {plain} as CSV, and even "
         f"compressed over the {most} the server builds at once. Narrow the filters (a region, "
         "a date range) and download it in parts.",
-        icon="✂️",
+        icon=":material/content_cut:",
     )
     st.stop()
 if gz:
@@ -106,7 +106,7 @@ if gz:
         f"comes gzip-compressed (`.csv.gz`, at most about {packed}). Decompressed (double-click "
         "it, or `gunzip`) it is exactly the CSV; `pl.read_csv` and `pandas.read_csv` also read "
         "it as it is. Building it can take a minute or more.",
-        icon="🗜️",
+        icon=":material/compress:",
     )
 stem = export.file_stem(filters, latest)
 made = {
@@ -126,7 +126,7 @@ left.download_button(
     mime=export.MIME[kind],
     key=session.EXPORT_CSV,
     on_click="ignore",
-    icon="📄",
+    icon=":material/description:",
     type="primary",
     help=f"At most about {packed}" if gz else f"About {plain}",
 )
@@ -137,5 +137,5 @@ right.download_button(
     mime=export.MIME[export.PARQUET],
     key=session.EXPORT_PARQUET,
     on_click="ignore",
-    icon="🧱",
+    icon=":material/table_view:",
 )

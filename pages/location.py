@@ -13,7 +13,7 @@ from queries.locations import (
     selectable_locations,
 )
 from ui import charts, location, page, session, tables
-from ui.links import COMPARE, link
+from ui.links import COMPARE, cqc_page, link
 from ui.text import plain
 from ui.theme import SCORE_LABELS
 
@@ -63,7 +63,7 @@ where = locations.row(by_predicate=pl.col("location_id") == chosen, named=True)
 rows = location_key_questions(data.frames.key_questions, chosen)
 st.header(plain(where["location_name"]))
 if rows.is_empty():
-    st.warning("No assessments of this location are loaded.", icon="🔎")
+    st.warning("No assessments of this location are loaded.", icon=":material/search:")
     st.stop()
 provider_id, provider = rows["provider_id"][0], rows["provider_name"][0]
 facts = (
@@ -74,13 +74,17 @@ facts = (
     f"Location id {chosen}",
 )
 st.caption(" · ".join(plain(f) for f in facts if f))
+if address := cqc_page(where.get("cqc_location_id")):
+    st.markdown(
+        f"[:material/open_in_new: This location on CQC's website, with its reports]({address})"
+    )
 if where.get("registration_status") == DEREGISTERED:
     when = where.get("deregistration_date")
     st.warning(
         f"**Deregistered**{f' on {when:%d %b %Y}' if when else ''}: CQC no longer registers "
         "this location. Its history is below; current pictures leave it out unless "
         "“Include deregistered locations” is on in the sidebar.",
-        icon="🚪",
+        icon=":material/door_open:",
     )
 cols = st.columns(4)
 cols[0].metric("Assessments", rows["assessment_id"].n_unique())
@@ -89,7 +93,12 @@ cols[2].metric("Overall rating", where["overall_rating"] or "Not stated")
 cols[3].metric("Key questions scored", rows["key_question_score"].is_not_null().sum())
 if provider_id:
     label = data.provider_labels.get(provider_id, provider_id)
-    link(COMPARE, "Compare this provider", icon="⚖️", **{session.COMPARE_PROVIDERS: [label]})
+    link(
+        COMPARE,
+        "Compare this provider",
+        icon=":material/balance:",
+        **{session.COMPARE_PROVIDERS: [label]},
+    )
 
 st.subheader("Current key question percentages")
 st.caption(
@@ -102,7 +111,10 @@ now = now.with_columns(
     key_question=pl.col("key_question").cast(pl.String),
 )
 if now.is_empty():
-    st.info("This location has ratings but no scores: there is nothing to chart.", icon="ℹ️")
+    st.info(
+        "This location has ratings but no scores: there is nothing to chart.",
+        icon=":material/info:",
+    )
 else:
     charts.show(charts.key_question_percentages(now), width="stretch")
     with st.expander("Numbers behind this chart"):
@@ -152,7 +164,10 @@ if assessment != url_assessment:
     focus = None
 texts = location.evidence(data, chosen)
 if texts is None:
-    st.warning("The database is being written; evidence text will show in a moment.", icon="⏳")
+    st.warning(
+        "The database is being written; evidence text will show in a moment.",
+        icon=":material/hourglass_top:",
+    )
 for row in rows.filter(pl.col("assessment_id") == assessment).iter_rows(named=True):
     st.markdown(f"#### {row['key_question']}: {row['key_question_rating'] or 'not rated'}")
     st.markdown("  \n".join(location.working(row)))

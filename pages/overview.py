@@ -99,5 +99,5 @@ tables.numbers(
     key=session.OVERVIEW_RECENT,
     label="Numbers behind these figures",
 )
-links.link(links.TRENDS, "Trends over time", "📈")
-links.link(links.COMPARE, "Providers ranked, and compared with their peers", "⚖️")
+links.link(links.TRENDS, "Trends over time", ":material/trending_up:")
+links.link(links.COMPARE, "Providers ranked, and compared with their peers", ":material/balance:")

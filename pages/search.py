@@ -63,7 +63,10 @@ by = cols[2].selectbox(
     "Counts by", list(GROUPS), format_func=GROUPS.get, key=session.SEARCH_BY, **BIND
 )
 if not text:
-    st.info('Type a word or a phrase, such as `medicines` or `"staff told us"`.', icon="🔎")
+    st.info(
+        'Type a word or a phrase, such as `medicines` or `"staff told us"`.',
+        icon=":material/search:",
+    )
     st.stop()
 try:
     query = parse_query(text)
@@ -71,15 +74,17 @@ try:
         st.warning(
             "This database has no search index yet: run `python -m ingest reindex` (or load "
             "any file), then reload.",
-            icon="🔎",
+            icon=":material/search:",
         )
         st.stop()
     hits = search.hits(data, data.read(search.matching_documents, query.text))
 except QueryError as err:
-    st.warning(plain(err), icon="✏️")
+    st.warning(plain(err), icon=":material/edit:")
     st.stop()
 except DatabaseBusy:
-    st.warning("The database is being written; search again in a moment.", icon="⏳")
+    st.warning(
+        "The database is being written; search again in a moment.", icon=":material/hourglass_top:"
+    )
     st.stop()
 narrowed = replace(filters, statements=tuple(labels[c] for c in chosen))
 asked = dict(hits=hits, filters=narrowed, score_in=tuple(score_in))
@@ -93,7 +98,7 @@ if not total["matches"]:
     st.warning(
         f"No statement's evidence matches {plain(query.text)} under the filters. Try fewer"
         " words, an OR, or widen the filters in the sidebar.",
-        icon="🔎",
+        icon=":material/search:",
     )
     st.stop()
 

@@ -145,7 +145,7 @@ if era_mix(data.frames.key_questions, filters=scope, by=group)["mixed"].any():
     st.warning(
         "These lines cross 2 December 2024, when CQC began scoring statements "
         "directly rather than through evidence categories: compare across it with care.",
-        icon="⚠️",
+        icon=":material/warning:",
     )
 pick = charts.Pick("line", "provider_id") if by == "provider" else None
 charts.show(

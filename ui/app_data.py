@@ -77,7 +77,7 @@ def ensure_database() -> Path:
                     f"There is no database at `{target}` and it cannot be created there: "
                     f"{reason}. Set `{database.DB_ENV}` to a file in a folder that can be "
                     "written, or build the database with `python -m ingest load`.",
-                    icon="🚫",
+                    icon=":material/block:",
                 )
                 st.stop()
             status.update(label="Demo database ready", state="complete", expanded=False)
@@ -179,7 +179,10 @@ def app_data() -> AppData:
         return last_good[path]
     except (duckdb.Error, OSError) as err:
         _stop_if_damaged(path)
-        st.error(f"The database `{path}` could not be read: {database.first_line(err)}", icon="🚫")
+        st.error(
+            f"The database `{path}` could not be read: {database.first_line(err)}",
+            icon=":material/block:",
+        )
         st.stop()
     if _newer(data.settings):
         _stop_if_damaged(path)
@@ -200,7 +203,7 @@ def _stop_if_damaged(path: str) -> None:
             f"{problem} The dashboard shows nothing from it. Point `{database.DB_ENV}` at "
             "another file, or move this one aside and load the reports again with "
             "`python -m ingest load` (a missing file is rebuilt with the demo data).",
-            icon="🚫",
+            icon=":material/block:",
         )
         st.stop()
 

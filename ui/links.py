@@ -15,6 +15,7 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from ingest.reference import is_location_id
 from ui import session
 from ui.filters import current_query_params
 
@@ -165,3 +166,12 @@ def picked_rows(key: str) -> list[int]:
     """Row positions the user selected in dataframe `key`."""
     state = st.session_state.get(key)
     return list(state.get("selection", {}).get("rows", [])) if state else []
+
+
+CQC_LOCATION_PAGE = "https://www.cqc.org.uk/location/"
+
+
+def cqc_page(cqc_id: str | None) -> str | None:
+    """The address of a location's page on CQC's website (its reports), for a CQC id; None
+    for anything else (a derived id of report text alone has no page)."""
+    return f"{CQC_LOCATION_PAGE}{cqc_id}" if cqc_id and is_location_id(cqc_id) else None

@@ -32,7 +32,9 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
         st.rerun()
     # Also here, not only in dashboard.py: a deep-linked first visit may run the page alone.
     st.set_page_config(
-        page_title=f"{title} · Quality Statement Dashboard", page_icon="📊", layout="wide"
+        page_title=f"{title} · Quality Statement Dashboard",
+        page_icon=":material/bar_chart:",
+        layout="wide",
     )
     # Captions carry n and definitions: Streamlit fades them (opacity 0.6) to 2.8:1 on white,
     # under WCAG AA's 4.5:1 (axe, tests/browser/test_accessibility.py); this is 7.5:1.
@@ -51,7 +53,7 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
             "**Demo data.** Every service, provider and score on this page is fictional, "
             "generated to resemble published CQC reports. Load real reports with "
             "`python -m ingest load`.",
-            icon="ℹ️",
+            icon=":material/info:",
         )
     filters = sidebar_filters(data, sidebar, page=title)
     sidebar_links(links)
@@ -63,5 +65,5 @@ def empty_note(what: str) -> None:
     """Explain an empty result rather than showing a blank chart."""
     st.warning(
         f"No {what} match the filters in the sidebar. Widen the date range or clear a filter.",
-        icon="🔎",
+        icon=":material/search:",
     )

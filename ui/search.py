@@ -270,7 +270,10 @@ def show_themes(data: AppData, filters: Filters, labels: dict[str, int]) -> None
     try:
         found, read, every = theme_table(data, filters, sid, kq)
     except DatabaseBusy:
-        st.warning("The database is being written; the themes will show in a moment.", icon="⏳")
+        st.warning(
+            "The database is being written; the themes will show in a moment.",
+            icon=":material/hourglass_top:",
+        )
         return
     sample = f" (1 in {every} sampled)" if every > 1 else ""
     st.caption(
@@ -281,7 +284,7 @@ def show_themes(data: AppData, filters: Filters, labels: dict[str, int]) -> None
         "statement's own name are left out. Click a term to search for it."
     )
     if found.is_empty():
-        st.info("No term is used more where this statement scores 1-2.", icon="ℹ️")
+        st.info("No term is used more where this statement scores 1-2.", icon=":material/info:")
         return
     for rank, row in enumerate(found.iter_rows(named=True)):
         left, right = st.columns([1, 3], vertical_alignment="center")

@@ -217,3 +217,27 @@ def test_a_statement_named_in_the_link_but_not_in_its_assessment_opens_nothing(u
 )  # fmt: skip
 def test_the_statement_parameter_is_an_id_or_a_name(param, name):
     assert location.focused_statement(param) == name
+
+
+def test_a_location_with_a_cqc_id_links_to_its_page_on_cqcs_website(use_demo_db):
+    with_id, without = sql(use_demo_db, """
+        SELECT (SELECT min(location_id) FROM locations l WHERE cqc_location_id IS NOT NULL
+                AND EXISTS (SELECT 1 FROM assessments a WHERE a.location_id = l.location_id)),
+               (SELECT min(location_id) FROM locations l WHERE cqc_location_id IS NULL
+                AND EXISTS (SELECT 1 FROM assessments a WHERE a.location_id = l.location_id))
+    """)[0]  # fmt: skip
+    assert with_id is not None
+    ((cqc_id,),) = sql(
+        use_demo_db, "SELECT cqc_location_id FROM locations WHERE location_id = ?", [with_id]
+    )
+    for lid, expected in ((with_id, f"https://www.cqc.org.uk/location/{cqc_id})"), (without, None)):
+        if lid is None:
+            continue
+        at = page("location")
+        at.query_params["location_id"] = lid
+        at.run()
+        assert not at.exception
+        found = [m.value for m in at.markdown if "CQC's website" in m.value]
+        assert found == ([] if expected is None else [found[0]]), lid
+        if expected:
+            assert found[0].endswith(expected)
