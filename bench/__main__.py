@@ -4,9 +4,9 @@ Generates (or reuses) the scale database, runs every phase in a process of its o
 one table, writes JSON to bench/out/results-<scale>.json and, with --record, puts the table
 and the machine into bench/RESULTS.md: the whole scale's table after a run of every phase,
 only the rows of the phases run after --only or --skip (the block names the run each
-phase's rows come from). Phases: ingest, load, queries, pages, export, compare, first-start
-(see each module's docstring); `--only concurrent` runs the concurrent-sessions phase, left
-out of the default run (~30 minutes at scale 1). Progress goes to stderr.
+phase's rows come from). Phases: ingest, load, queries, pages, export, search, compare,
+first-start (see each module's docstring); `--only concurrent` runs the concurrent-sessions
+phase, left out of the default run (~30 minutes at scale 1). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -25,15 +25,10 @@ from bench.page_times import APP_MEMORY
 from bench.phase import EXTRA_PHASES, PHASES
 from bench.process import run_watched, total_memory_mb
 from bench.report import record, table
-from bench.timing import RUNS, Row, say
+from bench.timing import RUNS, Row, memory_target, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
-
-
-def memory_target(scale_value: float) -> str:
-    """Peak memory of the app: under 2 GB up to scale 1 and under 12 GB at scale 10."""
-    return "< 12288" if scale_value >= 10 else "< 2048"
 
 
 def run_phase(name: str, args: argparse.Namespace, db: Path) -> list[Row]:

@@ -22,6 +22,7 @@ PHASES = {
     "queries": "bench.query_times",
     "pages": "bench.page_times",
     "export": "bench.export_times",
+    "search": "bench.search_times",
     "compare": "bench.comparison",
     "first-start": "bench.first_start",
 }

@@ -24,6 +24,8 @@ def value_text(value: float | None, unit: str) -> str:
         return f"{value:,.2f}x"
     if unit == "MB":
         return f"{value:,.0f} MB"
+    if unit == "%":
+        return f"{value:+,.1f}%"
     return f"{value:g} {unit}"
 
 

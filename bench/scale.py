@@ -58,6 +58,8 @@ _SOURCES = (
     "ingest/schema.py",
     "ingest/records.py",
     "ingest/reference.py",
+    "ingest/search_index.py",  # the index tables the loader writes (the search phase sizes them)
+    "queries/search.py",  # the index's words: separators, stop words
 )
 
 Progress = Callable[[str], None]

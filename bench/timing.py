@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import resource
 import statistics
 import sys
@@ -15,6 +16,8 @@ WARMUP = 1
 # A measurement whose warm-up takes longer than this gets only MIN_RUNS timed runs.
 SLOW_SECONDS = 5.0
 MIN_RUNS = 3
+# A target's comparison: "< 0.05", "<= 50", ">= 2000".
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">=": operator.ge}
 
 
 @dataclass
@@ -25,9 +28,9 @@ class Row:
     name: str
     variant: str = ""
     value: float | None = None
-    unit: str = "s"  # s, reports/s, x (ratio), MB
+    unit: str = "s"  # s, reports/s, x (ratio), MB, % (an addition, as a percentage)
     runs: list[float] = field(default_factory=list)
-    target: str = ""  # e.g. "< 0.05" or ">= 2000"; empty: no target
+    target: str = ""  # e.g. "< 0.05", "<= 50" or ">= 2000"; empty: no target
     met: bool | None = None
     note: str = ""
 
@@ -35,7 +38,7 @@ class Row:
         """Set `met` from `target` and `value`."""
         if self.target and self.value is not None:
             op, limit = self.target.split()
-            self.met = self.value < float(limit) if op == "<" else self.value >= float(limit)
+            self.met = _COMPARE[op](self.value, float(limit))
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +68,11 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn()
     return time.perf_counter() - started, result
+
+
+def memory_target(scale_value: float) -> str:
+    """Peak memory of the app: under 2 GB up to scale 1 and under 12 GB at scale 10."""
+    return "< 12288" if scale_value >= 10 else "< 2048"
 
 
 def peak_rss_mb() -> float:

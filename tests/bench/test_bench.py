@@ -97,7 +97,7 @@ def test_a_run_of_some_phases_replaces_only_their_rows_and_names_its_run(tmp_pat
     ]
     assert [line.split(": Run ")[0] for line in run_lines(path)] == [
         "- **export**",
-        "- **ingest, load, queries, pages, compare, first-start, memory**",
+        "- **ingest, load, queries, pages, search, compare, first-start, memory**",
     ]
     assert run_lines(path)[0].startswith("- **export**: Run T2, ")
     assert "Run T1, " in run_lines(path)[1] and "commit abc1234" in run_lines(path)[1]
@@ -109,12 +109,21 @@ def test_a_run_of_some_phases_replaces_only_their_rows_and_names_its_run(tmp_pat
     assert [line.split(": Run ")[0] for line in run_lines(path)] == [
         "- **pages, memory**",
         "- **export**",
-        "- **ingest, load, queries, compare, first-start**",
+        "- **ingest, load, queries, search, compare, first-start**",
     ]
     # A run of every phase replaces the whole block.
     report.record(path, run("T4", list(PHASES), Row("load", "load_frames", "cold", 2.0)))
     assert table_rows(path) == ["| load | load_frames | cold | 2.00 s |  |  |"]
     assert len(run_lines(path)) == 1 and "Run T4, " in run_lines(path)[0]
+
+
+def test_a_share_target_allows_its_limit_and_reads_as_a_percentage():
+    share = Row("search", "index's share", "", 50.0, unit="%", target="<= 50").check()
+    assert share.met is True
+    assert Row("search", "index's share", "", 50.1, unit="%", target="<= 50").check().met is False
+    assert Row("queries", "f", "", 0.05, target="< 0.05").check().met is False
+    assert Row("ingest", "rate", "", 2000, unit="reports/s", target=">= 2000").check().met is True
+    assert report.cells(share)[3:] == ("+50.0%", "<= +50.0%", "met")
 
 
 def test_first_start_copies_the_tree_without_data(tmp_path):
