@@ -26,6 +26,7 @@ input, and digits are ASCII only ("²" is not a score).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
@@ -42,7 +43,9 @@ _STATED = re.compile(r"This service scored\s+(\S+)\s*\(\s*out\s+of\s+100\s*\)", 
 _STATED_VALUE = re.compile(r"[0-9]{1,3}")
 _UPDATED = re.compile(r"^Updated\s+(.+)$", re.IGNORECASE)
 _REPORT_FROM = re.compile(r"^Report from\s+(.+?)\s+assessment\b", re.IGNORECASE)
-_OVERALL = re.compile(r"^Overall:\s*(.+?)(?:\s+read more\b.*)?$", re.I)
+# The rating, then the web page's link text, which a PDF's text may cut after "read".
+_OVERALL = re.compile(r"^Overall:\s*(.+?)(?:\s+read(?:\s+more\b.*)?)?$", re.I)
+_READ_MORE = "read more about inspection ratings".split()
 _BULLET = re.compile(r"^(\s*)[\u2022\u25cf\u25aa\u2023*-]\s+(.+)$")
 _PROVIDED = re.compile(r"^Provided and run by:?\s*(.*)$", re.IGNORECASE)
 _LABEL = re.compile(
@@ -205,9 +208,11 @@ class _Lines:
             ):
                 self.furniture += 1
                 continue  # no gap either: a page break is not a paragraph break
-            if page_starts and number in page_starts and texts and not gap:
+            if page_starts and number in page_starts and texts:
                 # A page break between paragraphs looks like one inside a paragraph: a
                 # sentence ended above and one begins here is taken for a paragraph break.
+                # Blank lines at a page's foot or top say nothing: a PDF's text layer gives
+                # the margins around its header and footer as blank lines.
                 gap = texts[-1][-1] in _SENTENCE_ENDS and line[0].isupper()
             if not gap and (line[0].islower() and texts and _broken(texts[-1])):
                 if compounds is None:
@@ -294,10 +299,29 @@ def _repeated_edges(raw_lines: list[str]) -> tuple[list[str], set[int], set[int]
         and key[1][-1] not in ".!?,;"
         and not key[1][0].islower()
     }
-    edges = set()
-    for key, number in places:
-        if key in repeated and not _structural(lines[number - 1].strip(), lines, number):
-            edges.add(number)
+    candidates = [
+        (key, number)
+        for key, number in places
+        if key in repeated and not _structural(lines[number - 1].strip(), lines, number)
+    ]
+    edges = {number for _, number in candidates}
+    if candidates:
+        # A line of the report repeated (a sentence that opens two paragraphs, wrapped the
+        # same) can stand at page edges by chance, but its neighbours in the text repeat
+        # with it; furniture's neighbours are other pages' text. A line the same text follows
+        # (or precedes), furniture and page breaks aside, at each of its places is the
+        # report's own.
+        order = [n for page in pages for n in page if n not in edges]
+        text_at = {n: lines[n - 1].strip() for n in order if not is_furniture(lines[n - 1].strip())}
+        body = [n for n in order if n in text_at]
+        after: dict[tuple[str, str], set[str]] = {}
+        before: dict[tuple[str, str], set[str]] = {}
+        for key, number in candidates:
+            at = bisect.bisect(body, number)
+            after.setdefault(key, set()).add(text_at[body[at]] if at < len(body) else "")
+            before.setdefault(key, set()).add(text_at[body[at - 1]] if at else "")
+        own = {key for key in after if len(after[key]) == 1 or len(before[key]) == 1}
+        edges = {number for key, number in candidates if key not in own}
     starts = set()
     for page in pages[1:]:
         body = [n for n in page if n not in edges and not is_furniture(lines[n - 1].strip())]
@@ -414,8 +438,11 @@ class _Header:
         self.end = stop
         address: list[list[str]] = []
         provider_line = -1
+        link_end = -1  # the last line of the "read more about inspection ratings" link
         for idx in range(start, stop):
             stripped, kind = texts[idx], kinds[idx]
+            if idx <= link_end:
+                continue
             if kind == SCORE or (kind == KQ and idx > start + 2):
                 self.end = idx
                 break
@@ -428,6 +455,7 @@ class _Header:
                 self.overall = (
                     None if ref.is_not_rated(overall) else ref.canonical_rating(overall) or overall
                 )
+                link_end = _link_end(lines, idx, stop)
             elif kind == PROVIDED:
                 given = _PROVIDED.match(stripped)[1]  # type: ignore[index]
                 if not given and idx + 1 < stop:
@@ -503,6 +531,23 @@ class _Header:
             "key_questions": [],
             "warnings": warnings,
         }
+
+
+def _link_end(lines: _Lines, idx: int, stop: int) -> int:
+    """The last line of the "read more about inspection ratings" link after the "Overall:"
+    line `idx`: a PDF's text wraps it onto the lines below (with no gap), where it would be
+    read as the address's first words. `idx` when the link ends on its own line."""
+    texts, gaps = lines.texts, lines.gaps
+    words = texts[idx].lower().split()
+    done = next((n for n in range(len(_READ_MORE), 0, -1) if words[-n:] == _READ_MORE[:n]), 0)
+    end = idx
+    while done < len(_READ_MORE) and end + 1 < stop and not gaps[end + 1]:
+        following = texts[end + 1].lower().split()
+        if following != _READ_MORE[done : done + len(following)]:
+            break
+        done += len(following)
+        end += 1
+    return end
 
 
 def _postcode_span(line: str) -> tuple[int, int]:

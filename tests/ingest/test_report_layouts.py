@@ -15,6 +15,7 @@ import pytest
 from ingest import readers
 from ingest.load import load
 from ingest.readers import pdf as pdf_reader
+from ingest.readers import report_text
 from ingest.readers.report_text import parse_report
 from ingest.records import RejectedFile
 from tests.conftest import REPORTS
@@ -161,6 +162,54 @@ def test_text_taken_from_a_pdf(name):
     first = evidence(r, "Safe")[0]
     assert "handovers" in first and "https" not in first and "Page" not in first
     assert "organisation's procedures" in evidence(r, "Safe")[1]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "Overall: Good read more about inspection\nratings",
+        "Overall: Good read\nmore about inspection ratings",
+        "Overall: Good\nread more about inspection ratings",
+    ],
+)
+def test_overall_rating_link_wrapped_onto_the_address_line(link):
+    # A PDF's text without paragraph gaps: the link's last words are not the address's first.
+    text = (LAYOUTS / "dunmore-pdf-text-no-gaps.txt").read_text(encoding="utf-8")
+    r = parse_report(text.replace("Overall: Good read more about inspection ratings", link), "x")
+    assert (r["overall_rating"], r["address"], r["postcode"]) == (
+        "Good",
+        "Dunmore Road, Ashby Parva, Lutterworth",
+        "LE17 5HX",
+    )
+
+
+def test_a_repeated_line_of_evidence_at_page_feet_is_not_furniture():
+    # The same sentence opens two paragraphs and wraps the same; its first line ends page 1
+    # and page 3 of four. Furniture has other pages' text around it: this line has the same.
+    line = "Records were kept up to date and reviewed every month by the"
+    filler = [f"The {word} line of the report's own text" for word in "abcdef"]
+    pages = [
+        ["First finding:", *filler[:3], line],
+        ["deputy manager.", *filler[3:]],
+        ["Third finding:", "Other text", "More text here", "Yet more text", line],
+        ["deputy manager."],
+    ]
+    text = "\n\f".join(
+        "\n".join([*page, "https://www.cqc.org.uk/location/1-000"]) for page in pages
+    )
+    lines = report_text._Lines(text, [])
+    assert lines.texts.count(line) == 2 and lines.furniture == 4
+
+
+def test_a_word_broken_at_a_pdf_page_foot_is_joined():
+    # pypdf's layout mode gives the space above a page's footer as blank lines: no paragraph
+    # break, so "communi-" + "cation" across the page break is one word.
+    text = (
+        "Relatives told us communi-\n\n\n\n\nhttps://www.cqc.org.uk/location/1-000\n"
+        "\fcation had improved.\n\n\nhttps://www.cqc.org.uk/location/1-000\n"
+    )
+    lines = report_text._Lines(text, [])
+    assert lines.texts == ["Relatives told us communication had improved."]
 
 
 def test_not_rated_key_question_and_a_statement_without_a_score():
