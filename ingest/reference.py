@@ -153,6 +153,41 @@ def canonical_rating(name: str) -> str | None:
     return None if len(name) > _LONGEST_NAME else _rating(name)
 
 
+# The services of a hospital CQC rates apart from the location as a whole (the core services
+# of its hospital frameworks). Report text for one of them names it on a line of its own after
+# the report header (or as "Service: <name>"), and is filed under it as its service group, so
+# that a hospital's Maternity ratings never stand as the hospital's own.
+HOSPITAL_SERVICES = (
+    "Urgent and emergency care",
+    "Medical care (including older people's care)",
+    "Surgery",
+    "Critical care",
+    "Maternity",
+    "Services for children and young people",
+    "End of life care",
+    "Outpatients",
+    "Diagnostic imaging",
+    "Outpatients and diagnostic imaging",
+    "Gynaecology",
+    "Neonatal services",
+)
+_HOSPITAL_SERVICES = {normalise(s): s for s in HOSPITAL_SERVICES} | {
+    normalise("Urgent and emergency services"): "Urgent and emergency care",
+    normalise("Medical care"): "Medical care (including older people's care)",
+    normalise("Maternity services"): "Maternity",
+}
+
+
+def hospital_service(line: str) -> str | None:
+    """The canonical name of the hospital service a line names (alone, or after "Service:")."""
+    if len(line) > 60:
+        return None
+    text = normalise(line)
+    if text.startswith("service:"):
+        text = text[len("service:") :].strip()
+    return _HOSPITAL_SERVICES.get(text)
+
+
 def key_questions_of(lines: list[str]) -> list[str | None]:
     """canonical_key_question of each line, in one call (the report parser's hot loop)."""
     return [_key_question(line) if len(line) <= _LONGEST_NAME else None for line in lines]

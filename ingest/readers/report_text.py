@@ -434,6 +434,7 @@ class _Header:
         self.overall = self.address = self.postcode = self.phone = self.provider = None
         self.assessment_date: dt.date | None = None
         self.date_text: str | None = None  # an assessment date that is not a date
+        self.service: str | None = None  # the hospital service the report is on, if one
         self.lineno = lines.linenos[start] if start < len(texts) else 0
         self.end = stop
         address: list[list[str]] = []
@@ -469,6 +470,9 @@ class _Header:
                 except ValueError:
                     pass
                 self.end = idx + 1
+                # A report on one service of a hospital names it next (ref.hospital_service)
+                if idx + 1 < stop and (service := ref.hospital_service(texts[idx + 1])):
+                    self.service, self.end = service, idx + 2
                 break
             elif idx == provider_line:
                 continue
@@ -527,7 +531,7 @@ class _Header:
             "assessment_date": self.assessment_date.isoformat(),
             "published_date": None,
             "era": ref.era_for(self.assessment_date),
-            "service_group": None,
+            "service_group": self.service,
             "key_questions": [],
             "warnings": warnings,
         }
@@ -814,7 +818,9 @@ class _Body:
         self.current = None
         for paragraph in section.paragraphs:
             joined = " ".join(paragraph)
-            if "100" in joined and (match := _STATED.search(joined)):
+            # "scored" in any usual case first: the case-insensitive search is the slow part
+            at = max(joined.find("cored"), joined.find("CORED"))
+            if at >= 0 and "100" in joined and (match := _STATED.search(joined, max(0, at - 20))):
                 value = match[1]
                 if _STATED_VALUE.fullmatch(value) and int(value) <= 100:
                     section.data["score"] = int(value)
@@ -935,6 +941,12 @@ class _Body:
         same_place = ref.normalise(header.name or "") == ref.normalise(record["location_name"]) or (
             header.postcode is not None and header.postcode == record["postcode"]
         )
+        if header.service != record["service_group"]:
+            raise RejectedFile(
+                f"line {lineno}: a second report, on {header.service or 'the whole location'},"
+                f" follows the report on {record['service_group'] or 'the whole location'}:"
+                " save each report in a file of its own"
+            )
         if date != record["assessment_date"] or not same_place:
             raise RejectedFile(
                 f"line {lineno}: a second report, of {header.name or 'an unnamed location'}'s"
