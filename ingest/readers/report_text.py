@@ -819,7 +819,8 @@ class _Body:
         for paragraph in section.paragraphs:
             joined = " ".join(paragraph)
             # "scored" in any usual case first: the case-insensitive search is the slow part
-            at = max(joined.find("cored"), joined.find("CORED"))
+            found = [i for i in (joined.find("cored"), joined.find("CORED")) if i >= 0]
+            at = min(found, default=-1)  # the first, whichever its case
             if at >= 0 and "100" in joined and (match := _STATED.search(joined, max(0, at - 20))):
                 value = match[1]
                 if _STATED_VALUE.fullmatch(value) and int(value) <= 100:

@@ -9,7 +9,6 @@ The same text without its "Maternity" line is a report on the hospital as a whol
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from ingest import reference as ref
@@ -17,6 +16,7 @@ from ingest.files import read_file
 from ingest.load import load
 from ingest.readers.report_text import parse_report
 from tests.conftest import REPORTS
+from tests.helpers import sql
 
 MATERNITY = REPORTS / "services" / "larchmere-hospital-maternity.txt"
 
@@ -63,14 +63,11 @@ def test_the_service_and_the_hospital_are_two_assessments_and_two_current_pictur
         "Requires improvement\n\nUpdated", "Good\n\nUpdated"))]  # fmt: skip
     summary = load([(name, body.encode()) for name, body in files], db_path)
     assert summary.line.startswith("2 files: 2 loaded"), summary.line
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        rows = con.sql(
-            "SELECT service_group, key_question, key_question_rating, key_question_score"
-            " FROM key_questions ORDER BY service_group NULLS FIRST"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = sql(
+        db_path,
+        "SELECT service_group, key_question, key_question_rating, key_question_score"
+        " FROM key_questions ORDER BY service_group NULLS FIRST",
+    )
     # The hospital's own Safe (20 of 32 = 62.5 -> 63, Good) and its Maternity Safe apart.
     assert rows == [
         (None, "Safe", "Good", 63),

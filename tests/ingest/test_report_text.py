@@ -188,3 +188,15 @@ def test_ratings_only_report_is_kept_without_scores():
         None,
     )
     assert r["warnings"] == ["no statement scores: loaded as ratings only"]
+
+
+def test_a_stated_score_is_read_after_a_capitalised_scored_earlier_in_the_paragraph(rowan):
+    # "SCORED" in capitals before the stated score, "scored" in lower case after it: the
+    # stated score is still found (the look-ahead starts at the first, whatever its case).
+    text = rowan.replace(
+        "This service scored 56 (out of 100) for this area.",
+        "THIS SERVICE SCORED 56 (OUT OF 100) for this area; staff scored it fairly.",
+        1,
+    )
+    record = parse_report(text, "caps.txt")
+    assert record["key_questions"][0]["score"] == 56
