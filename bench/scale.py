@@ -53,6 +53,7 @@ GENERATOR_VERSION = "1"
 _SOURCES = (
     "ingest/demo.py",
     "ingest/demo_text.toml",
+    "ingest/demo_places.toml",
     "ingest/store.py",
     "ingest/precedence.py",
     "ingest/schema.py",

@@ -17,6 +17,18 @@ assessment report text, one file per assessment. The locations of every dental p
 of 15% of the others come as CQC API location records instead (JSON in the shape the API
 gives, one file per provider holding its provider record and its location records), because
 report text cannot say what only the API says:
+- Commissioner geography [domain]: every API location record carries its local authority
+  (`localAuthority`), integrated care board (`onspdIcbCode`, `onspdIcbName`) and postcode
+  coordinates (`onspdLatitude`, `onspdLongitude`). So that every location has them, the
+  report text locations come with their API location records too, as the API's register
+  gives them without ratings (the ratings are the reports'): identity, address, service
+  types, region, registration and geography, in files of up to REGISTER_FILE_LOCATIONS
+  records. They leave out `providerId`: the reports name the provider, not its CQC id, and a
+  record naming both would give the location two providers. The loader matches each report
+  to its record by name and postcode, and the location takes its CQC id. The places are
+  real (demo_places.toml): each postcode area sits at one real town of its region, with the
+  town's local authority, ICB and approximate coordinates, a location within about 3 km of
+  it; the post towns in addresses stay fictional.
 - Dentists, a service CQC does not rate [domain]: no score, no percentage and no rating at
   any level; each key question carries the judgement "Regulations met" or, where its level
   falls below BREACH_LEVEL, "Not all regulations met" (about 1 dental assessment in 8, most
@@ -73,14 +85,17 @@ one is often below in another) and 3-4% each Outstanding and Inadequate. Evidenc
 put together from sentence templates that fit the score and name the statement's topic.
 
 Fictional identifiers. Phone numbers are in Ofcom's range for drama; CQC ids have the real
-form ("1-" and digits [domain]) with a leading zero, which no real id has; local authorities
-are the fictional post towns. Every draw comes from one random.Random(seed), so the same seed
-and size give byte-identical files.
+form ("1-" and digits [domain]) with a leading zero, which no real id has. Every draw comes
+from one random.Random(seed), so the same seed and size give byte-identical files; the
+geography and the register's registration dates draw nothing (they come from the places
+table and hashes), so the scores are those of a corpus without them.
 
-`demo_records` yields the records (ingest.records) of the whole corpus, as the readers give
-them; `render_report` turns a report text record into report text laid out like a published
-report page; `write_demo_corpus` writes the files; `build_database` loads them through the
-real loader. Words and sentence templates live in demo_text.toml beside this module.
+`demo_records` yields the assessment records (ingest.records) of the whole corpus, as the
+readers give them (not the register's, which hold no assessment); `render_report` turns a
+report text record into report text laid out like a published report page;
+`write_demo_corpus` writes the files; `build_database` loads them through the real loader.
+Words and sentence templates live in demo_text.toml beside this module, the places in
+demo_places.toml.
 """
 
 from __future__ import annotations
@@ -112,6 +127,7 @@ LAST_ASSESSMENT = dt.date(2026, 10, 31)
 PUBLISHED_BY = dt.date(2026, 11, 20)
 MISMATCH_RATE = 0.01  # key questions stating a percentage one point off the computed one
 FILE_PREFIX = "demo-"
+REGISTER_PREFIX = f"{FILE_PREFIX}api-register-"
 
 _TEXT = tomllib.loads(Path(__file__).with_name("demo_text.toml").read_text(encoding="utf-8"))
 _WORDS: dict[str, list[str]] = _TEXT["words"]
@@ -122,10 +138,32 @@ _SUMMARIES: dict[str, list[str]] = _TEXT["summary"]
 _CARRIED: dict[str, list[str]] = _TEXT["carried_forward"]
 _SCORE_WORDS = {int(k): v for k, v in _TEXT["api"]["score"].items()}
 _TOPICS = {int(k): v for k, v in _TEXT["topics"].items()}
+_PLACES_TEXT = tomllib.loads(
+    Path(__file__).with_name("demo_places.toml").read_text(encoding="utf-8")
+)
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
 _POSTCODE_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+class Place(NamedTuple):
+    """Where a postcode area sits (demo_places.toml): a real town, its council and its ICB."""
+
+    town: str
+    local_authority: str
+    icb_code: str
+    icb_name: str
+    latitude: float
+    longitude: float
+
+
+PLACES: dict[str, Place] = {
+    area: Place(town, council, icb, _PLACES_TEXT["icbs"][icb], latitude, longitude)
+    for area, (town, council, icb, latitude, longitude) in _PLACES_TEXT["areas"].items()
+}
+JITTER_DEGREES = 0.02  # at most this far (of latitude: 2.2 km) north or east of its area's town
+REGISTER_FILE_LOCATIONS = 1000  # register records (of report text locations) per file
 
 
 class ServiceType(NamedTuple):
@@ -321,6 +359,7 @@ class _Location:
     postcode: str
     phone: str
     region: str
+    area: str  # postcode area, a key of PLACES
 
 
 @dataclass
@@ -421,7 +460,7 @@ class _Model:
         if rng.random() < 0.15:
             address = f"{rng.choice(_WORDS['place'])} House, {address}"
         phone = f"(01632) 960{rng.randrange(1000):03d}"  # Ofcom's range for drama
-        return _Location(number, name, service, address, postcode, phone, region)
+        return _Location(number, name, service, address, postcode, phone, region, area)
 
     def postcode(self, area: str) -> str:
         rng = self.rng
@@ -522,6 +561,19 @@ class _Model:
         rating')."""
         template = self.rng.choice(_CARRIED["statement"])
         return template.format(key_question=kq, rating=rating.lower())
+
+
+def coordinates(area: str, postcode: str) -> tuple[float, float]:
+    """Latitude and longitude of a postcode of `area`: its area's town (PLACES), moved north
+    and east by up to JITTER_DEGREES of latitude's length each, by a hash of the postcode."""
+    place = PLACES[area]
+    code = zlib.crc32(postcode.encode())
+    north, east = ((part & 0xFFFF) / 0xFFFF * 2 - 1 for part in (code, code >> 16))
+    stretch = 1 / math.cos(math.radians(place.latitude))  # a degree east is shorter
+    return (
+        round(place.latitude + north * JITTER_DEGREES, 6),
+        round(place.longitude + east * JITTER_DEGREES * stretch, 6),
+    )
 
 
 def _town(area: str) -> str:
@@ -656,18 +708,22 @@ def demo_records(locations: int = DEFAULT_LOCATIONS, seed: int = DEFAULT_SEED) -
     API reader gives it with its provider's name, which the API gives in a provider record of
     its own (ingest.store stores the same either way).
     """
-    for demo_file in _files(locations, seed):
+    for demo_file in _files(locations, seed, register=False):
         yield from demo_file.records
 
 
-def _files(locations: int, seed: int, api: bool = True) -> Iterator[_DemoFile]:
-    """The corpus's files in order: report text, then (`api`) the API record files.
+def _files(
+    locations: int, seed: int, api: bool = True, register: bool = True
+) -> Iterator[_DemoFile]:
+    """The corpus's files in order: report text, then (`api`) the API record files: the
+    register records of the report text locations (`register`), then the API providers' files.
 
     The locations of API-recorded providers are drawn after every report text file, so the
     report text is the same with or without them.
     """
     model = _Model(seed)
     later: list[tuple[_Provider, range]] = []
+    records: list[dict] = []  # the register: API location records of report text locations
     number = 0
     while number < locations:
         provider, size = model.provider(locations - number)
@@ -679,10 +735,17 @@ def _files(locations: int, seed: int, api: bool = True) -> Iterator[_DemoFile]:
         for n in numbers:
             location = model.location(provider, n)
             quality = model.quality(provider, location)
-            for assessment in _history(model, location.service, quality):
+            history = _history(model, location.service, quality)
+            for assessment in history:
                 record = _report_record(provider, location, assessment)
                 yield _DemoFile(record["source"], [record])
+            if api and register:
+                records.append(_register_document(location, history[0].assessed))
     if api:
+        for start in range(0, len(records), REGISTER_FILE_LOCATIONS):
+            part = start // REGISTER_FILE_LOCATIONS + 1
+            name = f"{REGISTER_PREFIX}{part:04d}.json"
+            yield _DemoFile(name, [], records[start : start + REGISTER_FILE_LOCATIONS])
         for provider, numbers in later:
             yield _api_file(model, provider, numbers)
 
@@ -800,23 +863,12 @@ def _location_document(
     deregistered = None
     if rng.random() < DEREGISTERED and room >= DEREGISTERED_AFTER:
         deregistered = last + dt.timedelta(days=rng.randint(DEREGISTERED_AFTER, room))
-    street, town = location.address.rsplit(", ", 1)
     return {
-        "locationId": _location_cqc_id(location.number),
+        **_identity_document(location, [s for s, _ in groups]),
         "providerId": _provider_cqc_id(provider.number),
-        "organisationType": "Location",
-        "type": location.service.organisation,
-        "name": location.name,
         "registrationStatus": "Deregistered" if deregistered else "Registered",
         "registrationDate": registered.isoformat(),
         "deregistrationDate": deregistered.isoformat() if deregistered else "",
-        "postalAddressLine1": street,
-        "postalAddressTownCity": town,
-        "region": location.region,
-        "localAuthority": town,
-        "postalCode": location.postcode,
-        "mainPhoneNumber": location.phone.replace("(", "").replace(")", ""),
-        "gacServiceTypes": [{"name": s.label, "description": s.name} for s, _ in groups],
         "assessmentServiceGroup": [
             {"assessmentServiceName": s.group, "status": "Active"} for s, _ in groups
         ],
@@ -824,6 +876,46 @@ def _location_document(
             _api_assessment(a, service, f"AP{location.number:07d}{i}")
             for i, (a, service) in enumerate(held)
         ],
+    }
+
+
+def _identity_document(location: _Location, services: list[ServiceType]) -> dict:
+    """What a location record says of what and where a location is, its geography included."""
+    street, town = location.address.rsplit(", ", 1)
+    place = PLACES[location.area]
+    latitude, longitude = coordinates(location.area, location.postcode)
+    return {
+        "locationId": _location_cqc_id(location.number),
+        "organisationType": "Location",
+        "type": location.service.organisation,
+        "name": location.name,
+        "postalAddressLine1": street,
+        "postalAddressTownCity": town,
+        "region": location.region,
+        "localAuthority": place.local_authority,
+        "onspdIcbCode": place.icb_code,
+        "onspdIcbName": place.icb_name,
+        "onspdLatitude": latitude,
+        "onspdLongitude": longitude,
+        "postalCode": location.postcode,
+        "mainPhoneNumber": location.phone.replace("(", "").replace(")", ""),
+        "gacServiceTypes": [{"name": s.label, "description": s.name} for s in services],
+    }
+
+
+def _register_document(location: _Location, first: dt.date) -> dict:
+    """A report text location's API location record, as the register gives it: no ratings,
+    no provider id (see the module doc), registered on a day a hash of its id picks, at least
+    120 days before its first assessment."""
+    record = _identity_document(location, [location.service])
+    span = max(1, (first - FIRST_REGISTRATION).days - 120)
+    days = 120 + zlib.crc32(record["locationId"].encode()) % span
+    registered = first - dt.timedelta(days=days)
+    return {
+        **record,
+        "registrationStatus": "Registered",
+        "registrationDate": registered.isoformat(),
+        "deregistrationDate": "",
     }
 
 
@@ -956,7 +1048,8 @@ def write_demo_corpus(
     """Write the demo corpus into out_dir; the paths, in order.
 
     Report text, one UTF-8 file per scored assessment; with `api_records`, also the JSON files
-    of the providers whose locations come as API records (build_database loads both). Demo
+    of API location records: the register of the report text locations, and one file per
+    provider whose locations come as API records (build_database loads them all). Demo
     files (demo-*.txt, demo-*.json) already in out_dir that this run does not write are
     removed, so the folder holds one corpus. `progress(done, total)` is called at most about
     100 times.
@@ -1003,6 +1096,9 @@ def build_database(
         if path.exists():  # built by another process while we waited
             return path
         files = write_demo_corpus(reports_dir, locations=locations, seed=seed, api_records=True)
+        # The register first: report text read after it loads under its CQC ids directly,
+        # where read before it each location moves there (a build four times as long).
+        files.sort(key=lambda path: not path.name.startswith(REGISTER_PREFIX))
         with tempfile.TemporaryDirectory(dir=path.parent) as staging:
             built = Path(staging) / path.name
             load.load(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections import Counter, defaultdict
 from itertools import pairwise
@@ -15,7 +16,7 @@ import pytest
 from ingest import demo
 from ingest import reference as ref
 from ingest.readers import api_records, report_text
-from ingest.records import location_id, provider_id
+from ingest.records import derived_location_id, location_id, provider_id
 
 SEED_REPORT = Path(__file__).resolve().parents[3] / "shared" / "samples" / "seed-report.txt"
 EVIDENCE_ERA = "SAF by evidence category"
@@ -94,12 +95,19 @@ def test_report_text_is_the_same_with_or_without_the_api_records(tmp_path):
     assert [p.read_bytes() for p in reports] == [p.read_bytes() for p in alone]
 
 
-def test_default_corpus_is_report_text_files_then_one_api_file_per_provider(records, corpus):
+def test_default_corpus_is_report_text_the_register_then_one_api_file_per_provider(records, corpus):
     reports = [r for r in records if r["format"] == "report-text"]
     assert [p.name for p in corpus[: len(reports)]] == [r["source"] for r in reports]
     assert corpus[0].read_bytes().decode("utf-8") == demo.render_report(records[0])
-    api_files = corpus[len(reports) :]
+    # 600 locations: one register file holds the record of every report text location.
+    register = corpus[len(reports)]
+    assert register.name == f"{demo.REGISTER_PREFIX}0001.json"
+    assert _assessments_in(register) == 0
+    located = {location_id(r) for r in reports}
+    assert len(json.loads(register.read_text(encoding="utf-8"))) == len(located)
+    api_files = corpus[len(reports) + 1 :]
     assert api_files and all(p.suffix == ".json" for p in api_files)
+    assert not any(p.name.startswith(demo.REGISTER_PREFIX) for p in api_files)
     assert [r["source"] for r in records[len(reports) :]] == [
         p.name for p in api_files for _ in range(_assessments_in(p))
     ]
@@ -109,7 +117,7 @@ def test_default_corpus_is_report_text_files_then_one_api_file_per_provider(reco
 
 def _assessments_in(path: Path) -> int:
     documents = json.loads(path.read_text(encoding="utf-8"))
-    return sum(len(d["assessment"]) for d in documents if "locationId" in d)
+    return sum(len(d.get("assessment", [])) for d in documents if "locationId" in d)
 
 
 def test_default_size_has_600_locations_and_over_1000_assessments(records):
@@ -458,11 +466,15 @@ def test_write_reports_progress_and_replaces_an_older_corpus(tmp_path):
 
 def test_every_file_reads_back_to_the_records_it_was_written_from(records, corpus):
     position = 0
+    registered = []
     for path in corpus:
         if path.suffix == ".txt":
             parsed = report_text.parse_report(path.read_text(encoding="utf-8"), path.name)
             assert parsed == records[position], path.name
             position += 1
+            continue
+        if path.name.startswith(demo.REGISTER_PREFIX):  # locations only: no provider, no rating
+            registered += api_records.read(path.name, path.read_bytes())
             continue
         provider, *read = api_records.read(path.name, path.read_bytes())
         assert provider["kind"] == "provider"
@@ -472,6 +484,15 @@ def test_every_file_reads_back_to_the_records_it_was_written_from(records, corpu
         assert read == [{**r, "provider_name": None} for r in expected], path.name
         position += len(read)
     assert position == len(records)
+    # The register holds each report text location once, under the name and postcode its
+    # reports give (the loader's match), with a CQC id and no provider or assessment.
+    assert {r["kind"] for r in registered} == {"location"}
+    assert not any(r["provider_cqc_id"] or r["provider_name"] for r in registered)
+    reports = [r for r in records if r["format"] == "report-text"]
+    assert sorted(derived_location_id(r) for r in registered) == sorted(
+        {location_id(r) for r in reports}
+    )
+    assert all(ref.is_location_id(r["location_cqc_id"]) for r in registered)
 
 
 # The database build -----------------------------------------------------------------------
@@ -520,4 +541,105 @@ def test_the_built_database_holds_every_rule(records, database):
         )
     )
     assert 0.68 <= shares[EVIDENCE_ERA] <= 0.82 and shares["SAF by statement"] == 0
-    assert _sql(database, "SELECT DISTINCT action FROM ingest_log") == [("loaded",)]
+    # Every file loads; the register's hold locations only ("no ratings": details stored).
+    logged = _sql(database, "SELECT file, action FROM ingest_log")
+    register = [a for f, a in logged if Path(f).name.startswith(demo.REGISTER_PREFIX)]
+    assert register == ["no ratings"]
+    assert {a for f, a in logged if not Path(f).name.startswith(demo.REGISTER_PREFIX)} == {"loaded"}
+
+
+# Commissioner geography ------------------------------------------------------------------
+
+SHARED_REAL = Path(__file__).resolve().parents[3] / "shared" / "real-data"
+ENGLAND = ((49.9, 55.9), (-5.8, 1.8))  # latitude, longitude: Land's End to Berwick, Lowestoft
+
+
+def _area(postcode: str) -> str:
+    return re.match(r"[A-Z]+", postcode)[0]
+
+
+def test_the_places_cover_every_postcode_area_in_england_each_council_in_one_region():
+    assert set(demo.PLACES) == set(ref.POSTCODE_AREA_REGION)
+    assert len({p.icb_code for p in demo.PLACES.values()}) == 42  # England's ICBs since 2023
+    regions = defaultdict(set)
+    for area, place in demo.PLACES.items():
+        regions[place.local_authority].add(ref.POSTCODE_AREA_REGION[area])
+        (south, north), (west, east) = ENGLAND
+        assert south < place.latitude < north and west < place.longitude < east, area
+        assert place.icb_code.startswith("E54") and place.icb_name.endswith("Integrated Care Board")
+    assert {c: r for c, r in regions.items() if len(r) > 1} == {}
+    # By hand: Oldham is Greater Manchester's, Truro the south-west tip, Newcastle the north.
+    oldham = demo.PLACES["OL"]
+    assert (oldham.local_authority, oldham.icb_code) == ("Oldham", "E54000057")
+    assert min(demo.PLACES.values(), key=lambda p: p.longitude).town == "Truro"
+    assert max(demo.PLACES.values(), key=lambda p: p.latitude).town == "Newcastle upon Tyne"
+
+
+def test_a_postcodes_coordinates_lie_within_2_km_each_way_of_its_town_the_same_each_time():
+    lat, lon = demo.coordinates("LS", "LS6 2QT")
+    assert (lat, lon) == demo.coordinates("LS", "LS6 2QT")
+    assert (lat, lon) != demo.coordinates("LS", "LS7 2QT")
+    leeds = demo.PLACES["LS"]  # 53.800 N, 1.549 W
+    north_km = (lat - leeds.latitude) * 111.2  # a degree of latitude is 111.2 km
+    east_km = (lon - leeds.longitude) * 111.2 * 0.5920  # cos(53.8 degrees) = 0.5920
+    assert abs(north_km) <= 2.23 and abs(east_km) <= 2.23  # 0.02 degrees of latitude
+
+
+def test_every_demo_location_has_its_areas_council_icb_and_coordinates(database):
+    rows = _sql(
+        database,
+        "SELECT postcode, region, local_authority, icb_code, icb_name, latitude, longitude,"
+        " local_authority_source FROM locations",
+    )
+    assert len(rows) == demo.DEFAULT_LOCATIONS
+    for postcode, region, council, code, name, lat, lon, source in rows:
+        place = demo.PLACES[_area(postcode)]
+        assert region == ref.region_for_postcode(postcode), postcode
+        assert (council, code, name, source) == (
+            place.local_authority,
+            place.icb_code,
+            place.icb_name,
+            "api-json",
+        )
+        assert (lat, lon) == demo.coordinates(_area(postcode), postcode)
+    # Every region, and most of the ICBs and councils, appear at the default size.
+    [(icbs, councils)] = _sql(
+        database, "SELECT count(DISTINCT icb_code), count(DISTINCT local_authority) FROM locations"
+    )
+    assert icbs >= 35 and councils >= 60
+
+
+@pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"no real CQC data at {SHARED_REAL}")
+def test_the_places_agree_with_real_cqc_records():
+    """Real API location records in the demo's areas: their coordinates lie within 65 km of
+    the area's town (postcode areas are large), and where their council is the area's, so is
+    their ICB."""
+    real = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            if "locationId" in node and node.get("onspdLatitude") is not None:
+                real.append(node)
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    for path in SHARED_REAL.rglob("*.json"):
+        collect(json.loads(path.read_text(encoding="utf-8")))
+    checked = councils = 0
+    for record in real:
+        postcode = ref.normalise_postcode(record.get("postalCode"))
+        place = postcode and demo.PLACES.get(_area(postcode))
+        if not place:
+            continue
+        north_km = (record["onspdLatitude"] - place.latitude) * 111.2
+        east_km = (record["onspdLongitude"] - place.longitude) * 111.2
+        east_km *= math.cos(math.radians(place.latitude))
+        assert math.hypot(north_km, east_km) < 65, (postcode, place.town)
+        checked += 1
+        if record.get("localAuthority") == place.local_authority and record.get("onspdIcbCode"):
+            assert record["onspdIcbCode"] == place.icb_code, postcode
+            councils += 1
+    assert checked >= 100 and councils >= 100
