@@ -3,15 +3,24 @@
 The unit is a location's current key question percentage (or statement score): that of its
 latest scored assessment of the key question (current.py's scored picture). A chosen
 location's peers are the current rows of every location run by another provider (so the
-chosen provider is excluded) that shares its `peers_by` values (service type and/or region;
-empty = all of England). Filters narrow the pool (a date range gives the picture as at
-`date_to`); their providers and locations are ignored: the chosen ones are arguments.
-Quartiles interpolate linearly. percentile_rank = 100 * (peers strictly below + half the
-peers equal) / n, null without peers.
+chosen provider is excluded) that shares its `peers_by` values (PEER_KEYS: service type,
+region, local authority and/or size band; empty = all of England) and, when `peer_providers`
+names some, is run by one of them (a custom peer list). Filters narrow the pool (a date range
+gives the picture as at `date_to`); their providers and locations are ignored: the chosen
+ones are arguments. A location with no value of a key (no local authority stated) has no
+peers by it. Quartiles interpolate linearly. percentile_rank = 100 * (peers strictly below +
+half the peers equal) / n, null without peers.
 
-provider_summary condenses those rows to one per provider (the medians of its locations);
-peer_trend follows the peers over time: every assessment in each period, not only the
-current ones, of other providers' locations sharing a chosen provider's `peers_by` values.
+Size band (SIZE_BANDS, provider_sizes): how many locations the provider runs in the loaded
+data that CQC still registers (deregistered ones are left out; a provider counts at least 1,
+and a location without a provider is a provider of one). It is the loaded data's count, so a
+load of one area counts a national chain's locations in that area only.
+
+provider_summary condenses percentages to one row per provider (the medians of its
+locations); peer_statement_means gives each provider's mean statement scores beside the mean
+of its peers (a median of whole-number scores is nearly always 3); peer_trend follows the
+peers over time: every assessment in each period, not only the current ones, of other
+providers' locations sharing a chosen provider's `peers_by` values.
 """
 
 from __future__ import annotations
@@ -21,13 +30,25 @@ from collections.abc import Sequence
 import polars as pl
 
 from queries.current import selected
-from queries.filters import ALL, MIN_N, Filters
+from queries.filters import ALL, DEREGISTERED, MIN_N, Filters
 from queries.groups import assessments, low_n
 from queries.trends import PERIODS, Period
 
-PEER_KEYS = ("service_type", "region")
+SIZE = "size_band"
+PEER_KEYS = ("service_type", "region", "local_authority", SIZE)
+# Size bands by the provider's registered locations in the data: band -> its largest count
+# (None: no limit). The one definition; the page's help and captions read it.
+SIZE_BANDS: dict[str, int | None] = {
+    "1 location": 1,
+    "2-5 locations": 5,
+    "6-20 locations": 20,
+    "21+ locations": None,
+}
+SIZE_BAND = pl.Enum(list(SIZE_BANDS))
+_SMALLEST, *_, _LARGEST = SIZE_BANDS
 _WHO = ("location_id", "location_name", "provider_id", "provider_name")
 _CHOICE = frozenset({"providers", "locations"})
+_STATEMENT = ["key_question", "statement_id", "statement"]
 
 
 def _chosen(providers: Sequence[str], locations: Sequence[str]) -> pl.Expr:
@@ -41,6 +62,56 @@ def _known(peers_by: Sequence[str]) -> list[str]:
     if unknown := set(peers_by) - set(PEER_KEYS):
         raise ValueError(f"peers_by takes {PEER_KEYS}, not {sorted(unknown)}")
     return list(peers_by)
+
+
+def size_band(locations: pl.Expr) -> pl.Expr:
+    """size_band: the SIZE_BANDS band of a number of locations (below 1 counts as 1)."""
+    bands = [(band, most) for band, most in SIZE_BANDS.items() if most is not None]
+    chain = pl.when(locations <= bands[0][1]).then(pl.lit(bands[0][0]))
+    for band, most in bands[1:]:
+        chain = chain.when(locations <= most).then(pl.lit(band))
+    return chain.otherwise(pl.lit(_LARGEST)).cast(SIZE_BAND).alias(SIZE)
+
+
+def provider_sizes(key_questions: pl.LazyFrame) -> pl.DataFrame:
+    """Each provider's registered locations in the data and its size band.
+
+    Columns: provider_id, locations (CQC has not deregistered; none counts as 0, band 1),
+    size_band.
+    """
+    registered = pl.col("registration_status").ne_missing(DEREGISTERED)
+    return (
+        key_questions.filter(pl.col("provider_id").is_not_null())
+        .group_by("provider_id")
+        .agg(locations=pl.col("location_key").filter(registered).n_unique().cast(pl.UInt32))
+        .with_columns(size_band(pl.col("locations")))
+        .sort("provider_id")
+        .collect()
+    )
+
+
+def _sized(rows: pl.LazyFrame, sizes: pl.DataFrame) -> pl.LazyFrame:
+    """`rows` with each provider's size_band (a location without a provider: the first)."""
+    bands = sizes.lazy().select("provider_id", SIZE)
+    return rows.join(bands, on="provider_id", how="left", maintain_order="left").with_columns(
+        pl.col(SIZE).fill_null(pl.lit(_SMALLEST, dtype=SIZE_BAND))
+    )
+
+
+def _pool(
+    rows: pl.LazyFrame,
+    peers_by: list[str],
+    item: list[str],
+    value: str,
+    sizes: pl.DataFrame | None,
+    frame: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """The columns peers are drawn from: who, [peers_by], [item], value (sized on demand)."""
+    stated = [c for c in peers_by if c != SIZE]
+    rows = rows.select(*_WHO, *stated, *item, value)
+    if SIZE in peers_by:
+        rows = _sized(rows, provider_sizes(frame) if sizes is None else sizes)
+    return rows.select(*_WHO, *peers_by, *item, value)
 
 
 def _peer_counts(
@@ -96,18 +167,37 @@ def _quantile(q: float) -> pl.Expr:
     return lower + (position - position.floor()) * (upper - lower)
 
 
-def _beside_peers(
-    pool: pl.LazyFrame, item: list[str], value: str, chosen: pl.Expr, peers_by: Sequence[str]
-) -> pl.LazyFrame:
-    """The chosen rows of `pool` with n, peer quartiles and percentile_rank of `value`."""
-    peers_by = _known(peers_by)
-    group = [*peers_by, *item]
-    by_provider = {"left_on": ["provider_id", *group], "right_on": ["target_provider", *group]}
+def _targets_and_counts(
+    pool: pl.LazyFrame,
+    group: list[str],
+    value: str,
+    chosen: pl.Expr,
+    peers_by: list[str],
+    peer_providers: Sequence[str],
+) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """The chosen rows of `pool` (collected) and their peers' counts (_peer_counts)."""
     pool = pool.filter(pl.col(value).is_not_null())
     # Collected in stages, the chosen rows (few) first, then their peers' counts (small): as one
     # plan it runs slower. What is left is small, faster on the in-memory engine (callers).
     targets = pool.filter(chosen).collect()
-    counts = _peer_counts(pool, targets, group, peers_by, value).collect().lazy()
+    peers = pool
+    if peer_providers:
+        peers = pool.filter(pl.col("provider_id").is_in(list(peer_providers)))
+    return targets, _peer_counts(peers, targets, group, peers_by, value).collect().lazy()
+
+
+def _beside_peers(
+    pool: pl.LazyFrame,
+    item: list[str],
+    value: str,
+    chosen: pl.Expr,
+    peers_by: list[str],
+    peer_providers: Sequence[str] = (),
+) -> pl.LazyFrame:
+    """The chosen rows of `pool` with n, peer quartiles and percentile_rank of `value`."""
+    group = [*peers_by, *item]
+    by_provider = {"left_on": ["provider_id", *group], "right_on": ["target_provider", *group]}
+    targets, counts = _targets_and_counts(pool, group, value, chosen, peers_by, peer_providers)
     peer_value, count, target_value = pl.col("peer_value"), pl.col("count"), pl.col(value)
     stats = counts.group_by("target_provider", *group).agg(
         n=count.sum(),
@@ -142,20 +232,23 @@ def peer_percentages(
     providers: Sequence[str] = (),
     locations: Sequence[str] = (),
     peers_by: Sequence[str] = ("service_type",),
+    peer_providers: Sequence[str] = (),
+    sizes: pl.DataFrame | None = None,
     filters: Filters = ALL,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
     """Each chosen location's current percentages beside its peers.
 
-    Columns: location_id, location_name, provider_id, provider_name, [peers_by], key_question,
-    key_question_score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank, low_n.
+    `peer_providers`: peers only among their locations; `sizes`: provider_sizes (by default
+    of `key_questions`). Columns: location_id, location_name, provider_id, provider_name,
+    [peers_by], key_question, key_question_score, n (peers), peer_p25, peer_median, peer_p75,
+    percentile_rank, low_n.
     """
-    item, value = ["key_question"], "key_question_score"
-    pool = selected(key_questions, filters, latest=True, scored=True, skip=_CHOICE).select(
-        *_WHO, *peers_by, *item, value
-    )
+    item, value, peers_by = ["key_question"], "key_question_score", _known(peers_by)
+    rows = selected(key_questions, filters, latest=True, scored=True, skip=_CHOICE)
+    pool = _pool(rows, peers_by, item, value, sizes, key_questions)
     chosen = _chosen(providers, locations)
-    result = _beside_peers(pool, item, value, chosen, peers_by)
+    result = _beside_peers(pool, item, value, chosen, peers_by, peer_providers)
     return result.with_columns(low_n(min_n)).collect(engine="in-memory")
 
 
@@ -165,23 +258,83 @@ def peer_statement_scores(
     providers: Sequence[str] = (),
     locations: Sequence[str] = (),
     peers_by: Sequence[str] = ("service_type",),
+    peer_providers: Sequence[str] = (),
+    sizes: pl.DataFrame | None = None,
     filters: Filters = ALL,
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
     """Each chosen location's current statement scores beside its peers.
 
-    Columns: location_id, location_name, provider_id, provider_name, [peers_by], key_question,
-    statement_id, statement, score, n (peers), peer_p25, peer_median, peer_p75, percentile_rank,
-    low_n.
+    Options as peer_percentages' (`sizes` by default of `scores`: pass the key_questions
+    frame's for the same bands). Columns: location_id, location_name, provider_id,
+    provider_name, [peers_by], key_question, statement_id, statement, score, n (peers),
+    peer_p25, peer_median, peer_p75, percentile_rank, low_n.
     """
-    item, value = ["key_question", "statement_id", "statement"], "score"
-    pool = (
-        selected(scores, filters, latest=True, scored=True, skip=_CHOICE)
-        .filter(pl.col("statement_id").is_not_null())
-        .select(*_WHO, *peers_by, *item, value)
-    )
-    result = _beside_peers(pool, item, value, _chosen(providers, locations), peers_by)
+    item, value, peers_by = _STATEMENT, "score", _known(peers_by)
+    pool = _statement_pool(scores, filters, peers_by, sizes)
+    chosen = _chosen(providers, locations)
+    result = _beside_peers(pool, item, value, chosen, peers_by, peer_providers)
     return result.with_columns(low_n(min_n)).collect(engine="in-memory")
+
+
+def _statement_pool(
+    scores: pl.LazyFrame, filters: Filters, peers_by: list[str], sizes: pl.DataFrame | None
+) -> pl.LazyFrame:
+    rows = selected(scores, filters, latest=True, scored=True, skip=_CHOICE).filter(
+        pl.col("statement_id").is_not_null()
+    )
+    return _pool(rows, peers_by, _STATEMENT, "score", sizes, scores)
+
+
+def peer_statement_means(
+    scores: pl.LazyFrame,
+    *,
+    providers: Sequence[str] = (),
+    locations: Sequence[str] = (),
+    peers_by: Sequence[str] = ("service_type",),
+    peer_providers: Sequence[str] = (),
+    sizes: pl.DataFrame | None = None,
+    filters: Filters = ALL,
+    min_n: int = MIN_N,
+) -> pl.DataFrame:
+    """Per chosen provider and statement, its locations' mean current score beside its peers'.
+
+    A provider's peers are those of any of its locations (peer_statement_scores), each counted
+    once; options as there. Columns: provider_id, provider_name, key_question, statement_id,
+    statement, locations (its scored locations), score (their mean), peers (n), peer_mean,
+    difference (score - peer_mean), low_n (peers < min_n).
+    """
+    item, value, peers_by = _STATEMENT, "score", _known(peers_by)
+    pool = _statement_pool(scores, filters, peers_by, sizes)
+    chosen = _chosen(providers, locations)
+    group = [*peers_by, *item]
+    targets, counts = _targets_and_counts(pool, group, value, chosen, peers_by, peer_providers)
+    count, peer_value = pl.col("count"), pl.col("peer_value")
+    # The peer groups of one provider's locations (one per peers_by value) hold different
+    # locations, so summing over them counts each peer once.
+    theirs = counts.group_by("target_provider", *item).agg(
+        peers=count.sum(), peer_mean=(peer_value * count).sum() / count.sum()
+    )
+    mine = (
+        targets.lazy()
+        .group_by("provider_id", "provider_name", *item)
+        .agg(locations=pl.col("location_id").n_unique().cast(pl.UInt32), score=pl.col(value).mean())
+    )
+    return (
+        mine.join(
+            theirs,
+            left_on=["provider_id", *item],
+            right_on=["target_provider", *item],
+            how="left",
+            nulls_equal=True,
+        )
+        .with_columns(pl.col("peers").fill_null(0))
+        .with_columns(
+            difference=pl.col("score") - pl.col("peer_mean"), low_n=pl.col("peers") < min_n
+        )
+        .sort("provider_name", "provider_id", *item)
+        .collect(engine="in-memory")
+    )
 
 
 def provider_summary(
@@ -211,18 +364,25 @@ def peer_trend(
     *,
     providers: Sequence[str] = (),
     peers_by: Sequence[str] = ("service_type",),
+    peer_providers: Sequence[str] = (),
+    sizes: pl.DataFrame | None = None,
     filters: Filters = ALL,
     period: Period = "quarter",
     min_n: int = MIN_N,
 ) -> pl.DataFrame:
     """The chosen providers' peers' key question percentages per period.
 
-    Columns: period_start, n (assessments), peer_p25, peer_median, peer_p75, low_n.
+    Options as peer_percentages'. Columns: period_start, n (assessments), peer_p25,
+    peer_median, peer_p75, low_n.
     """
     score, peers_by = pl.col("key_question_score"), _known(peers_by)
     rows = selected(key_questions, filters, skip=_CHOICE).filter(score.is_not_null())
+    if SIZE in peers_by:
+        rows = _sized(rows, provider_sizes(key_questions) if sizes is None else sizes)
     mine = pl.col("provider_id").is_in(list(providers))
     pool = rows.filter(~mine)
+    if peer_providers:
+        pool = pool.filter(pl.col("provider_id").is_in(list(peer_providers)))
     if peers_by:
         pool = pool.join(rows.filter(mine).select(peers_by).unique(), on=peers_by)
     return (

@@ -22,9 +22,12 @@ from queries.filters import Filters
 from queries.frames import KEY_QUESTION
 from queries.peers import (
     peer_percentages,
+    peer_statement_means,
     peer_statement_scores,
     peer_trend,
+    provider_sizes,
     provider_summary,
+    size_band,
 )
 from tests.queries.builders import build, kq, rows
 
@@ -227,3 +230,145 @@ def test_peer_trend_filters_narrow_the_pool():
     assert rows(trend, "n", "peer_p25", "peer_median", "peer_p75")[0] == (2, 61.0, 72.0, 83.0)
     with pytest.raises(ValueError, match="peers_by"):
         peer_trend(OVER_TIME, providers=["P1"], peers_by=("postcode",))
+
+
+# Size bands: a provider's registered locations in the data. In FRAMES P1 and P2 run two
+# locations each (2-5), P3, P4 and P5 one each.
+def test_size_bands_of_a_number_of_locations():
+    counts = pl.DataFrame({"locations": [0, 1, 2, 5, 6, 20, 21, 400]})
+    bands = counts.select(size_band(pl.col("locations")))["size_band"].cast(pl.String)
+    assert bands.to_list() == [
+        "1 location", "1 location", "2-5 locations", "2-5 locations",
+        "6-20 locations", "6-20 locations", "21+ locations", "21+ locations",
+    ]  # fmt: skip
+
+
+def test_provider_sizes_count_registered_locations():
+    frames = build(
+        kq("A", "2025-01-01", "Safe", [3], provider="P1"),
+        kq("A", "2025-06-01", "Safe", [3], provider="P1"),  # one location, two assessments
+        kq("B", "2025-01-01", "Safe", [3], provider="P1"),
+        kq("C", "2025-01-01", "Safe", [3], provider="P1", registration="Deregistered"),
+        kq("D", "2025-01-01", "Safe", [3], provider="P2", registration="Deregistered"),
+        kq("E", "2025-01-01", "Safe", [3], provider=None),
+    )
+    # P1: A and B (C is deregistered) = 2; P2: none registered = 0, in the first band; no
+    # row for the location without a provider
+    assert rows(provider_sizes(frames.key_questions)) == [
+        ("P1", 2, "2-5 locations"),
+        ("P2", 0, "1 location"),
+    ]
+
+
+def test_peers_of_the_same_size_band():
+    result = peer_percentages(KQ, providers=["P1"], peers_by=("size_band",))
+    # P1 (2 locations) beside the other 2-5 provider, P2: L3 50, L4 75 -> quartiles at
+    # positions 0.25, 0.5, 0.75 of 50..75: 56.25, 62.5, 68.75
+    # L1 75: (1 below + 0.5) / 2 = 75; L2 50: 0.5 / 2 = 25
+    assert rows(result, *COMPARED, "size_band", "percentile_rank") == [
+        ("L1", 75, 2, 56.25, 62.5, 68.75, "2-5 locations", 75.0),
+        ("L2", 50, 2, 56.25, 62.5, 68.75, "2-5 locations", 25.0),
+    ]
+    # L5's provider P3 runs one location: its peers are L6 (25) and L7 (100) of P4 and P5
+    alone = peer_percentages(KQ, locations=["L5"], peers_by=("size_band",))
+    assert rows(alone, "n", "peer_median") == [(2, 62.5)]
+
+
+def with_authority(row: dict, authority: str | None) -> dict:
+    return {**row, "local_authority": authority}
+
+
+# Safe percentages of care homes: A P1 Oldham 75, B P2 Oldham 50, C P3 Bury 100, D P4 (no
+# local authority stated) 25.
+BY_AUTHORITY = build(
+    with_authority(kq("A", "2025-01-01", "Safe", [3] * 8, provider="P1"), "Oldham"),
+    with_authority(kq("B", "2025-01-01", "Safe", [2] * 8, provider="P2"), "Oldham"),
+    with_authority(kq("C", "2025-01-01", "Safe", [4] * 8, provider="P3"), "Bury"),
+    with_authority(kq("D", "2025-01-01", "Safe", [1] * 8, provider="P4"), None),
+).key_questions
+
+
+def test_peers_in_the_same_local_authority():
+    result = peer_percentages(BY_AUTHORITY, locations=["A", "D"], peers_by=("local_authority",))
+    # A's peer in Oldham: B 50, below A's 75 -> 1 / 1 = 100%. D states no local authority: none
+    assert rows(
+        result, "location_id", "local_authority", "n", "peer_median", "percentile_rank"
+    ) == [
+        ("A", "Oldham", 1, 50.0, 100.0),
+        ("D", None, 0, None, None),
+    ]
+
+
+def test_a_custom_peer_list():
+    result = peer_percentages(KQ, providers=["P1"], peer_providers=["P3", "P5"])
+    # care homes of P3 and P5 only: L5 100, L7 100 -> L1 75 and L2 50 below both: rank 0
+    assert rows(result, "location_id", "n", "peer_median", "percentile_rank") == [
+        ("L1", 2, 100.0, 0.0),
+        ("L2", 2, 100.0, 0.0),
+    ]
+    # a chosen provider in its own peer list is still not its own peer: P2's L3 50, L4 75
+    own = peer_percentages(KQ, providers=["P1"], peer_providers=["P1", "P2"], peers_by=())
+    assert rows(own, "location_id", "n", "peer_median") == [("L1", 2, 62.5), ("L2", 2, 62.5)]
+
+
+def test_peer_trend_of_a_custom_list_and_of_a_size_band():
+    trend = peer_trend(OVER_TIME, providers=["P1"], peers_by=(), peer_providers=["P2"])
+    # B alone: 50 in Q1, 100 in Q2
+    assert rows(trend, "period_start", "n", "peer_median") == [
+        (D(2025, 1, 1), 1, 50.0),
+        (D(2025, 4, 1), 1, 100.0),
+    ]
+    # every provider there runs one location: the size band's peers are everyone's, as with
+    # no key (Q1: 50, 69, 94)
+    sized = peer_trend(OVER_TIME, providers=["P1"], peers_by=("size_band",))
+    assert rows(sized, "n", "peer_median")[0] == (3, 69.0)
+
+
+# One Safe statement (1, Learning culture) per location, current scores:
+#   M1 P1 London 3, M2 P1 London 2, M3 P1 North East 4
+#   N1 P2 London 2, N2 P3 London 4, N3 P4 North East 1, N4 P5 North East 3
+MEANS = build(
+    kq("M1", "2025-01-01", "Safe", [3], provider="P1"),
+    kq("M2", "2025-01-01", "Safe", [2], provider="P1"),
+    kq("M3", "2025-01-01", "Safe", [4], provider="P1", region="North East"),
+    kq("N1", "2025-01-01", "Safe", [2], provider="P2"),
+    kq("N2", "2025-01-01", "Safe", [4], provider="P3"),
+    kq("N3", "2025-01-01", "Safe", [1], provider="P4", region="North East"),
+    kq("N4", "2025-01-01", "Safe", [3], provider="P5", region="North East"),
+).scores
+MEANS_COLUMNS = ("provider_id", "statement", "locations", "score", "peers", "peer_mean",
+                 "difference", "low_n")  # fmt: skip
+
+
+def test_statement_means_beside_the_peers_of_any_location_counted_once():
+    result = peer_statement_means(MEANS, providers=["P1"], peers_by=("region",))
+    # P1: (3 + 2 + 4) / 3 = 3.0 over 3 locations. Its London locations' peers N1 2, N2 4 and
+    # its North East location's N3 1, N4 3: 4 peers, (2 + 4 + 1 + 3) / 4 = 2.5 (not 2.67, as
+    # it would be were London's peers counted once per P1 location there); 4 < 5: low_n
+    assert rows(result, *MEANS_COLUMNS) == [("P1", "Learning culture", 3, 3.0, 4, 2.5, 0.5, True)]
+    england = peer_statement_means(MEANS, providers=["P1", "P2"], peers_by=(), min_n=4)
+    # P2 (N1 2) beside the other six: (3 + 2 + 4 + 4 + 1 + 3) / 6 = 17 / 6
+    # P1 beside N1-N4: (2 + 4 + 1 + 3) / 4 = 2.5
+    assert rows(england, *MEANS_COLUMNS) == [
+        ("P1", "Learning culture", 3, 3.0, 4, 2.5, 0.5, False),
+        ("P2", "Learning culture", 1, 2.0, 6, pytest.approx(17 / 6), pytest.approx(-5 / 6), False),
+    ]
+
+
+def test_statement_means_of_a_custom_list_and_without_peers():
+    listed = peer_statement_means(MEANS, providers=["P1"], peers_by=(), peer_providers=["P2", "P4"])
+    # N1 2 and N3 1: mean 1.5
+    assert rows(listed, "peers", "peer_mean", "difference") == [(2, 1.5, 1.5)]
+    lonely = peer_statement_means(MEANS, providers=["P1"], peer_providers=["P9"])
+    assert rows(lonely, "locations", "score", "peers", "peer_mean", "low_n") == [
+        (3, 3.0, 0, None, True)
+    ]
+
+
+def test_statement_means_are_not_medians_of_whole_numbers():
+    means = peer_statement_means(FRAMES.scores, providers=["P1"], peers_by=PEERS_BOTH)
+    # statement 1: P1's L1 3 and L2 2 -> 2.5; London care homes of others L3 2, L4 3, L5 4
+    # -> 3.0 (their median is 3 too; P1's median location would be 2.5 as well), 3 peers
+    first = means.filter(pl.col("statement_id") == 1)
+    assert rows(first, "locations", "score", "peers", "peer_mean") == [(2, 2.5, 3, 3.0)]
+    assert means.height == 8  # one row per Safe statement
