@@ -11,14 +11,16 @@ from queries.current import latest_key_questions
 from queries.filters import MIN_N
 from queries.peers import (
     PEER_KEYS,
+    SIZE,
     peer_percentages,
-    peer_statement_scores,
+    peer_statement_means,
     peer_trend,
+    provider_sizes,
     provider_summary,
 )
 from queries.rollup import provider_rollup
 from queries.trends import percentage_trend
-from ui import charts, coverage, links, page, session
+from ui import charts, coverage, links, page, peers, session
 from ui.charts import PEER_TIPS, tips
 from ui.tables import MAX_ROWS, numbers
 
@@ -56,7 +58,8 @@ hide_low_n = right.toggle(
     key=session.COMPARE_HIDE_LOW_N,
     **BIND,
 )
-scope = replace(filters, key_questions=(key_question,))
+# The peer sections take the key question; the ranking also its service type (below).
+scope = asked = replace(filters, key_questions=(key_question,))
 
 # GP practices, dentists and care homes scored on one scale mislead, so the ranking is within
 # one service type by default: the one with the most current scored locations (unless the
@@ -187,23 +190,37 @@ chosen = left.multiselect(
     help="Search by name; choose two or more.",
     **BIND,
 )
+# Local authority is offered where a source states it (API records, the rating file).
+keys = [k for k in PEER_KEYS if k != "local_authority" or data.options.local_authorities]
 peers_by = right.segmented_control(
     "Peers: other providers' locations with the same",
-    PEER_KEYS,
+    keys,
     selection_mode="multi",
     default=["service_type"],
-    format_func=lambda k: k.replace("_", " "),
+    format_func=peers.KEY_NAMES.get,
     key=session.COMPARE_PEERS_BY,
-    help="Choose neither to compare with all of England.",
+    help="Choose none to compare with all of England. " + peers.SIZE_HELP,
     **BIND,
 )
+peer_providers = left.multiselect(
+    "Peers only among these providers",
+    list(labels),
+    format_func=labels.get,
+    key=session.COMPARE_PEER_PROVIDERS,
+    placeholder="Any provider (no custom list)",
+    help="A custom peer list: compare with these providers' locations only (still matched "
+    "on what is chosen beside). Empty: every other provider.",
+    **BIND,
+)
+sizes = provider_sizes(kq) if SIZE in peers_by else None  # one count for every section
+options = dict(peers_by=peers_by, peer_providers=peer_providers, sizes=sizes)
 if not chosen:
     st.info(
         "Choose providers above, or click a provider's bar in the ranking.",
         icon=":material/touch_app:",
     )
     st.stop()
-beside = peer_percentages(kq, providers=chosen, peers_by=peers_by, filters=filters)
+beside = peer_percentages(kq, providers=chosen, filters=filters, **options)
 if beside.is_empty():
     page.empty_note("scored key questions of the chosen providers")
     st.stop()
@@ -217,10 +234,11 @@ summary = provider_summary(beside, "key_question_score", ["key_question"])
 summary = summary.with_columns(label_of(summary), band_of("key_question_score"))
 st.caption(
     "Dot: the provider's median location, in its rating band's colour (the band is named in the "
-    "tooltip and table). Each of the provider's locations has its own peers (other providers' "
-    "locations like it); bar: the median over the provider's locations of their peers' 25th "
-    "and 75th percentiles; tick: the median of their peer medians. Grey dots have fewer than "
-    f"{MIN_N} peers. {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
+    "tooltip and table). Each of the provider's locations has its own peers; bar: the median "
+    "over the provider's locations of their peers' 25th and 75th percentiles; tick: the median "
+    f"of their peer medians. Grey dots have fewer than {MIN_N} peers. "
+    + peers.caption(peers_by, peer_providers, labels, beside["n"], "a location")
+    + f" {coverage.scored(kq, replace(filters, **ANYONE), latest=True)}"
 )
 charts.show(
     charts.beside_peers(
@@ -248,13 +266,17 @@ numbers(
     expanded=True,
 )
 
-statements = peer_statement_scores(
-    data.frames.scores, providers=chosen, peers_by=peers_by, filters=scope
-)
-if not statements.is_empty():
+by_statement = peer_statement_means(data.frames.scores, providers=chosen, filters=asked, **options)
+if not by_statement.is_empty():
     st.subheader(f"{key_question} statement scores beside peers")
-    st.caption(coverage.scored(data.frames.scores, replace(scope, **ANYONE), latest=True))
-    by_statement = provider_summary(statements, "score", ["statement_id", "statement"])
+    st.caption(
+        "Means, not medians (a median of whole-number scores is nearly always 3). Dot: the "
+        "mean current score (1-4) of the provider's locations, with how many; tick: the mean "
+        "current score of their peers, the peers of any of its locations counted once. Grey "
+        f"dots have fewer than {MIN_N} peers. "
+        + peers.caption(peers_by, peer_providers, labels, by_statement["peers"], "a statement")
+        + f" {coverage.scored(data.frames.scores, replace(asked, **ANYONE), latest=True)}"
+    )
     labelled = by_statement.with_columns(label_of(by_statement))
     charts.show(
         charts.beside_peers(
@@ -262,31 +284,37 @@ if not statements.is_empty():
             item="statement",
             value="score",
             domain=(1, 4),
-            title="Current statement score (1-4)",
+            title="Mean current statement score (1-4)",
+            peer="peer_mean",
+            quartiles=False,
             tooltip=tips(
                 ("provider_label", "Provider"),
                 ("statement", "Statement"),
-                ("score", "Score", ".1f"),
-                *PEER_TIPS,
+                ("score", "Mean score", ".2f"),
+                ("locations", "Locations (n)"),
+                ("peer_mean", "Peers' mean score", ".2f"),
+                ("difference", "Difference", "+.2f"),
+                ("peers", "Peers (n)"),
             ),
         )
     )
     numbers(
         by_statement,
         f"Chosen providers' {key_question} statement scores beside peers",
-        scope,
+        asked,
         data,
         key=session.COMPARE_STATEMENTS,
     )
 
 st.subheader(f"{key_question} over time beside peers")
-trend = percentage_trend(kq, filters=replace(scope, providers=tuple(chosen)), by="provider")
-peers = peer_trend(kq, providers=chosen, peers_by=peers_by, filters=scope)
+trend = percentage_trend(kq, filters=replace(asked, providers=tuple(chosen)), by="provider")
+peer_rows = peer_trend(kq, providers=chosen, filters=asked, **options)
 st.caption(
     "Mean percentage of each provider's assessments per quarter; dashed line and band: the "
-    "median and 25th-75th percentile of the chosen providers' peers together. Grey points: "
-    f"fewer than {MIN_N} assessments. Choose the years with the sidebar's date range. "
-    + coverage.scored(kq, replace(scope, **ANYONE))
+    "median and 25th-75th percentile of the chosen providers' peers together (every peer "
+    f"assessment in the quarter: {peers.definition(peers_by, peer_providers, labels)}; n in "
+    f"the tooltip). Grey points: fewer than {MIN_N} assessments. Choose the years with the "
+    "sidebar's date range. " + coverage.scored(kq, replace(asked, **ANYONE))
 )
 charts.show(
     charts.trend_lines(
@@ -296,7 +324,7 @@ charts.show(
         series_title="Provider",
         title=f"Mean {key_question} percentage",
         domain=(25, 100),
-        peers=peers,
+        peers=peer_rows,
         tooltip=tips(
             ("provider_label", "Provider"),
             ("period_start", "Quarter from"),
@@ -309,14 +337,14 @@ charts.show(
 numbers(
     trend,
     f"Chosen providers' {key_question} percentage per quarter",
-    scope,
+    asked,
     data,
     key=session.COMPARE_TREND,
 )
 numbers(
-    peers,
+    peer_rows,
     f"Peers' {key_question} percentage per quarter",
-    scope,
+    asked,
     data,
     key=session.COMPARE_PEER_TREND,
     label="Peer numbers behind this chart",

@@ -252,27 +252,32 @@ def beside_peers(
     tooltip: Tips,
     rating_colour: bool = False,
     width: int = 300,
+    peer: str = "peer_median",
+    quartiles: bool = True,
 ) -> alt.FacetChart:
-    """Per provider panel: each item's value (dot, labelled) on its peers' quartile range (bar)
-    and median (tick); dots in their rating band's colour (column `band`) with
-    `rating_colour`."""
+    """Per provider panel: each item's value (dot, labelled) beside its peers' `peer` figure
+    (tick) and, with `quartiles`, their 25th-75th percentile range (bar, peer_p25 to
+    peer_p75); dots in their rating band's colour (column `band`) with `rating_colour`."""
     x_scale = alt.Scale(domain=list(domain))
     base = alt.Chart().encode(
         y=alt.Y(f"{item}:N", title=None, sort=None, axis=alt.Axis(labelLimit=280)),
         tooltip=frame.tooltips(tooltip),
     )
-    quartiles = base.mark_rule(strokeWidth=10, opacity=0.3, color=PEER_COLOUR).encode(
-        x=alt.X("peer_p25:Q", title=title, scale=x_scale), x2="peer_p75:Q"
-    )
-    median = base.mark_tick(color=PEER_COLOUR, thickness=2, size=18).encode(x="peer_median:Q")
+    x = alt.X(f"{value}:Q", title=title, scale=x_scale)
+    layers = []
+    if quartiles:
+        layers.append(
+            base.mark_rule(strokeWidth=10, opacity=0.3, color=PEER_COLOUR).encode(
+                x=alt.X("peer_p25:Q", title=title, scale=x_scale), x2="peer_p75:Q"
+            )
+        )
+    tick = base.mark_tick(color=PEER_COLOUR, thickness=2, size=18).encode(x=f"{peer}:Q")
     colour = RATING_COLOUR if rating_colour else alt.value(BAR_COLOUR)
-    dot = base.mark_point(filled=True, size=90, opacity=1).encode(
-        x=f"{value}:Q", color=grey_low_n(colour)
-    )
+    dot = base.mark_point(filled=True, size=90, opacity=1).encode(x=x, color=grey_low_n(colour))
     text = base.mark_text(dy=-11, fontSize=11).encode(
         x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=".3~r")
     )
-    panel = alt.layer(quartiles, median, dot, text, data=frame.data).properties(
+    panel = alt.layer(*layers, tick, dot, text, data=frame.data).properties(
         width=width, height=alt.Step(30)
     )
     return panel.facet(facet=alt.Facet("provider_label:N", title=None), columns=2)

@@ -49,6 +49,7 @@ COMPARE_TOP = "compare_top"
 COMPARE_HIDE_LOW_N = "compare_hide_low_n"
 COMPARE_PROVIDERS = "compare_providers"
 COMPARE_PEERS_BY = "compare_peers_by"
+COMPARE_PEER_PROVIDERS = "compare_peer_providers"  # a custom peer list (provider labels)
 COMPARE_RANK_WITHIN = "compare_rank_within"  # a service type, or the mixed ranking
 COMPARE_RANK_LEVEL = "compare_rank_level"  # Providers or Locations
 
