@@ -122,7 +122,9 @@ if groups > MAX_COLUMNS:
 if by == "provider":
     notes.append("Click a cell to compare that provider with its peers.")
 st.caption(" ".join(notes))
-pick = charts.Pick("cell", "provider_id") if by == "provider" else None
+# A cell opens Compare on its provider and its statement's key question.
+CARRY = {"key_question": session.COMPARE_KEY_QUESTION}
+pick = charts.Pick("cell", "provider_id", tuple(CARRY)) if by == "provider" else None
 charts.show(
     charts.heatmap(
         grid,
@@ -134,7 +136,7 @@ charts.show(
     ),
     key=session.STATEMENTS_HEATMAP,
     selection_mode="cell" if pick else None,
-    on_select=links.compare_on_click(session.STATEMENTS_HEATMAP, "cell", labels)
+    on_select=links.compare_on_click(session.STATEMENTS_HEATMAP, "cell", labels, CARRY)
     if pick
     else "ignore",
 )

@@ -51,14 +51,15 @@ class Figure:
 
 @dataclass(frozen=True)
 class Pick:
-    """A click selection `name` of the clicked mark's `field` (Streamlit reports the clicked
-    points under `name`)."""
+    """A click selection `name` of the clicked mark's `field`, and of the fields `also`
+    (Streamlit reports the clicked points under `name`)."""
 
     name: str
     field: str
+    also: tuple[str, ...] = ()
 
     def param(self) -> alt.Parameter:
-        return alt.selection_point(name=self.name, fields=[self.field])
+        return alt.selection_point(name=self.name, fields=[self.field, *self.also])
 
 
 @dataclass(frozen=True)

@@ -132,12 +132,22 @@ def follow() -> None:
         st.switch_page(Path(target[0]), query_params=target[1])
 
 
-def compare_on_click(key: str, param: str, labels: Mapping[str, str]) -> Callable[[], None]:
-    """A chart callback: open the Compare page with the clicked providers (field provider_id)."""
+def compare_on_click(
+    key: str, param: str, labels: Mapping[str, str], carry: Mapping[str, str] | None = None
+) -> Callable[[], None]:
+    """A chart callback: open the Compare page with the clicked providers (field provider_id).
+
+    `carry`: field of the clicked mark -> the Compare parameter it sets (the heatmap's cell
+    carries its key_question to session.COMPARE_KEY_QUESTION); the chart's Pick selects them.
+    """
 
     def callback() -> None:
         if clicked := picked(key, param, "provider_id"):
-            go_later(COMPARE, compare_params(clicked, labels))
+            params = compare_params(clicked, labels)
+            for field, name in (carry or {}).items():
+                if values := picked(key, param, field):
+                    params[name] = str(values[0])
+            go_later(COMPARE, params)
 
     return callback
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from queries.filters import MIN_N
-from tests.helpers import keyed, metric, page, sql, table
+from tests.helpers import keyed, metric, only, page, sql, table
 from tests.pages.oracle import CURRENT, JUDGED
 from ui import session
 
@@ -74,3 +77,48 @@ def test_heatmap_by_provider_draws_the_largest_providers(use_demo_db):
     for provider, statement_id, n, mean in expected:
         assert got[(provider, statement_id, n)] == pytest.approx(mean)
     assert any("The 15 of " in c.value for c in at.caption)
+
+
+def selections(spec) -> dict[str, list[str]]:
+    """Every point selection of a Vega-Lite spec: its name -> the fields it picks."""
+    found = {}
+    if isinstance(spec, dict):
+        select = spec.get("select")
+        if "name" in spec and isinstance(select, dict) and select.get("type") == "point":
+            found[spec["name"]] = select.get("fields", [])
+        for value in spec.values():
+            found |= selections(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found |= selections(value)
+    return found
+
+
+def test_a_heatmap_cell_picks_its_provider_and_its_key_question(use_demo_db):
+    at = page("statements").run()
+    at.selectbox(key="statements_by").select("provider").run()
+    assert not at.exception
+    picks = [selections(json.loads(c.proto.spec)) for c in at.get("vega_lite_chart")]
+    # The heatmap's click selects the cell's provider and the key question of its statement,
+    # which the Compare page opens on (ui.links.compare_on_click carries it).
+    assert {"cell": ["provider_id", "key_question"]} in picks
+
+
+def test_a_clicked_cell_opens_compare_on_its_provider_and_key_question():
+    def script():
+        import streamlit as st
+
+        from ui import links, session
+
+        st.session_state["heat"] = {
+            "selection": {"cell": [{"provider_id": "P7", "key_question": "Well-led"}]}
+        }
+        carry = {"key_question": session.COMPARE_KEY_QUESTION}
+        links.compare_on_click("heat", "cell", {"P7": "Provider Seven"}, carry)()
+        st.json({"next": st.session_state[session.NEXT_PAGE]})
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    page_, params = json.loads(only(at.json).value)["next"]
+    assert page_.endswith("pages/compare.py")
+    assert params == {"compare_providers": ["Provider Seven"], "compare_key_question": "Well-led"}
