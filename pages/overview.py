@@ -1,20 +1,25 @@
 """Overview: how are the selected services rated and scored right now?"""
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
-from ingest.reference import BAND_EDGES_PERCENT
+from ingest.reference import BAND_EDGES_PERCENT, KEY_QUESTIONS
 from queries.current import rating_shares
 from queries.distributions import percentage_bins
 from queries.filters import MIN_N
 from queries.headline import headline
+from queries.places import location_places
 from queries.recent import quarter_on_quarter
 from ui import charts, coverage, links, page, session, tables
 
 data, filters = page.start(
     "Overview", "How are the selected services rated and scored, as of their latest assessment?"
 )
+links.follow()
 kq = data.frames.key_questions
+BIND = dict(bind="query-params", persist_state="session")
 
 numbers = headline(kq, filters=filters).row(0, named=True)
 if not numbers["key_questions"]:
@@ -61,6 +66,70 @@ charts.show(charts.percentage_histogram(bins), width="stretch")
 tables.numbers(
     bins, "Key question percentages, 5-point bins", filters, data, key=session.OVERVIEW_BINS
 )
+
+st.subheader("Where they are")
+left, right = st.columns(2)
+map_kq = left.selectbox(
+    "Key question on the map",
+    filters.key_questions or KEY_QUESTIONS,
+    key=session.OVERVIEW_MAP_KEY_QUESTION,
+    **BIND,
+)
+by_score = "Percentage" == right.segmented_control(
+    "Colour by", ["Rating", "Percentage"], default="Rating", key=session.OVERVIEW_MAP_COLOUR, **BIND
+)
+places = location_places(
+    kq, data.locations.lazy(), key_question=map_kq, filters=filters, scored=by_score
+)
+on_the_map = replace(filters, key_questions=(map_kq,))
+
+
+def open_clicked_location() -> None:
+    if clicked := links.picked(session.OVERVIEW_MAP, "location", "location_id"):
+        links.go_later(links.LOCATION, links.location_params(clicked[0]))
+
+
+if places.is_empty():
+    page.empty_note(
+        f"locations with a current {map_kq} " + ("percentage" if by_score else "rating")
+    )
+else:
+    located = places.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
+    total, on_map = places["location_id"].n_unique(), located["location_id"].n_unique()
+    unplaced = f"{total - on_map:,} {'has' if total - on_map == 1 else 'have'} none"
+    what = "percentage (its latest scored assessment)" if by_score else "rating (from any source)"
+    st.caption(
+        f"Each location's current {map_kq} {what}, at its postcode's coordinates as CQC's API "
+        f"records give them; the shape names the rating too. {on_map:,} of {total:,} locations "
+        f"have coordinates; {unplaced} (report text and the rating file give none) and are in "
+        "the table only. Click a point, or select a row, to open the location. "
+        + (coverage.scored if by_score else coverage.rated)(kq, on_the_map, latest=True)
+    )
+
+    drawn, beside = st.columns([3, 2])
+    with drawn:
+        charts.show(
+            charts.location_map(
+                located, percentage=by_score, select=charts.Pick("location", "location_id")
+            ),
+            key=session.OVERVIEW_MAP,
+            on_select=open_clicked_location,
+            selection_mode="location",
+        )
+    with beside:
+        ids = places["location_id"].head(tables.MAX_ROWS).cast(pl.String).to_list()
+        tables.numbers(
+            places,
+            f"Locations on the map: current {map_kq}",
+            filters,
+            data,
+            key=session.OVERVIEW_PLACES,
+            label="Locations on the map",
+            expanded=True,
+            dataframe_key=session.OVERVIEW_MAP_ROWS,
+            on_select=links.location_on_select(session.OVERVIEW_MAP_ROWS, ids),
+            selection_mode="single-row",
+        )
 
 st.subheader("What changed recently")
 recent = quarter_on_quarter(kq, filters=filters)

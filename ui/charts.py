@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ import pyarrow as pa
 import streamlit as st
 
 from ingest.reference import BAND_EDGES_PERCENT, KEY_QUESTIONS, RATINGS, STATEMENT_SCORING_START
-from ui.theme import LOW_N_COLOUR, SCORE_COLOURS, SCORE_LABELS, rating_scale
+from ui.theme import LOW_N_COLOUR, RATING_COLOURS, SCORE_COLOURS, SCORE_LABELS, rating_scale
 
 BAR_COLOUR = "#4C78A8"
 PEER_COLOUR = "#555555"
@@ -712,3 +713,217 @@ def key_question_percentages(frame: Columns) -> alt.LayerChart:
     )
     labels = base.mark_text(align="left", dx=4).encode(text="label:N")
     return bars + labels + band_edges()
+
+
+# Where the locations are: a map without tiles ----------------------------------------------
+# The map is fitted to its points, padded, and at least MAP_SPAN degrees of latitude (111 km)
+# across both ways, so one local authority's locations spread out; with no points, to England
+# (Land's End to Berwick, and east to Lowestoft).
+ENGLAND = {"latitude": (49.9, 55.85), "longitude": (-5.75, 1.77)}
+MAP_SPAN = 1.0
+MAP_PADDING = 0.06  # of the points' span, each side
+RATING_SHAPES = {
+    "Inadequate": "triangle-down",
+    "Requires improvement": "diamond",
+    "Good": "circle",
+    "Outstanding": "square",
+}
+# A percentage's colour: the rating palette, each band's colour at the middle of its band
+# (25-38, 39-62, 63-87, 88-100), blended between them.
+PERCENTAGE_SCALE = alt.Scale(
+    domain=[31.5, 50.5, 75, 94], range=[RATING_COLOURS[r] for r in RATINGS], clamp=True
+)
+MAP_TIPS = tips(
+    ("location_name", "Location"),
+    ("provider_name", "Provider"),
+    ("service_type", "Service type"),
+    ("key_question_rating", "Rating"),
+    ("key_question_score", "Percentage"),
+    ("assessment_date", "Assessed", "%-d %b %Y"),
+    ("local_authority", "Local authority"),
+    ("icb_name", "ICB"),
+)
+
+
+# Where the map names each of CQC's regions (longitude, latitude): inside it, clear of the
+# others' names. Written here, not drawn from any boundary file.
+REGION_LABELS = {
+    "North East": (-1.75, 55.05),
+    "North West": (-2.85, 54.35),
+    "Yorkshire & Humberside": (-1.2, 54.05),
+    "East Midlands": (-0.85, 52.95),
+    "West Midlands": (-2.45, 52.4),
+    "East": (0.75, 52.45),
+    "London": (-0.1, 51.6),
+    "South East": (-0.6, 51.05),
+    "South West": (-3.3, 50.85),
+}
+
+
+def map_extent(frame: pl.DataFrame) -> pl.DataFrame:
+    """Two corners (longitude, latitude) the map is fitted to: the points' box, padded by
+    MAP_PADDING and widened about its middle to MAP_SPAN degrees of latitude's length each way
+    where narrower; England's box when there are no points."""
+    if frame.is_empty():
+        return pl.DataFrame({k: list(v) for k, v in ENGLAND.items()})
+    lat, lon = frame["latitude"], frame["longitude"]
+    middle = (lat.min() + lat.max()) / 2
+    stretch = 1 / math.cos(math.radians(middle))  # a degree east is shorter than one north
+    corners: dict[str, list[float]] = {}
+    for name, values, least in (
+        ("latitude", lat, MAP_SPAN),
+        ("longitude", lon, MAP_SPAN * stretch),
+    ):
+        low, high = values.min(), values.max()
+        half = max((high - low) * (0.5 + MAP_PADDING), least / 2)
+        corners[name] = [(low + high) / 2 - half, (low + high) / 2 + half]
+    return pl.DataFrame(corners)
+
+
+def _map_data(frame: pl.DataFrame, **options: Any) -> dict[str, Any]:
+    """location_map's slots: the points, the corners fitted to, the names of their regions."""
+    present = set(frame["region"].drop_nulls().cast(pl.String))
+    regions = pl.DataFrame(
+        [(r, lon, lat) for r, (lon, lat) in REGION_LABELS.items() if r in present],
+        schema={"region": pl.String, "longitude": pl.Float64, "latitude": pl.Float64},
+        orient="row",
+    )
+    return {**options, "frame": frame, "extent": map_extent(frame), "regions": regions}
+
+
+@chart(prepare=_map_data)
+def location_map(
+    frame: Columns,
+    *,
+    percentage: bool = False,
+    select: Pick | None = None,
+    extent: Columns | None = None,
+    regions: Columns | None = None,
+) -> alt.LayerChart:
+    """Locations (rows of places.location_places with coordinates) as points on their
+    longitude and latitude, a Mercator projection fitted to them (map_extent, the `extent`
+    slot), no map tiles or outlines: coloured by rating, or (`percentage`) by percentage
+    through the rating colours, and shaped by rating either way, so the rating never rests on
+    colour alone. The regions the points are in are named where REGION_LABELS puts them (the
+    `regions` slot); both slots are filled by _map_data."""
+    where = {"longitude": "longitude:Q", "latitude": "latitude:Q"}
+    corners = alt.Chart(extent.data).mark_point(opacity=0).encode(**where)
+    name = alt.Chart(regions.data).encode(**where, text="region:N")
+    text = {"fontSize": 12, "fontWeight": "bold"}
+    halo = name.mark_text(**text, stroke="white", strokeWidth=4, strokeOpacity=0.9)
+    names = halo + name.mark_text(**text, color="#555867")  # readable over the points
+    order = list(RATINGS)
+    shape = alt.Shape(
+        "key_question_rating:N",
+        title="Rating",
+        sort=order,
+        scale=alt.Scale(domain=order, range=[RATING_SHAPES[r] for r in order]),
+    )
+    colour = (
+        alt.Color("key_question_score:Q", title="Percentage", scale=PERCENTAGE_SCALE)
+        if percentage
+        else alt.Color("key_question_rating:N", title="Rating", scale=rating_scale(), sort=order)
+    )
+    points = (
+        alt.Chart(frame.data)
+        .mark_point(filled=True, size=70, opacity=0.85, cursor="pointer")
+        .encode(**where, color=colour, shape=shape, tooltip=frame.tooltips(MAP_TIPS))
+    )
+    if select is not None:
+        points = points.add_params(select.param())
+    return (
+        alt.layer(corners, points, names).project(type="mercator").properties(width=440, height=560)
+    )
+
+
+# One provider on the national distribution ----------------------------------------------
+
+
+def _national_data(bins: pl.DataFrame, marks: pl.DataFrame, **options: Any) -> dict[str, Any]:
+    """national_picture's slots: the nation's bins, the provider's locations by percentage
+    (`marks`), a line per key question naming n (`labels`), and the key questions shown."""
+    at = ["key_question", "key_question_score"]
+    by_score = marks.group_by(at, maintain_order=True).agg(
+        locations=pl.len(),
+        names=pl.col("location_name").cast(pl.String).sort().str.join(", "),
+        percentile_rank=pl.col("percentile_rank").first(),
+    )
+    theirs = marks.group_by("key_question").agg(theirs=pl.len())
+    labels = (
+        bins.group_by("key_question", maintain_order=True)
+        .agg(n=pl.col("count").sum())
+        .join(theirs, on="key_question", how="left")
+        .with_columns(
+            text=pl.format(
+                "{}: n = {} locations; {} of the provider's",
+                "key_question",
+                "n",
+                pl.col("theirs").fill_null(0),
+            )
+        )
+    )
+    shown = tuple(labels["key_question"].cast(pl.String))
+    return {**options, "bins": bins, "marks": by_score, "labels": labels, "key_questions": shown}
+
+
+@chart(prepare=_national_data)
+def national_picture(
+    bins: Columns,
+    marks: Columns,
+    labels: Columns | None = None,
+    key_questions: Sequence[str] = (),
+) -> alt.VConcatChart:
+    """Per key question, the nation's current percentages in bins (distributions.
+    percentage_bins) with the band edges, and a black line at each percentage the provider's
+    locations have (national.provider_on_national), the count of them above it."""
+    x_scale = alt.Scale(domain=[25, 100])
+    panels = []
+    for kq in key_questions:
+        mine = alt.datum.key_question == kq
+        bars = (
+            alt.Chart(bins.data)
+            .transform_filter(mine)
+            .transform_calculate(bin_end_excl="datum.bin_end + 1")
+            .mark_bar(color=BAR_COLOUR, opacity=0.45)
+            .encode(
+                x=alt.X(
+                    "bin_start:Q", bin="binned", scale=x_scale, title="Key question percentage"
+                ),
+                x2="bin_end_excl:Q",
+                y=alt.Y("count:Q", title="Locations"),
+                tooltip=[
+                    alt.Tooltip("bin_start:Q", title="From %"),
+                    alt.Tooltip("bin_end:Q", title="To %"),
+                    alt.Tooltip("count:Q", title="Locations in England", format=","),
+                    alt.Tooltip("n:Q", title="National locations (n)", format=","),
+                ],
+            )
+        )
+        base = (
+            alt.Chart(marks.data)
+            .transform_filter(mine)
+            .encode(
+                x=alt.X("key_question_score:Q", scale=x_scale),
+                tooltip=marks.tooltips(
+                    tips(
+                        ("key_question_score", "Percentage"),
+                        ("locations", "The provider's locations here"),
+                        ("names", "Locations"),
+                        ("percentile_rank", "Percentile rank in England", ".0f"),
+                    )
+                ),
+            )
+        )
+        lines = base.mark_rule(color="black", strokeWidth=2)
+        counts = base.mark_text(align="left", dx=3, baseline="top", y=0).encode(text="locations:Q")
+        title = (
+            alt.Chart(labels.data)
+            .transform_filter(mine)
+            .mark_text(align="left", baseline="bottom", x=0, y=-16, fontWeight="bold")
+            .encode(text="text:N")
+        )
+        panel = alt.layer(bars, band_edges(), lines, counts, title).properties(
+            width=560, height=110
+        )
+        panels.append(panel)
+    return alt.vconcat(*panels, spacing=40)

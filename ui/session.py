@@ -83,6 +83,13 @@ EXPORT_COLUMNS = "export_columns"
 EXPORT_EVIDENCE = "export_evidence"
 EXPORT_LATEST = "export_latest"  # the current picture only
 
+# Overview's map: the key question shown, and what colours the points (Rating or Percentage).
+OVERVIEW_MAP_KEY_QUESTION = "overview_map_key_question"
+OVERVIEW_MAP_COLOUR = "overview_map_colour"
+
+# Compare providers' national picture (ui.national): the provider placed (its label).
+COMPARE_NATIONAL_PROVIDER = "compare_national_provider"
+
 # Search (pages/search.py): the query and its options are URL-bound; the tables, the
 # download and the theme buttons are session-only.
 SEARCH_QUERY = "search_query"
@@ -111,6 +118,8 @@ COMPARE_RANKING = "compare_ranking"  # the ranking chart (a click adds a provide
 COMPARE_ROWS = "compare_rows"  # the locations table (a row opens the Location page)
 TRENDS_CHART = "trends_chart"  # the trend lines (a click opens Compare)
 STATEMENTS_HEATMAP = "statements_heatmap"  # the heatmap (a click opens Compare)
+OVERVIEW_MAP = "overview_map"  # the map (a click on a point opens the Location page)
+OVERVIEW_MAP_ROWS = "overview_map_rows"  # the map's table (a row opens the Location page)
 LOCATION_ASSESSMENT = "location_assessment"  # which assessment's evidence is shown
 EXPORT_CSV = "export_csv"  # download buttons
 EXPORT_PARQUET = "export_parquet"
@@ -139,6 +148,9 @@ TRENDS_CHANGES_BY = "trends_changes_by"
 TRENDS_TRANSITIONS = "trends_transitions"
 STATEMENTS_SPREAD = "statements_spread"
 STATEMENTS_GRID = "statements_grid"
+OVERVIEW_PLACES = "overview_places"  # the map's numbers; its table is keyed OVERVIEW_MAP_ROWS
+COMPARE_NATIONAL = "compare_national"  # the provider's locations on the national picture
+COMPARE_NATIONAL_BINS = "compare_national_bins"  # the nation's percentages in bins
 
 # Other tables (st.dataframe keys).
 OVERVIEW_SHARES = "overview_shares"

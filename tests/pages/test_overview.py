@@ -184,3 +184,74 @@ def test_rating_file_row_counts_as_rated_and_the_report_keeps_its_scores(
     assert not at.exception
     assert any("All rated locations (1), from every source." in c.value for c in at.caption)
     assert any("Scored assessments only: 0 locations." in c.value for c in at.caption)
+
+
+# The map: each location's current rating (or percentage) at its coordinates ---------------
+
+MAP_ROW = ("location_id", "key_question_rating", "key_question_score", "latitude", "longitude")
+
+
+def test_the_map_places_an_icbs_current_ratings_at_their_coordinates(use_demo_db):
+    db = use_demo_db
+    ((icb,),) = sql(db, """
+        SELECT icb_name FROM locations GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1
+    """)  # fmt: skip
+    at = page("overview").run()
+    assert not at.exception
+    at.multiselect(key="icb").select(icb).run()
+    assert not at.exception
+    # Oracle: the rated picture's current Safe of the ICB's locations, with the locations
+    # table's coordinates (every demo location has them: its API location record's).
+    expected = sql(db, f"""
+        SELECT c.location_id, c.key_question_rating, c.key_question_score, l.latitude,
+               l.longitude
+        FROM ({CURRENT}) c JOIN locations l USING (location_id)
+        WHERE c.key_question = 'Safe' AND c.icb_name = ? AND c.key_question_rating IS NOT NULL
+    """, [icb])  # fmt: skip
+    assert expected
+    shown = keyed(at, session.OVERVIEW_MAP_ROWS).value
+    assert sorted(_rows(shown, MAP_ROW)) == sorted(expected)
+    assert set(shown["icb_name"]) == {icb} and set(shown["key_question"]) == {"Safe"}
+    n = len({row[0] for row in expected})
+    assert any(f"{n:,} of {n:,} locations have coordinates; 0 have none" in c.value
+               and f"All rated locations ({n:,}), from every source." in c.value
+               for c in at.caption)  # fmt: skip
+
+    # Coloured by percentage: the scored picture, and Well-led instead of Safe.
+    at.segmented_control(key=session.OVERVIEW_MAP_COLOUR).set_value("Percentage").run()
+    at.selectbox(key=session.OVERVIEW_MAP_KEY_QUESTION).set_value("Well-led").run()
+    assert not at.exception
+    expected = sql(db, f"""
+        SELECT c.location_id, c.key_question_rating, c.key_question_score, l.latitude,
+               l.longitude
+        FROM ({CURRENT_SCORED}) c JOIN locations l USING (location_id)
+        WHERE c.key_question = 'Well-led' AND c.icb_name = ?
+    """, [icb])  # fmt: skip
+    shown = keyed(at, session.OVERVIEW_MAP_ROWS).value
+    assert sorted(_rows(shown, MAP_ROW)) == sorted(expected)
+    assert any("current Well-led percentage (its latest scored assessment)" in c.value
+               for c in at.caption)  # fmt: skip
+
+
+def test_locations_without_coordinates_are_counted_and_listed_not_drawn(loaded_db):
+    # Two report text fixtures: report text gives no coordinates, so neither is drawn.
+    at = page("overview").run()
+    assert not at.exception
+    shown = keyed(at, session.OVERVIEW_MAP_ROWS).value
+    # Safe: Rowan Court only, 56 (Requires improvement); Harbour View has Effective and
+    # Responsive.
+    assert _rows(shown, ("location_name", *MAP_ROW[1:])) == [
+        ("Rowan Court Nursing Home", "Requires improvement", 56, None, None)
+    ]
+    assert any("0 of 1 locations have coordinates; 1 has none" in c.value for c in at.caption)
+    at.selectbox(key=session.OVERVIEW_MAP_KEY_QUESTION).set_value("Effective").run()
+    shown = keyed(at, session.OVERVIEW_MAP_ROWS).value
+    assert list(shown["location_name"]) == ["Harbour View Community Team"]
+
+
+def _rows(frame, columns) -> list[tuple]:
+    """The rows of a shown table as tuples, missing values as None (as DuckDB gives them)."""
+    return [
+        tuple(None if value != value else value for value in row)  # NaN is not equal to itself
+        for row in frame[list(columns)].astype(object).itertuples(index=False)
+    ]
