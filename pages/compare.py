@@ -20,7 +20,7 @@ from queries.peers import (
 )
 from queries.rollup import provider_rollup
 from queries.trends import percentage_trend
-from ui import charts, coverage, links, page, peers, session
+from ui import charts, coverage, links, national, page, peers, session
 from ui.charts import PEER_TIPS, tips
 from ui.tables import MAX_ROWS, numbers
 
@@ -367,3 +367,5 @@ numbers(
     on_select=open_location,
     selection_mode="single-row",
 )
+
+national.section(data, filters, chosen, labels)

@@ -840,19 +840,22 @@ def location_map(
 
 
 def _national_data(bins: pl.DataFrame, marks: pl.DataFrame, **options: Any) -> dict[str, Any]:
-    """national_picture's slots: the nation's bins, the provider's locations by percentage
-    (`marks`), a line per key question naming n (`labels`), and the key questions shown."""
-    at = ["key_question", "key_question_score"]
-    by_score = marks.group_by(at, maintain_order=True).agg(
-        locations=pl.len(),
-        names=pl.col("location_name").cast(pl.String).sort().str.join(", "),
-        percentile_rank=pl.col("percentile_rank").first(),
+    """national_picture's slots: the nation's bins; the provider's locations (`marks`) counted
+    in the same bins, each named with its percentage; a line per key question naming n
+    (`labels`); and the key questions shown."""
+    width = 5  # as distributions.percentage_bins' default
+    start = (pl.col("key_question_score") // width * width).cast(pl.Int32)
+    named = pl.format("{} ({}%)", pl.col("location_name").cast(pl.String), "key_question_score")
+    theirs = (
+        marks.sort("key_question", "key_question_score", "location_name")
+        .group_by("key_question", bin_start=start, maintain_order=True)
+        .agg(locations=pl.len(), names=named.str.join(", "))
+        .with_columns(bin_end=pl.min_horizontal(pl.col("bin_start") + width - 1, 100))
     )
-    theirs = marks.group_by("key_question").agg(theirs=pl.len())
     labels = (
         bins.group_by("key_question", maintain_order=True)
         .agg(n=pl.col("count").sum())
-        .join(theirs, on="key_question", how="left")
+        .join(marks.group_by("key_question").agg(theirs=pl.len()), on="key_question", how="left")
         .with_columns(
             text=pl.format(
                 "{}: n = {} locations; {} of the provider's",
@@ -863,7 +866,7 @@ def _national_data(bins: pl.DataFrame, marks: pl.DataFrame, **options: Any) -> d
         )
     )
     shown = tuple(labels["key_question"].cast(pl.String))
-    return {**options, "bins": bins, "marks": by_score, "labels": labels, "key_questions": shown}
+    return {**options, "bins": bins, "marks": theirs, "labels": labels, "key_questions": shown}
 
 
 @chart(prepare=_national_data)
@@ -874,9 +877,11 @@ def national_picture(
     key_questions: Sequence[str] = (),
 ) -> alt.VConcatChart:
     """Per key question, the nation's current percentages in bins (distributions.
-    percentage_bins) with the band edges, and a black line at each percentage the provider's
-    locations have (national.provider_on_national), the count of them above it."""
+    percentage_bins, pale) with the band edges, and in the same bins the provider's locations
+    (national.provider_on_national, dark, their count above), on one count axis: the dark bar
+    is the provider's part of the pale one."""
     x_scale = alt.Scale(domain=[25, 100])
+    x = alt.X("bin_start:Q", bin="binned", scale=x_scale, title="Key question percentage")
     panels = []
     for kq in key_questions:
         mine = alt.datum.key_question == kq
@@ -884,17 +889,15 @@ def national_picture(
             alt.Chart(bins.data)
             .transform_filter(mine)
             .transform_calculate(bin_end_excl="datum.bin_end + 1")
-            .mark_bar(color=BAR_COLOUR, opacity=0.45)
+            .mark_bar(color=BAR_COLOUR, opacity=0.35)
             .encode(
-                x=alt.X(
-                    "bin_start:Q", bin="binned", scale=x_scale, title="Key question percentage"
-                ),
+                x=x,
                 x2="bin_end_excl:Q",
                 y=alt.Y("count:Q", title="Locations"),
                 tooltip=[
                     alt.Tooltip("bin_start:Q", title="From %"),
                     alt.Tooltip("bin_end:Q", title="To %"),
-                    alt.Tooltip("count:Q", title="Locations in England", format=","),
+                    alt.Tooltip("count:Q", title="Locations in the nation", format=","),
                     alt.Tooltip("n:Q", title="National locations (n)", format=","),
                 ],
             )
@@ -902,27 +905,37 @@ def national_picture(
         base = (
             alt.Chart(marks.data)
             .transform_filter(mine)
+            .transform_calculate(bin_end_excl="datum.bin_end + 1")
             .encode(
-                x=alt.X("key_question_score:Q", scale=x_scale),
+                x=x,
+                x2="bin_end_excl:Q",
                 tooltip=marks.tooltips(
                     tips(
-                        ("key_question_score", "Percentage"),
-                        ("locations", "The provider's locations here"),
+                        ("bin_start", "From %"),
+                        ("bin_end", "To %"),
+                        ("locations", "The provider's locations"),
                         ("names", "Locations"),
-                        ("percentile_rank", "Percentile rank in England", ".0f"),
                     )
                 ),
             )
         )
-        lines = base.mark_rule(color="black", strokeWidth=2)
-        counts = base.mark_text(align="left", dx=3, baseline="top", y=0).encode(text="locations:Q")
+        theirs = base.mark_bar(color=PEER_COLOUR).encode(y="locations:Q")
+        counts = (
+            alt.Chart(marks.data)
+            .transform_filter(mine)
+            .transform_calculate(
+                middle="datum.bin_start + (datum.bin_end + 1 - datum.bin_start) / 2"
+            )
+            .mark_text(baseline="bottom", dy=-2, fontWeight="bold")
+            .encode(x=alt.X("middle:Q", scale=x_scale), y="locations:Q", text="locations:Q")
+        )
         title = (
             alt.Chart(labels.data)
             .transform_filter(mine)
             .mark_text(align="left", baseline="bottom", x=0, y=-16, fontWeight="bold")
             .encode(text="text:N")
         )
-        panel = alt.layer(bars, band_edges(), lines, counts, title).properties(
+        panel = alt.layer(bars, band_edges(), theirs, counts, title).properties(
             width=560, height=110
         )
         panels.append(panel)

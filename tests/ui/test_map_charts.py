@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from ingest.reference import RATINGS
+from queries.frames import KEY_QUESTION
 from ui import charts
 from ui.theme import RATING_COLOURS
 
@@ -96,7 +97,8 @@ def test_the_national_picture_has_a_panel_per_key_question_naming_n():
             "bin_end": [54, 79, 79],
             "count": [3, 4, 2],
             "n": [7, 7, 2],
-        }
+        },
+        schema_overrides={"key_question": KEY_QUESTION},  # framework order, as the frames
     )
     marks = pl.DataFrame(
         {
@@ -104,14 +106,15 @@ def test_the_national_picture_has_a_panel_per_key_question_naming_n():
             "location_name": ["B", "A", "A"],
             "key_question_score": [50, 50, 100],
             "percentile_rank": [28.6, 28.6, 75.0],
-        }
+        },
+        schema_overrides={"key_question": KEY_QUESTION},
     )
     figure = charts.national_picture(bins, marks)
     assert len(figure.spec["vconcat"]) == 2
-    # Safe: two of the provider's locations at 50, named in one tooltip; n = 3 + 4 = 7
+    # Safe: two of the provider's locations at 50, in the 50-54 bin, named in its tooltip
     assert figure.data["marks"].rows() == [
-        ("Safe", 50, 2, "A, B", 28.6),
-        ("Caring", 100, 1, "A", 75.0),
+        ("Safe", 50, 2, "A (50%), B (50%)", 54),
+        ("Caring", 100, 1, "A (100%)", 100),
     ]
     assert figure.data["labels"]["text"].to_list() == [
         "Safe: n = 7 locations; 2 of the provider's",
