@@ -86,11 +86,12 @@ if where.get("registration_status") == DEREGISTERED:
         "“Include deregistered locations” is on in the sidebar.",
         icon=":material/door_open:",
     )
-cols = st.columns(4)
+# The rating is a line of text, not a metric: "Requires improvement" is too wide for one.
+st.markdown(f"Overall rating: **{plain(where['overall_rating'] or 'not stated')}**")
+cols = st.columns(3)
 cols[0].metric("Assessments", rows["assessment_id"].n_unique())
 cols[1].metric("Latest assessment", f"{rows['assessment_date'].max():%d %b %Y}")
-cols[2].metric("Overall rating", where["overall_rating"] or "Not stated")
-cols[3].metric("Key questions scored", rows["key_question_score"].is_not_null().sum())
+cols[2].metric("Key questions scored", rows["key_question_score"].is_not_null().sum())
 if provider_id:
     label = data.provider_labels.get(provider_id, provider_id)
     link(

@@ -11,6 +11,16 @@ from ui.filters import sidebar_filters
 from ui.links import sidebar_links
 
 CAPTION_COLOUR = "#555867"
+# A multiselect's chips cut their text short at about 20 characters, so the two care home
+# types both read "Care home service ..." (and ICBs "NHS ..."): they wrap instead. Short
+# labels (format_func) would not do: a bound widget's URL holds the label, so every shared
+# link naming a type would stop selecting it. tests/browser/test_labels.py measures them.
+_CHIP = "[data-testid='stMultiSelectTagsContainer'] [data-tag]"
+CHIPS_WRAP = (
+    f" {_CHIP} {{ height: auto; max-width: 100%; }}"
+    f" {_CHIP} span[title] {{ white-space: normal; overflow-wrap: anywhere;"
+    " overflow: visible; text-overflow: clip; }"
+)
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 # CQC publishes its data under the Open Government Licence, which asks for this statement.
 ATTRIBUTION = (
@@ -40,7 +50,7 @@ def start(title: str, question: str) -> tuple[AppData, Filters]:
     # under WCAG AA's 4.5:1 (axe, tests/browser/test_accessibility.py); this is 7.5:1.
     st.html(
         "<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
-        f"{{ color: {CAPTION_COLOUR} !important; opacity: 1 !important; }}</style>"
+        f"{{ color: {CAPTION_COLOUR} !important; opacity: 1 !important; }}{CHIPS_WRAP}</style>"
     )
     st.title(title)
     st.caption(question)
