@@ -2,8 +2,9 @@
 
     python -m tests.browser.screenshots            # writes docs/screenshots/<page>.png
 
-Not a test: it builds a demo database in a temporary folder, starts `streamlit run`, opens
-each page in headless Chromium and saves what a user sees at 1400 x 1000.
+Not a test: it builds the default demo database (as the app's first start does: 600
+locations, seed 7) in a temporary folder, starts `streamlit run`, opens each page in headless
+Chromium and saves what a user sees at 1400 x 1000.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 import duckdb
 from playwright.sync_api import sync_playwright
 
+from ingest import demo
 from tests.browser.app_server import CHROMIUM, CHROMIUM_ARGS, PAGES, ROOT, running_app, settle
 from tests.helpers import build_demo_db
 
@@ -36,12 +38,17 @@ def busiest_location(db: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--locations", type=int, default=300, help="demo corpus size")
+    parser.add_argument(
+        "--locations",
+        type=int,
+        default=demo.DEFAULT_LOCATIONS,
+        help="demo corpus size (default: the app's own demo build, which the README describes)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        db = build_demo_db(Path(tmp), locations=args.locations, seed=7)
+        db = build_demo_db(Path(tmp), locations=args.locations, seed=demo.DEFAULT_SEED)
         query = {"location": "?" + urlencode({"location_id": busiest_location(db)})}
         with running_app(db) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
