@@ -38,7 +38,8 @@ class FilterOptions:
 
 def distinct_values(frame: pl.LazyFrame, column: str) -> list[str]:
     """The values of `column`, as strings, sorted, without null."""
-    values = frame.select(pl.col(column).cast(pl.String).unique().drop_nulls()).collect()
+    # unique before the cast: a categorical's distinct codes, not every row's text
+    values = frame.select(pl.col(column).unique().drop_nulls().cast(pl.String)).collect()
     return sorted(values.to_series())
 
 
@@ -53,13 +54,18 @@ def date_range(key_questions: pl.LazyFrame) -> tuple[dt.date | None, dt.date | N
 def provider_names(key_questions: pl.LazyFrame) -> ProviderNames:
     """Provider id -> name of every provider with both, in name order."""
     providers = (
-        key_questions.select("provider_id", pl.col("provider_name").cast(pl.String))
-        .unique()
-        .drop_nulls()
-        .sort("provider_name")
-        .collect()
+        _providers(key_questions).drop_nulls().sort("provider_name", maintain_order=True).collect()
     )
-    return ProviderNames(providers.iter_rows())
+    return ProviderNames(zip(*(c.to_list() for c in providers.get_columns()), strict=True))
+
+
+def _providers(key_questions: pl.LazyFrame) -> pl.LazyFrame:
+    """Each (provider_id, provider_name) pair once, as strings (unique before the cast)."""
+    return (
+        key_questions.select("provider_id", "provider_name")
+        .unique()
+        .select(pl.col("provider_id", "provider_name").cast(pl.String))
+    )
 
 
 def filter_options(key_questions: pl.LazyFrame) -> FilterOptions:
@@ -87,14 +93,14 @@ def provider_labels(key_questions: pl.LazyFrame) -> dict[str, str]:
     In name order, then id. A provider without a name is 'Unnamed (<id>)'.
     """
     providers = (
-        key_questions.select("provider_id", pl.col("provider_name").cast(pl.String))
-        .unique()
+        _providers(key_questions)
         .drop_nulls("provider_id")
         .collect()
         .sort("provider_name", "provider_id")
     )
-    names = Counter(providers["provider_name"])
+    ids, labels = (c.to_list() for c in providers.get_columns())
+    names = Counter(labels)
     return {
         pid: name if name and names[name] == 1 else f"{name or 'Unnamed'} ({pid})"
-        for pid, name in providers.iter_rows()
+        for pid, name in zip(ids, labels, strict=True)
     }
