@@ -108,6 +108,12 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
             "Hash of the parsed content; detects new versions",
         ),
         ("loaded_at", "TIMESTAMP NOT NULL", "When this version was loaded"),
+        (
+            "report_url",
+            "VARCHAR",
+            "Address of the assessment's report on CQC's website where the source names it"
+            " (API records: a SAF assessment's plan, a legacy report's link); null otherwise",
+        ),
     ],
     "key_question_results": [
         ("assessment_id", "VARCHAR NOT NULL", "Assessment the result belongs to"),

@@ -389,6 +389,7 @@ def _merge_report_text(
         first_file,
         digest,
         batch.now,
+        record.get("report_url"),
     )
     batch.existing[aid] = (digest, first_file, previous[2])
 
@@ -675,6 +676,7 @@ class _Rows:
             file,
             digest,
             now,
+            record.get("report_url"),
         )
         self.key_questions[aid] = {}
         self.statements[aid] = {}

@@ -136,10 +136,23 @@ else:
         )
 
 st.subheader("Every assessment")
+reports = location.report_links(data, chosen)
+report_of = pl.col("assessment_id").replace_strict(reports, default=None, return_dtype=pl.String)
+history = assessment_history(rows).select(
+    "assessment_date", report_of.alias("report"), pl.exclude("assessment_date")
+)
 tables.table(
-    assessment_history(rows),
+    history,
     session.LOCATION_HISTORY,
-    column_config={"assessment_date": st.column_config.DateColumn("Assessed", format="D MMM YYYY")},
+    column_config={
+        "assessment_date": st.column_config.DateColumn("Assessed", format="D MMM YYYY"),
+        "report": st.column_config.LinkColumn("CQC report", display_text="Open on CQC's site"),
+    },
+)
+st.caption(
+    "CQC report: the assessment's report on CQC's website, where its source names one (CQC's "
+    "API records do; report text and the ratings file do not)."
+    + (" Demo data: none, as the services are fictional." if data.demo else "")
 )
 
 st.subheader("Scores and evidence of one assessment")
@@ -155,6 +168,8 @@ assessment = st.selectbox(
     key=session.LOCATION_ASSESSMENT,
     format_func=lambda a: f"{when[a]:%d %B %Y} · {era[a]}",
 )
+if report := reports.get(assessment):
+    st.markdown(f"[:material/open_in_new: This assessment's report on CQC's website]({report})")
 # The statement a link (a match of the Search page) asked for: opened and scrolled to while
 # its assessment is shown; choosing another assessment drops it from the URL.
 focus = location.focused_statement(st.query_params.get(session.LOCATION_STATEMENT))

@@ -1,4 +1,4 @@
-"""The app's named reads of what the loaded frames do not hold: evidence text and the ingest log.
+"""The app's named reads of what the loaded frames do not hold: evidence, report links, the log.
 
 Each opens the file read-only through ingest.database.reading (its one retry policy; it
 raises database.DatabaseBusy when a loader keeps the file), runs one query with bound
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from ingest.database import reading
@@ -30,6 +31,23 @@ def location_evidence(location_id: str, *, path: str | Path | None = None) -> pl
             """,
             params=[location_id],
         ).pl()
+
+
+def assessment_reports(location_id: str, *, path: str | Path | None = None) -> pl.DataFrame:
+    """The addresses of one location's assessment reports on CQC's website, where stored.
+
+    Columns: assessment_id, report_url. Empty for a file loaded before they were kept (its
+    next load brings the column: ingest.schema).
+    """
+    with reading(path) as con:
+        try:
+            return con.sql(
+                "SELECT assessment_id, report_url FROM assessments"
+                " WHERE location_id = ? AND report_url IS NOT NULL ORDER BY assessment_id",
+                params=[location_id],
+            ).pl()
+        except duckdb.BinderException:  # no report_url column yet
+            return pl.DataFrame(schema={"assessment_id": pl.String, "report_url": pl.String})
 
 
 def evidence_for(assessment_ids: pl.Series, path: str | Path | None = None) -> pl.DataFrame:

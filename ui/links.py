@@ -6,6 +6,7 @@ so a link that pre-selects a provider passes the provider's label, not its id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,9 +180,20 @@ def picked_rows(key: str) -> list[int]:
 
 
 CQC_LOCATION_PAGE = "https://www.cqc.org.uk/location/"
+# Where an assessment's report may be (ingest.readers.api_records builds them): CQC's own
+# hosts and plain characters only, so a stored value can be drawn as a link.
+_REPORT_PAGE = re.compile(
+    r"^https://(?:www\.cqc\.org\.uk/location/|api\.cqc\.org\.uk/public/v1/reports/)"
+    r"[A-Za-z0-9/?.-]{1,200}$"
+)
 
 
 def cqc_page(cqc_id: str | None) -> str | None:
     """The address of a location's page on CQC's website (its reports), for a CQC id; None
     for anything else (a derived id of report text alone has no page)."""
     return f"{CQC_LOCATION_PAGE}{cqc_id}" if cqc_id and is_location_id(cqc_id) else None
+
+
+def report_page(url: str | None) -> str | None:
+    """`url` when it is an address of a report on CQC's website, else None."""
+    return url if url and _REPORT_PAGE.match(url) else None

@@ -17,6 +17,7 @@ from ingest.database import DatabaseBusy
 from ingest.reference import RATINGS, STATEMENTS_BY_ID, percentage
 from ui import db, session
 from ui.app_data import AppData
+from ui.links import report_page
 
 # The picker offers this many matches: enough to choose from, never the whole country.
 SEARCH_LIMIT = 50
@@ -103,6 +104,20 @@ def evidence(data: AppData, location_id: str) -> pl.DataFrame | None:
         return data.read(db.location_evidence, location_id)
     except DatabaseBusy:
         return None
+
+
+def report_links(data: AppData, location_id: str) -> dict[str, str]:
+    """Assessment id -> the address of its report on CQC's website, where its source named
+    one (db.assessment_reports). Empty for demo data (its services are fictional) and while a
+    writer holds the database."""
+    if data.demo:
+        return {}
+    try:
+        stored = data.read(db.assessment_reports, location_id)
+    except DatabaseBusy:
+        return {}
+    pages = ((aid, report_page(url)) for aid, url in stored.iter_rows())
+    return {aid: url for aid, url in pages if url}
 
 
 def focused_statement(param: str | None) -> str | None:

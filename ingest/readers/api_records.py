@@ -6,6 +6,12 @@ legacy report (`currentRatings` / `historicRatings`, grouped by report date). A 
 record (`GET /providers/{id}`) gives the provider's name. A file may hold one record, a list
 of them, or a page ({"locations": [...]}) of full records.
 
+Each assessment record carries `report_url`, the address of its report on CQC's website
+where the record names it: a SAF assessment's plan (`assessmentPlanId`, at CQC's
+/location/{id}/reports/{plan}/overall), a legacy report's link (`reportLinkId` of its
+ratings, else `reports[].linkId` / `reportUri` of its date, at api.cqc.org.uk's /reports/,
+where CQC's own pages link them). Ids of any other form give no address.
+
 Only the fields named here are copied, so nothing else in a response can reach the
 database: contacts, nominated individuals, registered managers and any person's name are
 never read. The source is loose about ratings ("Requires Improvement"), scores ("3" or
@@ -35,6 +41,11 @@ FORMAT = "api-json"
 # A score or percentage: ASCII digits (not any Unicode digit), few enough to be one.
 _LEADING_INT = re.compile(r"^\s*([0-9]{1,9})(?:\s*(?:-|\u2013|:|%).*)?\s*$", re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Report addresses (module docstring): built only from ids of a plain form.
+SAF_REPORT = "https://www.cqc.org.uk/location/{location}/reports/{plan}/overall"
+LEGACY_REPORTS = "https://api.cqc.org.uk/public/v1"
+_LINK_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_REPORT_URI = re.compile(r"^/reports/[A-Za-z0-9-]{1,64}(?:\?[0-9]{1,20})?$")
 
 
 def sniff(head: bytes) -> bool:
@@ -318,6 +329,7 @@ def _saf_records(doc: dict, identity: Record, warnings: list[str]) -> list[Recor
                 warnings.append(f"{where}: assessment has no valid assessment date; not loaded")
                 continue
             record = _new_record(identity, date, group)
+            record["report_url"] = _saf_report(loc, _text(asg.get("assessmentPlanId")))
             record["overall_rating"] = _rating(asg.get("rating"), record["warnings"], where)
             for kq in _list(asg.get("keyQuestionRatings")):
                 section = _saf_key_question(kq, where, record)
@@ -329,6 +341,40 @@ def _saf_records(doc: dict, identity: Record, warnings: list[str]) -> list[Recor
             record["published_date"] = published or (max(dates) if dates else None)
             records.append(record)
     return records
+
+
+def _saf_report(location: str, plan: str | None) -> str | None:
+    """The address of a SAF assessment's report on CQC's website, from its plan id."""
+    if plan and _LINK_ID.match(plan) and ref.is_location_id(location):
+        return SAF_REPORT.format(location=location, plan=plan)
+    return None
+
+
+def _report_links(doc: dict) -> dict[str, str]:
+    """Report date -> the address of that legacy report: the link its ratings give (the
+    current overall's or a historic report's, else a key question's), else the record's
+    `reports[]` entry of the date."""
+    current = _dict(_dict(doc.get("currentRatings")).get("overall"))
+    reports = [current, *_list(doc.get("historicRatings"))]
+    rated = [(r, _date(r.get("reportDate"))) for r in reports]
+    rated += [
+        (kq, _date(kq.get("reportDate")) or date)
+        for report, date in rated
+        for kq in _list(_dict(report.get("overall", report)).get("keyQuestionRatings"))
+    ]
+    links: dict[str, str] = {}
+    for item, date in rated:
+        link = _text(item.get("reportLinkId"))
+        if date and link and _LINK_ID.match(link):
+            links.setdefault(date, f"{LEGACY_REPORTS}/reports/{link}")
+    for report in _list(doc.get("reports")):
+        date, link, uri = (_date(report.get("reportDate")), _text(report.get("linkId")),
+                           _text(report.get("reportUri")))  # fmt: skip
+        if date and uri and _REPORT_URI.match(uri):
+            links.setdefault(date, LEGACY_REPORTS + uri)
+        elif date and link and _LINK_ID.match(link):
+            links.setdefault(date, f"{LEGACY_REPORTS}/reports/{link}")
+    return links
 
 
 def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
@@ -454,10 +500,12 @@ def _legacy_records(
             report = reports.setdefault(kq_date, {"overall": None, "kqs": {}})
             report["kqs"].setdefault(name, rating)  # current ratings come first and win
     records = []
+    links = _report_links(doc)
     for date, report in sorted(reports.items()):
         if date in saf_published or not (report["overall"] or report["kqs"]):
             continue
         record = _new_record(identity, date, None, scored=False)
+        record["report_url"] = links.get(date)
         record["overall_rating"] = report["overall"]
         record["published_date"] = date
         record["key_questions"] = [
