@@ -180,7 +180,7 @@ else:
         )
 
 st.subheader("Chosen providers beside their peers")
-left, right = st.columns([2, 1])
+left, right = st.columns(2)
 chosen = left.multiselect(
     "Providers to compare",
     list(labels),
@@ -190,9 +190,19 @@ chosen = left.multiselect(
     help="Search by name; choose two or more.",
     **BIND,
 )
+peer_providers = right.multiselect(
+    "Peers only among these providers",
+    list(labels),
+    format_func=labels.get,
+    key=session.COMPARE_PEER_PROVIDERS,
+    placeholder="Any provider (no custom list)",
+    help="A custom peer list: compare with these providers' locations only (still matched "
+    "on what is chosen below). Empty: every other provider.",
+    **BIND,
+)
 # Local authority is offered where a source states it (API records, the rating file).
 keys = [k for k in PEER_KEYS if k != "local_authority" or data.options.local_authorities]
-peers_by = right.segmented_control(
+peers_by = st.segmented_control(
     "Peers: other providers' locations with the same",
     keys,
     selection_mode="multi",
@@ -200,16 +210,6 @@ peers_by = right.segmented_control(
     format_func=peers.KEY_NAMES.get,
     key=session.COMPARE_PEERS_BY,
     help="Choose none to compare with all of England. " + peers.SIZE_HELP,
-    **BIND,
-)
-peer_providers = left.multiselect(
-    "Peers only among these providers",
-    list(labels),
-    format_func=labels.get,
-    key=session.COMPARE_PEER_PROVIDERS,
-    placeholder="Any provider (no custom list)",
-    help="A custom peer list: compare with these providers' locations only (still matched "
-    "on what is chosen beside). Empty: every other provider.",
     **BIND,
 )
 sizes = provider_sizes(kq) if SIZE in peers_by else None  # one count for every section
@@ -304,6 +304,11 @@ if not by_statement.is_empty():
         asked,
         data,
         key=session.COMPARE_STATEMENTS,
+        column_config={
+            "score": st.column_config.NumberColumn("Mean score (1-4)", format="%.2f"),
+            "peer_mean": st.column_config.NumberColumn("Peers' mean score", format="%.2f"),
+            "difference": st.column_config.NumberColumn("Difference", format="%+.2f"),
+        },
     )
 
 st.subheader(f"{key_question} over time beside peers")

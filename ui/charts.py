@@ -273,11 +273,14 @@ def beside_peers(
                 x=alt.X("peer_p25:Q", title=title, scale=x_scale), x2="peer_p75:Q"
             )
         )
-    tick = base.mark_tick(color=PEER_COLOUR, thickness=2, size=18).encode(x=f"{peer}:Q")
+    # Every layer on the one scale: a layer without it would widen the axis to its data
+    tick = base.mark_tick(color=PEER_COLOUR, thickness=2, size=18).encode(
+        x=alt.X(f"{peer}:Q", scale=x_scale)
+    )
     colour = RATING_COLOUR if rating_colour else alt.value(BAR_COLOUR)
     dot = base.mark_point(filled=True, size=90, opacity=1).encode(x=x, color=grey_low_n(colour))
     text = base.mark_text(dy=-11, fontSize=11).encode(
-        x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=".3~r")
+        x=alt.X(f"{value}:Q", scale=x_scale), text=alt.Text(f"{value}:Q", format=".3~r")
     )
     panel = alt.layer(*layers, tick, dot, text, data=frame.data).properties(
         width=width, height=alt.Step(30)
