@@ -1,5 +1,6 @@
 """Search: where do inspectors say this? The evidence of every report, and its themes."""
 
+import contextlib
 from dataclasses import replace
 
 import polars as pl
@@ -67,6 +68,9 @@ if not text:
         'Type a word or a phrase, such as `medicines` or `"staff told us"`.',
         icon=":material/search:",
     )
+    with contextlib.suppress(DatabaseBusy):  # the first search makes it then
+        if data.read(search.index_ready):
+            search.prepare(data)  # while the user types: once per data version, for everyone
     st.stop()
 try:
     query = parse_query(text)

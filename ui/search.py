@@ -39,6 +39,8 @@ SHOWN_ROWS = 100
 DOWNLOAD_ROWS = 100_000
 # Themes of a key question read a sample of about this many of its statements.
 THEME_ROWS = 100_000
+# Bits of a statement's categorical code in the packed join key (_packed).
+STATEMENT_BITS = 29
 DOWNLOAD_COLUMNS = (
     "location_id", "location_name", "provider_id", "provider_name", "region", "service_type",
     "assessment_id", "assessment_date", "key_question", "statement_id", "statement", "score",
@@ -108,10 +110,30 @@ def _document_rows(path: str, version: str, _scores: pl.LazyFrame) -> pl.Series:
         docs = search_index.documents(con)
     frame = _scores.select(MATCH_KEYS).with_row_index("row").collect()
     docs = docs.with_columns(pl.col(k).cast(frame.schema[k]) for k in MATCH_KEYS)
-    joined = docs.join(frame, on=list(MATCH_KEYS), how="inner")
+    if (frame["statement"].to_physical().max() or 0) < 2**STATEMENT_BITS:
+        # one integer made of the keys' categorical codes (the frame's categories: equal
+        # text, equal code): 3x faster than joining on the three keys
+        joined = docs.select("doc_id", _packed()).join(frame.select("row", _packed()), on="key")
+    else:
+        joined = docs.join(frame, on=list(MATCH_KEYS), how="inner")
     size = (docs["doc_id"].max() or 0) + 1
     rows = pl.Series("row", [None] * size, dtype=pl.UInt32)
     return rows.scatter(joined["doc_id"], joined["row"]) if joined.height else rows
+
+
+def _packed() -> pl.Expr:
+    """MATCH_KEYS as one UInt64: assessment code (32 bits), statement code (STATEMENT_BITS),
+    key question (3 bits)."""
+    assessment, key_question, statement = (
+        pl.col(k).to_physical().cast(pl.UInt64) for k in MATCH_KEYS
+    )
+    return (assessment * 2**32 + statement * 8 + key_question).alias("key")
+
+
+def prepare(data: AppData) -> None:
+    """Make this data version's document map now (the Search page does, before a query is
+    typed), so that the first search does not wait for it (about 0.5 s at national scale)."""
+    _document_rows(data.path, data.version, data.frames.scores)
 
 
 def hits(data: AppData, documents: pl.Series) -> pl.Series:

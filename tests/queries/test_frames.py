@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from ingest.schema import ddl
+from queries import frames as frames_module
 from queries.frames import ERA, KEY_QUESTION, RATING, Frames, load_frames
 from tests.queries.builders import build, kq
 
@@ -17,6 +18,10 @@ D = dt.date
 
 @pytest.fixture
 def loaded(tmp_path) -> Frames:
+    return _loaded(tmp_path)
+
+
+def _loaded(tmp_path) -> Frames:
     """Location 1-L: A1 on 2024-06-01 scores Safe 3+3 and rates Caring Good without scores;
     A2 on 2025-03-01 scores Safe 4+3."""
     con = duckdb.connect(str(tmp_path / "t.duckdb"))
@@ -67,6 +72,16 @@ def test_load_frames_reads_both_views_without_evidence(loaded):
     # stated 75 for A1, none for A2 so the computed 88 stands in
     safe = key_questions.filter(pl.col("key_question") == "Safe").sort("assessment_id")
     assert safe["key_question_score"].to_list() == [75, 88]
+
+
+def test_load_frames_reads_a_table_in_parts_to_the_same_frames(loaded, tmp_path, monkeypatch):
+    monkeypatch.setattr(frames_module, "FETCH_ROWS", 1)  # a part per row
+    (tmp_path / "parts").mkdir()
+    parts = _loaded(tmp_path / "parts")
+    for name in ("scores", "key_questions"):
+        whole, parted = getattr(loaded, name).collect(), getattr(parts, name).collect()
+        assert parted.schema == whole.schema
+        assert parted.equals(whole)
 
 
 def test_load_frames_dtypes(loaded):
