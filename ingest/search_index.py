@@ -27,6 +27,7 @@ meta key `search_index`), is indexed whole by its next load (`update` calls `reb
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import duckdb
@@ -54,9 +55,16 @@ CHUNK_KEY_QUESTIONS = 100_000
 # More ranges of documents than this are deleted with one join instead of range by range.
 MAX_RANGES = 64
 _STOP = sorted(STOP_WORDS)
-_SEPARATORS = list(dict.fromkeys(SEPARATORS))
+# A word: a run of characters that are not SEPARATORS (one regex: 2x faster than replacing
+# each separator by a space and splitting).
+_WORD_RUN = "[^" + "".join(re.escape(c) for c in dict.fromkeys(SEPARATORS)) + "]+"
 _COLUMNS = [c for c, _, _ in schema.COLUMNS["statement_scores"]]
 _EMPTY = pl.Series("doc_id", [], pl.UInt32)
+
+
+def words(text: pl.Expr) -> pl.Expr:
+    """The words of normalised `text`, as queries.search.words splits them: a list each."""
+    return text.str.extract_all(_WORD_RUN)
 
 
 def update(con: duckdb.DuckDBPyConnection, rows: Any) -> None:
@@ -228,9 +236,7 @@ def _index(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, located: dict[st
         docs.lazy()
         .select(
             "doc_id",
-            term=pl.col("text")
-            .str.replace_many(_SEPARATORS, [" "] * len(_SEPARATORS))
-            .str.split(" "),
+            term=words(pl.col("text")),
         )
         .explode("term")
         .filter(pl.col("term").str.len_bytes() >= MIN_WORD_LENGTH, ~pl.col("term").is_in(_STOP))

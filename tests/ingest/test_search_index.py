@@ -6,11 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import polars as pl
 import pytest
 
 from ingest import database, search_index, store
 from ingest.files import read_file
-from queries.search import matches, parse_query
+from queries.search import SEPARATORS, matches, parse_query
+from queries.search import words as search_words
 from tests.conftest import FIXTURES, REPORTS
 from tests.helpers import ROOT, build_demo_db, sql
 
@@ -208,3 +210,13 @@ def test_queries_with_regex_and_sql_characters_are_searched_as_text(con):
         assert found(con, text) == expected(con, text), text
     assert found(con, '"as required"') != set()
     assert con.sql("SELECT count(*) FROM search_terms").fetchall()[0][0] > 0
+
+
+def test_the_index_splits_words_where_queries_split_them():
+    separators = "".join(SEPARATORS)
+    texts = [f"staff{c}training" for c in SEPARATORS] + [
+        f"a{separators}b ward-based  care\u2019s end.",
+        "",
+    ]
+    got = pl.select(search_index.words(pl.Series(texts).str.to_lowercase())).to_series()
+    assert got.to_list() == [search_words(t) for t in texts]
