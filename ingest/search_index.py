@@ -73,9 +73,11 @@ def update(con: duckdb.DuckDBPyConnection, rows: Any) -> None:
     Reads `rows.replaced` (assessments deleted whole), `rows.replaced_parts` ((assessment,
     key question) deleted), `rows.assessments` and `rows.statements` (written).
     """
-    if get_meta(con, META_KEY) != INDEX_VERSION:  # no index yet, or another version's
-        rebuild(con)
-        return
+    if (version := get_meta(con, META_KEY)) != INDEX_VERSION:
+        if version is not None or not _only_this_batch(con, rows):
+            rebuild(con)  # another version's index, or stored evidence without one
+            return
+        set_meta(con, META_KEY, INDEX_VERSION)  # a new file: its evidence is this batch's
     _follow_moves(con)  # first: it reads the table, which holds this batch's rows already
     written = [(aid, kq) for aid, kqs in rows.statements.items() for kq in kqs]
     _forget(con, whole=list(rows.replaced), parts=list(rows.replaced_parts) + written)
@@ -92,6 +94,16 @@ def update(con: duckdb.DuckDBPyConnection, rows: Any) -> None:
                 ).fetchall()
             )
         _index(con, frame, located)
+
+
+def _only_this_batch(con: duckdb.DuckDBPyConnection, rows: Any) -> bool:
+    """Whether every statement row the table holds is one `rows` wrote (a new file's first
+    batch: indexing them as written equals a rebuild, without reading the evidence back)."""
+    written = sum(len(rs) for kqs in rows.statements.values() for rs in kqs.values())
+    [(stored, documents)] = con.execute(
+        "SELECT (SELECT count(*) FROM statement_scores), (SELECT count(*) FROM search_documents)"
+    ).fetchall()
+    return stored == written and not documents
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> int:

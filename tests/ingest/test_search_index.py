@@ -173,6 +173,16 @@ def test_a_database_without_the_index_gets_it_on_its_next_load(con):
     assert indexed(con) == rebuilt(con)
 
 
+def test_a_new_files_first_batch_is_indexed_as_written_without_a_rebuild(con, monkeypatch):
+    calls = []
+    monkeypatch.setattr(search_index, "rebuild", lambda c: calls.append(c) or 0)
+    load(con, (str(ROWAN), ROWAN.read_bytes()), (str(HARBOUR), HARBOUR.read_bytes()))
+    assert calls == [] and search_index.is_built(con)
+    monkeypatch.undo()
+    assert len(indexed(con)) > 100
+    assert indexed(con) == rebuilt(con)
+
+
 def test_reindex_command_rebuilds_the_index(tmp_path):
     db = tmp_path / "reindex.duckdb"
     con = database.connect(db, read_only=False)
