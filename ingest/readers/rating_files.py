@@ -96,7 +96,8 @@ _OTHER_TABLES: tuple[tuple[frozenset[str], str], ...] = (
 )
 _LOCATIONS_TABLE = frozenset(squash(c) for c in REQUIRED)
 _IDENTIFIERS = frozenset({"locationid", "providerid", "cqclocationidforofficeuseonly"})
-_MAYBE_TABLE = re.compile(rb"(?i)location.?id|provider.?id")
+# On lower-cased bytes: 3x faster than the same search case-insensitive (most files pass here).
+_MAYBE_TABLE = re.compile(rb"(?:location|provider).?id")
 
 
 def _table_kind(cells: Iterable[str]) -> str | None:
@@ -120,7 +121,7 @@ def sniff(head: bytes) -> bool:
     """A zip (ODS, or another spreadsheet we can name) or a CSV with a header of CQC's."""
     if is_zip(head):
         return True
-    if not _MAYBE_TABLE.search(head[:16384]):  # fast: most files name neither id
+    if not _MAYBE_TABLE.search(head[:16384].lower()):  # fast: most files name neither id
         return False
     text = _decode(head[:16384])
     for line in text.splitlines()[:_HEADER_SEARCH_ROWS]:
