@@ -3,7 +3,7 @@
 The files are rendered from the full demo model (evidence text included) by bench.scale.
 Each run loads them all into a new database with `ingest.load.load`, exactly what
 `python -m ingest load FOLDER` does: worker processes (one per CPU) read the files while the
-loading process stores them, batches of 1,000 files. The same load with `--workers 1` (all
+loading process stores them, batches of 2,000 files. The same load with `--workers 1` (all
 in one process) is timed too. Then one run in parts, to say where the time goes: reading and
 parsing the files (`ingest.files.read_file`) and storing them (`ingest.store.load_files`),
 and a profile of the one-process load (functions by own time).

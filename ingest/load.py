@@ -25,7 +25,7 @@ from pathlib import Path
 from ingest import database
 from ingest.files import NO_RATINGS, FileResult, ReadFile, read_batches, read_file
 
-BATCH_FILES = 1000  # files a transaction
+BATCH_FILES = 2000  # files a transaction (each commit costs ~0.1 s: 1,000 loaded 10% slower)
 HOLD_SECONDS = 2.0  # the writer keeps the database open this long at a time,
 PAUSE_SECONDS = 0.1  # then lets others in for this long
 ACTIONS = ("loaded", "unchanged", "replaced", "rejected")

@@ -45,7 +45,7 @@ def running(pid: int) -> bool:
 @pytest.mark.slow
 def test_sigkill_mid_load_then_rerun(tmp_path):
     reports = tmp_path / "reports"
-    files = demo.write_demo_corpus(reports, locations=1500, seed=11)
+    files = demo.write_demo_corpus(reports, locations=3200, seed=11)  # 2+ batches
     expected = {}  # file -> number of statement scores it holds
     for path in files:
         _, [record] = readers.read(str(path), path.read_bytes())
@@ -59,7 +59,7 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
     def written() -> int:
         return sum(p.stat().st_size for p in (db, wal) if p.exists())
 
-    # Wait for the first committed batch of 500 files (well over 1 MB of database and
+    # Wait for the first committed batch (BATCH_FILES files: well over 1 MB of database and
     # write-ahead log; the empty schema is far less), then kill inside a later batch.
     while written() < 1_500_000 and time.monotonic() < deadline:
         time.sleep(0.02)
