@@ -208,16 +208,19 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def _date_presets(place: DeltaGenerator, lo: dt.date, hi: dt.date) -> None:
-    """Buttons that set the date range to a preset, within the data's span."""
-    for column, (label, help, start) in zip(place.columns(len(PRESETS)), PRESETS, strict=True):
+    """Buttons that set the date range to a preset, within the data's span: each as wide as
+    its label, wrapping onto another line where the sidebar is narrow (in equal columns,
+    "Since SAF" was cut to "Sinc...")."""
+    row = place.container(horizontal=True, gap="small")
+    for label, help, start in PRESETS:
         chosen = (min(max(start(hi), lo), hi), hi)
-        column.button(
+        row.button(
             label,
             key=f"{session.DATE_PRESET}_{label}",
             help=help,
             on_click=_set_dates,
             args=(chosen,),
-            width="stretch",
+            width="content",
         )
 
 

@@ -1,4 +1,5 @@
-"""Labels read whole in Chromium: the sidebar's filter chips and every metric of every page.
+"""Labels read whole in Chromium: the sidebar's filter chips and date presets, and every metric
+of every page.
 
 Streamlit cuts a chip's or a metric's text short with an ellipsis (no wrapping) once it is
 wider than its box; the DOM still holds the whole text, so only the drawn widths tell.
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect
 from ingest.reference import CARE_HOME_WITH_NURSING, CARE_HOME_WITHOUT_NURSING
 from tests.browser.app_server import PAGES, settle
 from tests.helpers import sql
+from ui import filters
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +28,7 @@ CUT_SHORT = """selector => Array.from(document.querySelectorAll(selector)).map(e
 ])"""
 CHIPS = '[data-testid="stSidebar"] .st-key-service_type [data-tag]'
 METRICS = '[data-testid="stMetricValue"], [data-testid="stMetricLabel"]'
+PRESETS = '[data-testid="stSidebar"] [class*="st-key-date_preset"] button'
 
 
 def drawn(page: Page, selector: str) -> None:
@@ -47,6 +50,17 @@ def test_filter_chips_show_their_whole_text(page: Page, app_url: str, browser_db
         assert sorted(" ".join(text.split()) for text, _ in chips) == sorted(types)
         assert [text for text, cut in chips if cut] == []
     assert {CARE_HOME_WITH_NURSING, CARE_HOME_WITHOUT_NURSING} <= set(types)
+
+
+def test_date_preset_buttons_show_their_whole_label(page: Page, app_url: str):
+    page.goto(app_url + "statements")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 1000})
+        drawn(page, PRESETS)
+        buttons = page.evaluate(CUT_SHORT, PRESETS)
+        # (each label twice: Streamlit's tooltip wrapper matches the selector too)
+        assert list(dict.fromkeys(t for t, _ in buttons)) == [p[0] for p in filters.PRESETS]
+        assert [text for text, cut in buttons if cut] == []
 
 
 def views(db: Path) -> dict[str, str]:
