@@ -74,7 +74,7 @@ facts = (
     f"Location id {chosen}",
 )
 st.caption(" · ".join(plain(f) for f in facts if f))
-if address := cqc_page(where.get("cqc_location_id")):
+if not data.demo and (address := cqc_page(where.get("cqc_location_id"))):  # demo: fictional
     st.markdown(
         f"[:material/open_in_new: This location on CQC's website, with its reports]({address})"
     )

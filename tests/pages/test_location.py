@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from ingest import database, store
+from ingest.__main__ import main
 from ingest.files import read_file
 from ingest.reference import KEY_QUESTIONS
 from queries.bands import band_table
@@ -219,25 +220,36 @@ def test_the_statement_parameter_is_an_id_or_a_name(param, name):
     assert location.focused_statement(param) == name
 
 
-def test_a_location_with_a_cqc_id_links_to_its_page_on_cqcs_website(use_demo_db):
-    with_id, without = sql(use_demo_db, """
-        SELECT (SELECT min(location_id) FROM locations l WHERE cqc_location_id IS NOT NULL
-                AND EXISTS (SELECT 1 FROM assessments a WHERE a.location_id = l.location_id)),
-               (SELECT min(location_id) FROM locations l WHERE cqc_location_id IS NULL
-                AND EXISTS (SELECT 1 FROM assessments a WHERE a.location_id = l.location_id))
+def cqc_site_links(location_id: str) -> list[str]:
+    at = page("location")
+    at.query_params["location_id"] = location_id
+    at.run()
+    assert not at.exception
+    return [m.value for m in at.markdown if "CQC's website, with its reports" in m.value]
+
+
+def test_a_location_with_a_cqc_id_links_to_its_page_on_cqcs_website(tmp_path, monkeypatch):
+    db = tmp_path / "site.duckdb"
+    api = FIXTURES / "api" / "birchwood-two-service-groups.json"
+    report = REPORTS / "rowan-court-three-key-questions.txt"  # report text: no CQC id
+    assert main(["load", "--quiet", "--db", str(db), str(api), str(report)]) == 0
+    monkeypatch.setenv(database.DB_ENV, str(db))
+    with_id, without = sql(db, """
+        SELECT (SELECT min(location_id) FROM locations WHERE cqc_location_id IS NOT NULL),
+               (SELECT min(location_id) FROM locations WHERE cqc_location_id IS NULL)
     """)[0]  # fmt: skip
-    assert with_id is not None
-    ((cqc_id,),) = sql(
-        use_demo_db, "SELECT cqc_location_id FROM locations WHERE location_id = ?", [with_id]
-    )
-    for lid, expected in ((with_id, f"https://www.cqc.org.uk/location/{cqc_id})"), (without, None)):
-        if lid is None:
-            continue
-        at = page("location")
-        at.query_params["location_id"] = lid
-        at.run()
-        assert not at.exception
-        found = [m.value for m in at.markdown if "CQC's website" in m.value]
-        assert found == ([] if expected is None else [found[0]]), lid
-        if expected:
-            assert found[0].endswith(expected)
+    assert with_id is not None and without is not None
+    ((cqc_id,),) = sql(db, "SELECT cqc_location_id FROM locations WHERE location_id = ?", [with_id])
+    [found] = cqc_site_links(with_id)
+    assert found.endswith(f"(https://www.cqc.org.uk/location/{cqc_id})")
+    assert cqc_site_links(without) == []
+
+
+def test_the_demo_links_to_no_page_on_cqcs_website(use_demo_db):
+    """Every demo location has a CQC-style id, but its service is fictional: no dead link."""
+    [(location,)] = sql(use_demo_db, """
+        SELECT min(l.location_id) FROM locations l JOIN assessments a USING (location_id)
+        WHERE l.cqc_location_id IS NOT NULL
+    """)  # fmt: skip
+    assert location is not None
+    assert cqc_site_links(location) == []
