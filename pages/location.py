@@ -81,7 +81,7 @@ if not data.demo and (address := cqc_page(where.get("cqc_location_id"))):  # dem
 if where.get("registration_status") == DEREGISTERED:
     when = where.get("deregistration_date")
     st.warning(
-        f"**Deregistered**{f' on {when:%d %b %Y}' if when else ''}: CQC no longer registers "
+        f"**Deregistered**{f' on {when:%-d %b %Y}' if when else ''}: CQC no longer registers "
         "this location. Its history is below; current pictures leave it out unless "
         "“Include deregistered locations” is on in the sidebar.",
         icon=":material/door_open:",
@@ -90,7 +90,7 @@ if where.get("registration_status") == DEREGISTERED:
 st.markdown(f"Overall rating: **{plain(where['overall_rating'] or 'not stated')}**")
 cols = st.columns(3)
 cols[0].metric("Assessments", rows["assessment_id"].n_unique())
-cols[1].metric("Latest assessment", f"{rows['assessment_date'].max():%d %b %Y}")
+cols[1].metric("Latest assessment", f"{rows['assessment_date'].max():%-d %b %Y}")
 cols[2].metric("Key questions scored", rows["key_question_score"].is_not_null().sum())
 if provider_id:
     label = data.provider_labels.get(provider_id, provider_id)
@@ -166,7 +166,7 @@ assessment = st.selectbox(
     "Assessment",
     list(when),
     key=session.LOCATION_ASSESSMENT,
-    format_func=lambda a: f"{when[a]:%d %B %Y} · {era[a]}",
+    format_func=lambda a: f"{when[a]:%-d %B %Y} · {era[a]}",
 )
 if report := reports.get(assessment):
     st.markdown(f"[:material/open_in_new: This assessment's report on CQC's website]({report})")

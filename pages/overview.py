@@ -141,7 +141,7 @@ recent_quarter = f"Q{(latest.month - 1) // 3 + 1} {latest.year}"
 previous = f"Q{(before.month - 1) // 3 + 1} {before.year}"
 st.caption(
     f"Mean key question percentage of scored assessments in {recent_quarter}, the latest quarter "
-    f"with at least {MIN_N} (the data runs to {numbers['last_date']:%d %b %Y}), against "
+    f"with at least {MIN_N} (the data runs to {numbers['last_date']:%-d %b %Y}), against "
     f"{previous}. Marked “few” where either quarter has under {MIN_N} assessments of it."
 )
 cols = st.columns(len(recent))

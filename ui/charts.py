@@ -706,7 +706,7 @@ def key_question_percentages(frame: Columns) -> alt.LayerChart:
             alt.Tooltip("key_question:N", title="Key question"),
             alt.Tooltip("key_question_rating:N", title="Rating"),
             alt.Tooltip("key_question_score:Q", title="Percentage"),
-            alt.Tooltip("assessment_date:T", title="Assessed", format="%d %b %Y"),
+            alt.Tooltip("assessment_date:T", title="Assessed", format="%-d %b %Y"),
         ],
     )
     bars = base.mark_bar().encode(

@@ -12,7 +12,7 @@ def last_sync(settings: dict[str, str]) -> str:
     """
     when = settings.get("last_sync")
     try:
-        text = f"{dt.datetime.fromisoformat(when):%d %b %Y, %H:%M} UTC" if when else "never synced"
+        text = f"{dt.datetime.fromisoformat(when):%-d %b %Y, %H:%M} UTC" if when else "never synced"
     except ValueError:  # not ISO: show it as stored
         text = when
     if settings.get("sync_state"):

@@ -125,7 +125,7 @@ def test_current_percentages_skip_a_later_rating_without_scores(db_path):
     at.query_params["location_id"] = "1-1000000404"
     at.run()
     assert not at.exception
-    assert metric(at, "Latest assessment") == "01 Sep 2025"
+    assert metric(at, "Latest assessment") == "1 Sep 2025"
     now = keyed(at, session.LOCATION_NOW).value
     shown = now[["key_question", "assessment_date", "key_question_score"]].astype(str)
     assert shown.values.tolist() == [

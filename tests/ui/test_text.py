@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import polars as pl
 
 from queries.filters import ALL
@@ -38,3 +41,16 @@ def test_the_csv_writes_controls_visibly():
     frame = pl.DataFrame({"location_name": ["Court\u202egnp.exe"]})
     text = csv_bytes(frame, provenance(frame, ALL, "2026-01-01", True)).decode("utf-8-sig")
     assert "Court<U+202E>gnp.exe" in text and "\u202e" not in text
+
+
+def test_dates_are_written_one_way_without_a_leading_zero():
+    """'7 Mar 2025' everywhere, never '07 Mar' beside '7 Mar' (strftime's %d pads, %-d not)."""
+    root = Path(__file__).resolve().parents[2]
+    padded = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("ui", "pages", "queries")
+        for path in sorted((root / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"(?<!-)%d %[bB]", line)
+    ]
+    assert padded == []
