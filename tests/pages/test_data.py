@@ -65,7 +65,7 @@ def test_per_source_counts_and_the_last_sync(sources_db):
     # every source is there; ratings-only sources have no scores
     assert dict(zip(shown["source"], shown["statement_scores"], strict=True))["rating-file"] == 0
     assert set(shown["source"]) == {"report-text", "api-json", "rating-file"}
-    assert any(m.value == "**Last API sync**: 01 May 2026, 10:00 UTC" for m in at.markdown)
+    assert any(m.value == "**Last API sync**: 1 May 2026, 10:00 UTC" for m in at.markdown)
 
     # A region filter changes what is selected, not what is loaded
     ((region,),) = sql(
