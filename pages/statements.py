@@ -120,7 +120,7 @@ notes = [behind, f"Grey cells: fewer than {MIN_N} scores. Rows follow the sort c
 if groups > MAX_COLUMNS:
     notes.append(f"The {MAX_COLUMNS} of {groups:,} columns with the most scores are shown.")
 if by == "provider":
-    notes.append("Click a cell to compare that provider with its peers.")
+    notes.append("Click a cell (or choose a provider below it) to compare it with its peers.")
 st.caption(" ".join(notes))
 # A cell opens Compare on its provider and its statement's key question.
 CARRY = {"key_question": session.COMPARE_KEY_QUESTION}
@@ -140,6 +140,14 @@ charts.show(
     if pick
     else "ignore",
 )
+if pick:
+    one = filters.key_questions if len(filters.key_questions) == 1 else ()
+    links.compare_picker(
+        session.STATEMENTS_PICKER,
+        grid["provider_id"].drop_nulls(),
+        labels,
+        **{session.COMPARE_KEY_QUESTION: one[0]} if one else {},
+    )
 cut = f" (the {MAX_COLUMNS} of {groups:,} with the most scores)" if groups > MAX_COLUMNS else ""
 numbers(
     grid.drop("label"),

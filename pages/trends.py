@@ -139,7 +139,7 @@ if lines > MAX_LINES:
         "in the table); narrow the sidebar filters to see others."
     )
 if by == "provider":
-    notes.append("Click a point to compare that provider with its peers.")
+    notes.append("Click a point (or choose a provider below it) to compare it with its peers.")
 st.caption(" ".join(notes))
 if era_mix(data.frames.key_questions, filters=scope, by=group)["mixed"].any():
     st.warning(
@@ -170,6 +170,8 @@ charts.show(
     selection_mode="line" if pick else None,
     on_select=links.compare_on_click(session.TRENDS_CHART, "line", labels) if pick else "ignore",
 )
+if pick:
+    links.compare_picker(session.TRENDS_PICKER, shown["provider_id"].drop_nulls(), labels)
 numbers(trend, f"Mean {what} per {period}", scope, data, key=session.TRENDS_TABLE)
 
 st.subheader("Change from one assessment to the next")

@@ -153,6 +153,26 @@ def compare_on_click(
     return callback
 
 
+def compare_picker(
+    key: str, provider_ids: Iterable[str], labels: Mapping[str, str], **params: Any
+) -> None:
+    """The keyboard path of a chart's click-to-compare: choose one of the chart's providers,
+    then a link (a focusable anchor, filters kept) opens Compare on it; `params` go along."""
+    ids = list(dict.fromkeys(provider_ids))
+    chosen = st.selectbox(
+        "Or choose a provider of the chart to compare",
+        ids,
+        index=None,
+        format_func=lambda pid: labels.get(pid, pid),
+        placeholder="Provider",
+        key=key,
+    )
+    if chosen is not None:
+        name = labels.get(chosen, chosen)
+        link(COMPARE, f"Compare {name} with its peers", ":material/balance:",
+             **compare_params([chosen], labels), **params)  # fmt: skip
+
+
 def location_on_select(key: str, location_ids: Sequence[str]) -> Callable[[], None]:
     """A dataframe callback: open the Location page on the selected row's location."""
 
