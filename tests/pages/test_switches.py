@@ -84,4 +84,4 @@ def test_service_groups_are_offered_and_the_location_page_says_deregistered(two_
     assert not at.exception
     assert at.multiselect(key=session.SERVICE_GROUP).options == ["Care Homes", "Homecare"]
     [warning] = [w.value for w in at.warning if "Deregistered" in w.value]
-    assert "on 01 Jun 2025" in warning
+    assert "on 1 Jun 2025" in warning
