@@ -209,8 +209,8 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 def _date_presets(place: DeltaGenerator, lo: dt.date, hi: dt.date) -> None:
     """Buttons that set the date range to a preset, within the data's span: each as wide as
-    its label, wrapping onto another line where the sidebar is narrow (in equal columns,
-    "Since SAF" was cut to "Sinc...")."""
+    its label, on one line in the sidebar's default width, wrapping where it is narrower (in
+    equal columns, "Since SAF" was cut to "Sinc...")."""
     row = place.container(horizontal=True, gap="small")
     for label, help, start in PRESETS:
         chosen = (min(max(start(hi), lo), hi), hi)
@@ -220,6 +220,7 @@ def _date_presets(place: DeltaGenerator, lo: dt.date, hi: dt.date) -> None:
             help=help,
             on_click=_set_dates,
             args=(chosen,),
+            type="tertiary",  # link-like, little padding: the three fit on one line
             width="content",
         )
 
