@@ -90,7 +90,7 @@ if within != MIXED:
 kind = "mixed service types" if within == MIXED else within
 
 if level == "Locations":
-    st.subheader(f"Locations ranked by {key_question}, lowest first ({kind})")
+    st.header(f"Locations ranked by {key_question}, lowest first ({kind})")
     located = (
         latest_key_questions(kq, filters=scope, scored=True)
         .sort("key_question_score", "location_name", "location_id")
@@ -132,7 +132,7 @@ if level == "Locations":
         )
 
 else:
-    st.subheader(f"Providers ranked by {key_question}, lowest first ({kind})")
+    st.header(f"Providers ranked by {key_question}, lowest first ({kind})")
     ranked = provider_rollup(kq, filters=scope).filter(pl.lit(not hide_low_n) | ~pl.col("low_n"))
     if ranked.is_empty():
         page.empty_note(f"providers with a current {key_question} percentage")
@@ -179,7 +179,7 @@ else:
             key=session.COMPARE_RANKING_TABLE,
         )
 
-st.subheader("Chosen providers beside their peers")
+st.header("Chosen providers beside their peers")
 left, right = st.columns(2)
 chosen = left.multiselect(
     "Providers to compare",
@@ -268,7 +268,7 @@ numbers(
 
 by_statement = peer_statement_means(data.frames.scores, providers=chosen, filters=asked, **options)
 if not by_statement.is_empty():
-    st.subheader(f"{key_question} statement scores beside peers")
+    st.header(f"{key_question} statement scores beside peers")
     st.caption(
         "Means, not medians (a median of whole-number scores is nearly always 3). Dot: the "
         "mean current score (1-4) of the provider's locations, with how many; tick: the mean "
@@ -311,7 +311,7 @@ if not by_statement.is_empty():
         },
     )
 
-st.subheader(f"{key_question} over time beside peers")
+st.header(f"{key_question} over time beside peers")
 trend = percentage_trend(kq, filters=replace(asked, providers=tuple(chosen)), by="provider")
 peer_rows = peer_trend(kq, providers=chosen, filters=asked, **options)
 st.caption(
@@ -355,7 +355,7 @@ numbers(
     label="Peer numbers behind this chart",
 )
 
-st.subheader("Each location beside its peers")
+st.header("Each location beside its peers")
 st.caption("Select a row to open that location's page.")
 open_location = links.location_on_select(
     session.COMPARE_ROWS, beside["location_id"].head(MAX_ROWS).to_list()

@@ -42,7 +42,7 @@ facts = [
 st.markdown(" · ".join(facts))
 
 column_config = {"first_date": DATE, "last_date": DATE}
-st.subheader("Sources")
+st.header("Sources")
 st.caption(
     "Per source: assessments (`selected`: those the sidebar filters select), locations, key "
     "questions rated, of them `scored` (with a percentage), and statement scores. Rating files "
@@ -55,7 +55,7 @@ tables.table(
     column_config=column_config,
 )
 st.markdown(f"**Last API sync**: {last_sync(settings)}")
-st.subheader("Eras")
+st.header("Eras")
 st.caption(
     "How scores were arrived at: by evidence category until 1 December 2024, by statement "
     "since. Trends that cross the line compare differently made scores."
@@ -66,7 +66,7 @@ tables.table(
     column_config=column_config,
 )
 
-st.subheader("Ingest log")
+st.header("Ingest log")
 st.caption("Every file read, latest first: what was loaded, replaced or rejected, and why.")
 problems = st.toggle("Only rejections and files with warnings", key=session.DATA_LOG_PROBLEMS)
 busy, counts, lines = False, None, None
@@ -98,7 +98,7 @@ if busy:
         icon=":material/hourglass_top:",
     )
 
-st.subheader("Upload report files")
+st.header("Upload report files")
 st.caption(
     f"Report text (.txt, or the .pdf CQC publishes), CQC API records (.json) and CQC data "
     f"files (.ods, .csv), up to "

@@ -61,7 +61,7 @@ if not columns:
     st.stop()
 fetch = db.evidence_for if evidence else None
 
-st.subheader("Preview")
+st.header("Preview")
 st.caption(f"The first {min(PREVIEW_ROWS, counts['rows']):,} of {counts['rows']:,} rows.")
 preview = export.export_frame(
     scores, filters, columns, evidence=fetch, limit=PREVIEW_ROWS, latest=latest
@@ -75,7 +75,7 @@ with st.expander("What each column holds"):
         session.EXPORT_MEANINGS,
     )
 
-st.subheader("Download")
+st.header("Download")
 st.caption(
     "Each file holds all the rows above and states what it is. The CSV (UTF-8, opens in "
     "Excel) starts with lines beginning `#`: filters, data as of, demo or not, row count, "

@@ -39,7 +39,7 @@ st.caption(
     f"{numbers['key_questions']:,} key question ratings, {numbers['scored']:,} with a score."
 )
 
-st.subheader("Current key question ratings")
+st.header("Current key question ratings")
 st.caption(
     "Each location's latest rating of each key question, ratings-only assessments included. "
     "Bars show the share of rated locations; the label gives the rating and the count. "
@@ -54,7 +54,7 @@ shares = rating_shares(kq, filters=filters)
 charts.show(charts.rating_share_bars(shares), width="stretch")
 tables.numbers(shares, "Current key question ratings", filters, data, key=session.OVERVIEW_SHARES)
 
-st.subheader("Key question percentages")
+st.header("Key question percentages")
 st.caption(
     f"Percentage of each key question's latest scored assessment, in 5-point bins. Dashed "
     f"lines mark the band edges: up to {BAND_EDGES_PERCENT[0]} Inadequate, up to "
@@ -67,7 +67,7 @@ tables.numbers(
     bins, "Key question percentages, 5-point bins", filters, data, key=session.OVERVIEW_BINS
 )
 
-st.subheader("Where they are")
+st.header("Where they are")
 left, right = st.columns(2)
 map_kq = left.selectbox(
     "Key question on the map",
@@ -131,7 +131,7 @@ else:
             selection_mode="single-row",
         )
 
-st.subheader("What changed recently")
+st.header("What changed recently")
 recent = quarter_on_quarter(kq, filters=filters)
 if recent.is_empty():
     page.empty_note("scored assessments")

@@ -106,7 +106,7 @@ if not total["matches"]:
     )
     st.stop()
 
-st.subheader("Matches")
+st.header("Matches")
 shown = match_rows(scores, **asked, limit=search.SHOWN_ROWS)
 columns = ["location_name", "provider_name", "assessment_date", "key_question", "statement"]
 try:
@@ -135,7 +135,7 @@ st.caption(
 )
 search.download_button(data, query, asked, matched)
 
-st.subheader("Where it comes up")
+st.header("Where it comes up")
 st.caption("Each count beside the scored statements of its group under the same filters.")
 label = pl.format("{} · {}", "key_question", "statement").alias("label")
 for title, grouping, key, name in (
@@ -160,7 +160,7 @@ for title, grouping, key, name in (
         column_config={"share": share},
     )
 
-st.subheader("Over time")
+st.header("Over time")
 quarters = matches_by_quarter(scores, **asked)
 charts.show(search_charts.matches_by_quarter(quarters), width="stretch")
 numbers(

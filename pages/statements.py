@@ -79,7 +79,7 @@ low_total = (overall["low_share"] * overall["n"]).sum() / overall["n"].sum()
 cols[1].metric("Scoring 1 or 2", f"{low_total:.1%}")
 cols[2].metric("Statements scored", f"{overall.height}")
 
-st.subheader("Weakest and strongest statements")
+st.header("Weakest and strongest statements")
 st.caption(
     f"Statements scored at least {MIN_N} times, ranked by share scoring 1-2 (weakest: highest"
     f" first; strongest: lowest first), then by mean score. {behind}"
@@ -99,7 +99,7 @@ for title, frame, key in (
     st.markdown(f"**{title}**")
     tables.table(frame.select(list(config)), key, column_config=config)
 
-st.subheader("Scores 1-4 of each statement")
+st.header("Scores 1-4 of each statement")
 st.caption(
     "Share of each statement's scores at 1 (significant shortfalls) to 4 (exceptional); the "
     f"figure at the end is the share scoring 1 or 2. Grey: fewer than {MIN_N} scores. {behind}"
@@ -110,7 +110,7 @@ spread = score_distribution(scores, filters=filters, latest=latest).with_columns
 charts.show(charts.score_stack(spread, order), width="stretch")
 numbers(spread, "Statement scores 1-4 by statement", filters, data, key=session.STATEMENTS_SPREAD)
 
-st.subheader(f"{METRICS[metric]} by {HEATMAP_COLUMNS[by].lower()}")
+st.header(f"{METRICS[metric]} by {HEATMAP_COLUMNS[by].lower()}")
 groups = heatmap_columns(scores, by=by, filters=filters, latest=latest).height
 grid = statement_heatmap(scores, filters=filters, by=by, latest=latest, top=MAX_COLUMNS)
 grid = grid.with_columns(label)

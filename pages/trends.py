@@ -128,7 +128,7 @@ cols[2].metric(
     help=f"{last['period_start']:%-d %b %Y} onwards: n = {last['n']:,} assessments. {rule}",
 )
 
-st.subheader(f"Mean {what} per {period}")
+st.header(f"Mean {what} per {period}")
 notes = [
     coverage.scored(frame, scope),
     f"Hover a point for its mean and `n` (assessments); grey points: fewer than {MIN_N}.",
@@ -174,7 +174,7 @@ if pick:
     links.compare_picker(session.TRENDS_PICKER, shown["provider_id"].drop_nulls(), labels)
 numbers(trend, f"Mean {what} per {period}", scope, data, key=session.TRENDS_TABLE)
 
-st.subheader("Change from one assessment to the next")
+st.header("Change from one assessment to the next")
 if statement is None:
     pairs, step = key_question_changes(data.frames.key_questions, filters=scope), 5
     count_changes = partial(change_counts, data.frames.key_questions)
@@ -224,7 +224,7 @@ if group and not changes.is_empty():
         key=session.TRENDS_CHANGES_BY,
     )
 
-st.subheader(f"{key_question} rating transitions")
+st.header(f"{key_question} rating transitions")
 rated = replace(scope, statements=())
 transitions = rating_transitions(data.frames.key_questions, filters=rated, by=group)
 if transitions.is_empty():

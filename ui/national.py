@@ -21,7 +21,7 @@ def section(
 ) -> None:
     """Pick one of the `chosen` providers (ids); per key question, the nation's current
     percentages in bins with that provider's locations marked, and both tables."""
-    st.subheader("One provider on the national picture")
+    st.header("One provider on the national picture")
     provider = st.selectbox(
         "Provider to place",
         list(chosen),

@@ -44,7 +44,7 @@ def test_ranking_follows_region_and_key_question(use_demo_db):
     assert ranked["median"].tolist() == sorted(m for _, m, _ in expected)
     shown = {(r.provider_name, r.median, r.n) for r in ranked.itertuples()}
     assert shown == {(name, median, n) for name, median, n in expected}
-    assert "Providers ranked by Well-led, lowest first (mixed service types)" in at.subheader.values
+    assert "Providers ranked by Well-led, lowest first (mixed service types)" in at.header.values
 
 
 def test_the_default_ranking_is_within_the_largest_service_type_without_low_n(use_demo_db):
@@ -63,7 +63,7 @@ def test_the_default_ranking_is_within_the_largest_service_type_without_low_n(us
     at = page("compare").run()
     assert not at.exception
     assert at.selectbox(key="compare_rank_within").value == service_type
-    assert f"Providers ranked by Safe, lowest first ({service_type})" in at.subheader.values
+    assert f"Providers ranked by Safe, lowest first ({service_type})" in at.header.values
     if expected:
         ranked = table(at, "median", "worst_location_name")
         assert sorted(ranked["median"].tolist()) == sorted(m for _, m in expected)
