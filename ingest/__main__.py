@@ -155,6 +155,29 @@ def _reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from ingest import database, parquet_export
+
+    if not database.db_path(args.db).exists():
+        print(f"error: {database.db_path(args.db)}: no such database", file=sys.stderr)
+        return 2
+    try:
+        counts = parquet_export.export(args.parquet, args.db)
+    except parquet_export.ExportRefused as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (database.DatabaseBusy, duckdb.Error, OSError) as err:
+        print(f"error: nothing exported: {database.first_line(err)}", file=sys.stderr)
+        return 3
+    print(
+        f"wrote {counts['scores']:,} statement scores and {counts['key_questions']:,} key"
+        f" question rows to {args.parquet} (Parquet, partitioned by era and year)"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m ingest") -> int:
     from ingest import database
     from ingest import demo as demo_defaults
@@ -210,6 +233,13 @@ def main(argv: list[str] | None = None, prog: str = "python -m ingest") -> int:
     reindex = commands.add_parser("reindex", help="rebuild the search index of the evidence")
     reindex.add_argument("--db", type=Path, help=db_help)
     reindex.set_defaults(run=_reindex)
+
+    export = commands.add_parser(
+        "export", help="write the whole store as a Parquet dataset (partitioned by era and year)"
+    )
+    export.add_argument("--db", type=Path, help=db_help)
+    export.add_argument("--parquet", type=Path, required=True, metavar="DIR", help="a new folder")
+    export.set_defaults(run=_export)
 
     from ingest import search_cli
 
