@@ -45,6 +45,13 @@ def low_n(min_n: int) -> pl.Expr:
     return (pl.col("n") < min_n).alias("low_n")
 
 
+def percentile_rank(below: str, level: str) -> pl.Expr:
+    """percentile_rank: 100 x (the `below` count + half the `level` count) / n, the mid-rank
+    of a value among n others (peers, or the nation); null where n is 0."""
+    rank = 100 * (pl.col(below) + pl.col(level) / 2) / pl.col("n")
+    return pl.when(pl.col("n") > 0).then(rank).alias("percentile_rank")
+
+
 def assessments(group: list[str], grain: str) -> pl.Expr:
     """Number of assessments behind each group of rows whose grain column is `grain`.
 

@@ -18,7 +18,17 @@ import polars as pl
 
 from queries.current import selected
 from queries.filters import ALL, MIN_N, Filters
-from queries.groups import low_n
+from queries.groups import low_n, percentile_rank
+
+# A placed location's own columns, before the nation's.
+_PLACED = (
+    "key_question",
+    "location_id",
+    "location_name",
+    "service_group",
+    "key_question_score",
+    "key_question_rating",
+)
 
 
 def national_results(key_questions: pl.LazyFrame, filters: Filters = ALL) -> pl.LazyFrame:
@@ -54,28 +64,13 @@ def provider_on_national(
         .sort("key_question", "key_question_score")
         .with_columns(below=pl.col("equal").cum_sum().over("key_question") - pl.col("equal"))
     )
-    theirs = nation.filter(pl.col("provider_id") == provider).select(
-        "key_question",
-        "location_id",
-        "location_name",
-        "service_group",
-        "key_question_score",
-        "key_question_rating",
-    )
+    theirs = nation.filter(pl.col("provider_id") == provider).select(_PLACED)
     return (
         theirs.join(stats, on="key_question")
         .join(ranks, on=["key_question", "key_question_score"])
-        .with_columns(
-            percentile_rank=100 * (pl.col("below") + pl.col("equal") / 2) / pl.col("n"),
-            low_n=low_n(min_n),
-        )
+        .with_columns(percentile_rank("below", "equal"), low_n(min_n))
         .select(
-            "key_question",
-            "location_id",
-            "location_name",
-            "service_group",
-            "key_question_score",
-            "key_question_rating",
+            *_PLACED,
             "n",
             "national_p25",
             "national_median",

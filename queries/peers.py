@@ -31,7 +31,7 @@ import polars as pl
 
 from queries.current import selected
 from queries.filters import ALL, DEREGISTERED, MIN_N, Filters
-from queries.groups import assessments, low_n
+from queries.groups import assessments, low_n, percentile_rank
 from queries.trends import PERIODS, Period
 
 SIZE = "size_band"
@@ -214,13 +214,12 @@ def _beside_peers(
             ties=count.filter(peer_value == target_value).sum(),
         )
     )
-    rank = 100 * (pl.col("below") + pl.col("ties") / 2) / pl.col("n")
     return (
         targets.lazy()
         .join(stats, **by_provider, how="left")
         .join(ranks, on=["location_id", *item], how="left")
         .with_columns(pl.col("n", "below", "ties").fill_null(0))
-        .with_columns(percentile_rank=pl.when(pl.col("n") > 0).then(rank))
+        .with_columns(percentile_rank("below", "ties"))
         .drop("below", "ties")
         .sort("location_id", *item)
     )
