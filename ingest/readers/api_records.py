@@ -362,19 +362,27 @@ def _report_links(doc: dict) -> dict[str, str]:
         for report, date in rated
         for kq in _list(_dict(report.get("overall", report)).get("keyQuestionRatings"))
     ]
+    found = [(date, _link_address(item.get("reportLinkId"), None)) for item, date in rated]
+    found += [
+        (_date(r.get("reportDate")), _link_address(r.get("linkId"), r.get("reportUri")))
+        for r in _list(doc.get("reports"))
+    ]
     links: dict[str, str] = {}
-    for item, date in rated:
-        link = _text(item.get("reportLinkId"))
-        if date and link and _LINK_ID.match(link):
-            links.setdefault(date, f"{LEGACY_REPORTS}/reports/{link}")
-    for report in _list(doc.get("reports")):
-        date, link, uri = (_date(report.get("reportDate")), _text(report.get("linkId")),
-                           _text(report.get("reportUri")))  # fmt: skip
-        if date and uri and _REPORT_URI.match(uri):
-            links.setdefault(date, LEGACY_REPORTS + uri)
-        elif date and link and _LINK_ID.match(link):
-            links.setdefault(date, f"{LEGACY_REPORTS}/reports/{link}")
+    for date, address in found:
+        if date and address:
+            links.setdefault(date, address)
     return links
+
+
+def _link_address(link_id: object, uri: object) -> str | None:
+    """A legacy report's address from its `reportUri` (preferred) or its link id, when of a
+    plain form."""
+    uri, link_id = _text(uri), _text(link_id)
+    if uri and _REPORT_URI.match(uri):
+        return LEGACY_REPORTS + uri
+    if link_id and _LINK_ID.match(link_id):
+        return f"{LEGACY_REPORTS}/reports/{link_id}"
+    return None
 
 
 def _saf_key_question(kq: dict, where: str, record: Record) -> dict | None:
